@@ -1,0 +1,39 @@
+# The verbs people type. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv is installed from PyPI when missing and run as `python3 -m uv`.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV := .venv
+DIALOG := $(VENV)/bin/dialog
+PYTEST_ARGS ?=
+
+.PHONY: help setup run run-distributed test lint typecheck bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## install uv, the system packages and the workspace into .venv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@bash scripts/system-packages.sh
+	@$(UV) sync --frozen --all-packages --quiet
+	@echo "setup done: $(DIALOG)"
+
+run: setup ## start the whole system in one process (booth UI, dashboard, all services)
+	@$(DIALOG) run
+
+run-distributed: setup ## start each service as its own process on RabbitMQ, nx-27017 and moto S3
+	@$(VENV)/bin/python -m dialog_platform.testing.distributed
+
+lint: setup ## ruff and mypy
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/*/src
+
+test: lint ## lint, types, then every test against real servers
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup ## benchmarks: print figures and ratios
+	@$(VENV)/bin/python bench/upload.py
+
+clean: ## remove the venv, caches and local data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data

@@ -1,0 +1,1 @@
+pytest_plugins = ["dialog_platform.testing.fixtures"]

@@ -1,0 +1,70 @@
+"""The bus topology: one durable topic exchange, one durable quorum queue per consumer and event.
+
+Every process declares the whole static topology at start, so an event published before its
+consumer has ever run waits in the consumer's queue instead of being unroutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .appeals import AppealRecorded, AppealRouted
+from .cases import AnswerPosted, AppealOverdue, DeadlineApproaching
+from .envelope import EventData
+from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
+
+EVENTS: tuple[type[EventData], ...] = (
+    AppealRecorded,
+    ReceiptRequested,
+    ReceiptPrinted,
+    ReceiptFailed,
+    AppealRouted,
+    AnswerPosted,
+    DeadlineApproaching,
+    AppealOverdue,
+)
+
+EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
+
+
+def exchange_name(namespace: str) -> str:
+    return f"{namespace}.events"
+
+
+def event_slug(event: type[EventData]) -> str:
+    """`appeal.recorded` → `appeal-recorded`, used in queue names."""
+    return event.ROUTING_KEY.replace(".", "-")
+
+
+def queue_name(namespace: str, consumer: str, event: type[EventData], suffix: str = "") -> str:
+    base = f"{consumer}.{event_slug(event)}"
+    if suffix:
+        base = f"{base}.{suffix}"
+    return base if namespace == "dialog" else f"{namespace}.{base}"
+
+
+@dataclass(frozen=True)
+class Binding:
+    consumer: str
+    event: type[EventData]
+
+
+# Who consumes what (DESIGN.md §3). Per-kiosk ReceiptRequested queues are declared by the
+# gateway for each registered kiosk, not here.
+BINDINGS: tuple[Binding, ...] = (
+    Binding("routing", AppealRecorded),
+    Binding("notifier", AppealRecorded),
+    Binding("dashboard", AppealRecorded),
+    Binding("kiosk-gateway", ReceiptPrinted),
+    Binding("kiosk-gateway", ReceiptFailed),
+    Binding("notifier", ReceiptFailed),
+    Binding("notifier", AppealRouted),
+    Binding("dashboard", AppealRouted),
+    Binding("kiosk-gateway", AnswerPosted),
+    Binding("notifier", AnswerPosted),
+    Binding("routing", AnswerPosted),
+    Binding("notifier", DeadlineApproaching),
+    Binding("dashboard", DeadlineApproaching),
+    Binding("notifier", AppealOverdue),
+    Binding("dashboard", AppealOverdue),
+)

@@ -1,0 +1,81 @@
+"""Each event survives a round trip through its saved JSON sample, and old consumers stay safe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from dialog_contracts import (
+    BINDINGS,
+    EVENTS,
+    EVENTS_BY_TYPE,
+    AppealRecorded,
+    Envelope,
+    ReceiptRequested,
+    queue_name,
+)
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(event: type) -> dict:  # type: ignore[type-arg]
+    path = SAMPLES / f"{event.ROUTING_KEY.replace('.', '-')}.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.__name__)
+def test_round_trip_over_saved_sample(event: type) -> None:
+    raw = sample(event)
+    envelope = Envelope.from_bytes(json.dumps(raw).encode())
+    assert envelope.specversion == "1.0"
+    assert envelope.type == event.TYPE
+    data = envelope.parse(event)
+    again = Envelope.wrap(data, source=envelope.source, id=envelope.id).model_copy(
+        update={"time": envelope.time}
+    )
+    assert json.loads(again.to_bytes()) == raw
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.__name__)
+def test_unknown_fields_are_ignored(event: type) -> None:
+    raw = sample(event)
+    raw["data"]["added_in_a_later_version"] = {"anything": [1, 2]}
+    raw["extension_attribute"] = "x"
+    data = Envelope.model_validate(raw).parse(event)
+    assert "added_in_a_later_version" not in data.model_dump()
+
+
+def test_parse_refuses_another_type() -> None:
+    envelope = Envelope.model_validate(sample(AppealRecorded))
+    with pytest.raises(ValueError, match="is not"):
+        envelope.parse(ReceiptRequested)
+
+
+def test_bad_data_is_refused() -> None:
+    raw = sample(AppealRecorded)
+    raw["data"]["phone"] = "8 701 234 56 78"  # not E.164
+    with pytest.raises(ValidationError):
+        Envelope.model_validate(raw).parse(AppealRecorded)
+
+
+def test_access_code_never_in_a_broadcast_event() -> None:
+    for event in EVENTS:
+        if event is ReceiptRequested:
+            continue
+        assert "access_code" not in event.model_fields, event.__name__
+
+
+def test_receipts_route_to_one_kiosk() -> None:
+    data = Envelope.model_validate(sample(ReceiptRequested)).parse(ReceiptRequested)
+    assert data.routing_key() == f"receipt.requested.{data.kiosk_id}"
+    assert all(b.event is not ReceiptRequested for b in BINDINGS)
+
+
+def test_topology_names() -> None:
+    assert queue_name("dialog", "routing", AppealRecorded) == "routing.appeal-recorded"
+    assert queue_name("t1", "routing", AppealRecorded) == "t1.routing.appeal-recorded"
+    assert set(EVENTS_BY_TYPE) == {e.TYPE for e in EVENTS}
+    assert all(e.TYPE.startswith("kz.dialog.") and e.TYPE.endswith(".v1") for e in EVENTS)
