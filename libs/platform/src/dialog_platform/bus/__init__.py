@@ -1,0 +1,39 @@
+"""The bus port. Two adapters: `AmqpBus` (RabbitMQ via aio-pika) and `InProcessBus`."""
+
+from __future__ import annotations
+
+from ..settings import CommonSettings
+from .amqp import AmqpBus
+from .base import Bus, BusError, Handler, PublishError, RetryPolicy, UnroutableError
+from .inprocess import DeadLetter, InProcessBus
+
+__all__ = [
+    "AmqpBus",
+    "Bus",
+    "BusError",
+    "DeadLetter",
+    "Handler",
+    "InProcessBus",
+    "PublishError",
+    "RetryPolicy",
+    "UnroutableError",
+    "create_bus",
+]
+
+
+def create_bus(settings: CommonSettings, *, dead_letter: DeadLetter | None = None) -> Bus:
+    """The RabbitMQ bus when `bus_url` is set, else the in-process one.
+
+    `dead_letter` only applies in-process; over RabbitMQ dead letters stay in `<queue>.dlq`.
+    """
+    retry = RetryPolicy(
+        max_attempts=settings.bus_max_attempts, first_delay_s=settings.bus_retry_first_delay_s
+    )
+    if settings.bus_url is not None:
+        return AmqpBus(
+            settings.bus_url.get_secret_value(),
+            namespace=settings.bus_namespace,
+            prefetch=settings.bus_prefetch,
+            retry=retry,
+        )
+    return InProcessBus(retry=retry, dead_letter=dead_letter)

@@ -1,0 +1,163 @@
+"""The in-process adapter of the bus port, for the single-process mode.
+
+`publish()` delivers to the matching local subscribers itself and returns when each has handled
+the message or given up on it. With nothing else in the process to consume an event, it is
+"accepted" exactly when its handlers are done; the outbox that called `publish()` then marks it
+sent. Routing follows the AMQP adapter's bindings: the routing key equals the event's key, or the
+event's key plus `.<key suffix>` for a per-kiosk subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from dialog_contracts import Envelope, EventData
+
+from .base import (
+    Bus,
+    BusError,
+    Handler,
+    PublishError,
+    RetryPolicy,
+    Subscription,
+    binding_matches,
+    check_key_suffix,
+)
+
+log = logging.getLogger(__name__)
+
+# (envelope, consumer, reason) of a message a handler gave up on after the last attempt.
+DeadLetter = Callable[[Envelope, str, str], Awaitable[None]]
+
+_REASON_MAX_CHARS = 1000
+
+
+async def log_dead_letter(envelope: Envelope, consumer: str, reason: str) -> None:
+    log.error(
+        "bus: %s gave up on %s %s: %s (dead letter, not persisted)",
+        consumer,
+        envelope.type,
+        envelope.id,
+        reason,
+    )
+
+
+class InProcessBus(Bus):
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        dead_letter: DeadLetter | None = None,
+        close_grace_s: float = 10.0,
+    ) -> None:
+        self._retry = retry or RetryPolicy()
+        self._dead_letter = dead_letter or log_dead_letter
+        self._close_grace_s = close_grace_s
+        self._subscriptions: list[Subscription] = []
+        self._started = False
+        self._closed = False
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def subscribe(
+        self,
+        consumer: str,
+        event: type[EventData],
+        handler: Handler,
+        *,
+        key_suffix: str = "",
+    ) -> None:
+        # Same rule as the AMQP adapter, so code that works here works there.
+        if self._started or self._closed:
+            raise BusError("subscribe() must be called before start()")
+        check_key_suffix(key_suffix)
+        self._subscriptions.append(Subscription(consumer, event, handler, key_suffix))
+
+    async def start(self) -> None:
+        if self._started or self._closed:
+            raise BusError("the bus was already started or closed")
+        self._started = True
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(set(self._inflight), timeout=self._close_grace_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def publish(self, envelope: Envelope, routing_key: str) -> None:
+        """Deliver to every matching subscriber concurrently; return when all are done.
+
+        A handler that keeps failing ends in the dead-letter callback and publish still returns:
+        one poison message must not hold up the outbox. Only if the dead-letter callback itself
+        fails does publish raise `PublishError`, so the outbox keeps the event and tries again.
+        """
+        if self._closed:
+            raise PublishError("the bus is closed")
+        matching = [
+            s for s in self._subscriptions if binding_matches(s.event, s.key_suffix, routing_key)
+        ]
+        if not matching:
+            return
+        # Each subscriber gets its own copy parsed from the wire form, as over AMQP: a handler
+        # cannot see another's changes, and data that would not survive JSON fails here too.
+        body = envelope.to_bytes()
+        tasks = [asyncio.create_task(self._deliver(sub, body)) for sub in matching]
+        for task in tasks:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:
+            if isinstance(failure, asyncio.CancelledError):
+                raise PublishError(f"delivery of {envelope.id} was cancelled (bus closing)")
+        if failures:
+            raise PublishError(
+                f"event {envelope.id}: recording a dead letter failed: {failures[0]!r}"
+            ) from failures[0]
+
+    async def _deliver(self, sub: Subscription, body: bytes) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            envelope = Envelope.from_bytes(body)
+            try:
+                await sub.handler(envelope)
+                return
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX_CHARS]
+                if attempt >= self._retry.max_attempts:
+                    log.error(
+                        "bus: %s gave up on %s %s after %d attempts",
+                        sub.consumer,
+                        envelope.type,
+                        envelope.id,
+                        attempt,
+                        exc_info=exc,
+                    )
+                    await self._dead_letter(envelope, sub.consumer, reason)
+                    return
+                delay = self._retry.delay_after(attempt)
+                log.warning(
+                    "bus: %s failed on %s %s (attempt %d of %d: %s); retrying in %.1f s",
+                    sub.consumer,
+                    envelope.type,
+                    envelope.id,
+                    attempt,
+                    self._retry.max_attempts,
+                    reason,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def ensure_queue(self, consumer: str, event: type[EventData], key_suffix: str) -> None:
+        # Nothing waits in a queue here: an event with no subscriber has no one to wait for.
+        check_key_suffix(key_suffix)
+
+    async def ping(self) -> bool:
+        return not self._closed

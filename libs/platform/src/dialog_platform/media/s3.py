@@ -1,0 +1,451 @@
+"""The media port on S3 (MinIO in production, moto in tests) through the sync `minio` client.
+
+Every client call runs in a worker thread so the event loop never blocks on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from typing import Any, NoReturn
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error
+from minio.helpers import check_bucket_name
+
+from .base import (
+    MAX_URL_TTL,
+    InvalidRange,
+    MediaError,
+    MediaStore,
+    ObjectInfo,
+    ObjectNotFound,
+    check_key,
+)
+
+MiB = 1024 * 1024
+DEFAULT_PART_SIZE = 8 * MiB
+MIN_PART_SIZE = 5 * MiB  # the S3 minimum for every part but the last
+DEFAULT_READ_CHUNK = 256 * 1024
+DEFAULT_MAX_UPLOADS = 16
+
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class _SourceFailed(Exception):
+    """Carries the caller's stream error through minio's `put_object`.
+
+    minio aborts the multipart upload on any `Exception` from `read()`; wrapping makes sure that
+    happens for every error (cancellation included) and lets `put_stream` re-raise the original.
+    """
+
+
+class _StreamReader:
+    """A blocking file-like over an async iterator, read by the upload thread.
+
+    A pump task on the loop reads the iterator ahead into a buffer of at most `read_ahead`
+    bytes, so the sender keeps streaming while minio uploads the previous part; without it,
+    receiving and uploading would take turns and their times would add up. Each `read(n)` asks
+    the loop for up to `n` buffered bytes and waits for them.
+    """
+
+    def __init__(
+        self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop, *, read_ahead: int
+    ) -> None:
+        self._chunks = aiter(chunks)
+        self._loop = loop
+        self._read_ahead = read_ahead
+        self._buffer: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._data = asyncio.Event()
+        self._space = asyncio.Event()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._pump_done = False
+        self._pump_error: BaseException | None = None
+        self._leftover = b""
+        self._eof = False
+        self._cancelled = threading.Event()
+        self._pending: concurrent.futures.Future[list[bytes]] | None = None
+        self.size = 0
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start reading ahead (on the loop)."""
+        self._pump_task = asyncio.create_task(self._pump(), name="s3-upload-read-ahead")
+
+    async def _pump(self) -> None:
+        try:
+            async for chunk in self._chunks:
+                while self._buffered >= self._read_ahead:
+                    self._space.clear()
+                    await self._space.wait()
+                data = bytes(chunk)
+                self._buffer.append(data)
+                self._buffered += len(data)
+                self._data.set()
+        except BaseException as exc:
+            # Raised to the upload thread at its next read, so minio aborts the upload; the
+            # last part is never sent while the source may still fail.
+            self._pump_error = exc
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            self._pump_done = True
+            self._data.set()
+
+    async def stop(self) -> None:
+        task = self._pump_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            # An unbounded read would hold the whole object in memory.
+            raise ValueError("read() needs a size")
+        if self._cancelled.is_set():
+            self.error = self.error or asyncio.CancelledError()
+            raise _SourceFailed("upload cancelled")
+        if self._eof and not self._leftover:
+            return b""
+        future = asyncio.run_coroutine_threadsafe(self._collect(size), self._loop)
+        self._pending = future
+        if self._cancelled.is_set():
+            future.cancel()
+        try:
+            pieces = future.result()
+        except BaseException as exc:
+            if self.error is None:
+                self.error = (
+                    asyncio.CancelledError()
+                    if isinstance(exc, concurrent.futures.CancelledError)
+                    else exc
+                )
+            raise _SourceFailed("the source stream failed") from exc
+        finally:
+            self._pending = None
+        # Joined here, in the upload thread, so the event loop never copies a whole part.
+        data = b"".join(pieces)
+        self.size += len(data)
+        return data
+
+    async def _next_chunk(self) -> bytes | None:
+        while not self._buffer:
+            if self._pump_done:
+                if self._pump_error is not None:
+                    raise self._pump_error
+                return None
+            self._data.clear()
+            await self._data.wait()
+        chunk = self._buffer.popleft()
+        self._buffered -= len(chunk)
+        self._space.set()
+        return chunk
+
+    async def _collect(self, size: int) -> list[bytes]:
+        """Take buffered chunks until `size` bytes or the end (runs on the loop)."""
+        pieces: list[bytes] = []
+        have = 0
+        if self._leftover:
+            pieces.append(self._leftover[:size])
+            self._leftover = self._leftover[size:]
+            have = len(pieces[0])
+        while have < size and not self._eof:
+            chunk = await self._next_chunk()
+            if chunk is None:
+                self._eof = True
+                break
+            need = size - have
+            if len(chunk) > need:
+                pieces.append(chunk[:need])
+                self._leftover = chunk[need:]
+                have = size
+            else:
+                pieces.append(chunk)
+                have += len(chunk)
+        return pieces
+
+    def cancel(self) -> None:
+        """Make the upload thread fail at its current or next read (called on the loop)."""
+        self._cancelled.set()
+        pending = self._pending
+        if pending is not None:
+            pending.cancel()
+
+
+def _raise_media_error(exc: BaseException, key: str | None) -> NoReturn:
+    if isinstance(exc, S3Error):
+        if exc.code in _NOT_FOUND_CODES and key is not None:
+            raise ObjectNotFound(key) from exc
+        if exc.code == "InvalidRange":
+            raise InvalidRange(f"{key}: {exc.message}") from exc
+        raise MediaError(f"S3 {exc.code}: {exc.message}") from exc
+    raise MediaError(f"S3 request failed: {type(exc).__name__}: {exc}") from exc
+
+
+# OSError covers socket errors that urllib3 lets through outside its own exception types.
+_LIB_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
+
+
+@contextlib.contextmanager
+def _translated(key: str | None = None) -> Iterator[None]:
+    try:
+        yield
+    except _LIB_ERRORS as exc:
+        _raise_media_error(exc, key)
+
+
+class S3MediaStore(MediaStore):
+    """Objects in one bucket of an S3-compatible server.
+
+    `part_size` bounds upload memory: a streamed upload peaks at about three parts (the part
+    being sent, the next one being read, and minio's copy of it while it appends the byte it
+    reads ahead), whatever the object's size. Parts are sent one after another: minio's parallel
+    mode leaves its worker threads blocked forever when the source fails.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        bucket: str,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool = True,
+        region: str | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+        read_chunk_size: int = DEFAULT_READ_CHUNK,
+        max_concurrent_uploads: int = DEFAULT_MAX_UPLOADS,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 120.0,
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3 minimum)")
+        if read_chunk_size <= 0 or max_concurrent_uploads <= 0:
+            raise ValueError("read_chunk_size and max_concurrent_uploads must be positive")
+        try:
+            check_bucket_name(bucket, strict=True)
+        except ValueError:
+            # Caught here, not on the first request: start() should not be where a typo shows.
+            raise ValueError(f"invalid S3 bucket name {bucket!r}") from None
+        self.bucket = bucket
+        self.region = region
+        self._part_size = part_size
+        self._read_chunk = read_chunk_size
+        # minio's default pool waits 5 minutes to connect and retries 5 times, which would make a
+        # health check against a dead server hang; these limits fail within seconds instead.
+        self._http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s),
+            maxsize=max(10, max_concurrent_uploads),
+            retries=urllib3.Retry(
+                total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
+        self._client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=self._http,
+        )
+        # Uploads hold a thread for as long as the client keeps sending; a pool of their own keeps
+        # them from starving the loop's default executor that every short call uses.
+        self._uploads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_concurrent_uploads, thread_name_prefix="s3-upload"
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> S3MediaStore:
+        """Build from `s3://ACCESS:SECRET@host:port/bucket?secure=false&region=us-east-1`.
+
+        Credentials are percent-decoded; `secure` defaults to true; `options` go to the
+        constructor (e.g. `part_size`). Error messages never repeat the URL (it holds a secret).
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "s3":
+            raise ValueError("media URL must start with s3://")
+        endpoint = parts.netloc.rpartition("@")[2]
+        if not endpoint:
+            raise ValueError("media URL has no host")
+        bucket = parts.path.strip("/")
+        if not bucket or "/" in bucket:
+            raise ValueError("media URL must name exactly one bucket as its path")
+        query = parse_qs(parts.query, keep_blank_values=True)
+        unknown = set(query) - {"secure", "region"}
+        if unknown:
+            raise ValueError(f"media URL has unknown parameters: {sorted(unknown)}")
+        secure = True
+        if "secure" in query:
+            flag = query["secure"][-1].lower()
+            if flag not in _TRUE | _FALSE:
+                raise ValueError("media URL: secure must be true or false")
+            secure = flag in _TRUE
+        region = query["region"][-1] if query.get("region") else None
+        return cls(
+            endpoint=endpoint,
+            bucket=bucket,
+            access_key=unquote(parts.username) if parts.username else None,
+            secret_key=unquote(parts.password) if parts.password is not None else None,
+            secure=secure,
+            region=region,
+            **options,
+        )
+
+    async def start(self) -> None:
+        def create() -> None:
+            with _translated():
+                if self._client.bucket_exists(self.bucket):
+                    return
+                try:
+                    self._client.make_bucket(self.bucket, location=self.region)
+                except S3Error as exc:
+                    # Another process created it between our check and our create.
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+
+        await asyncio.to_thread(create)
+
+    async def close(self) -> None:
+        self._uploads.shutdown(wait=False, cancel_futures=True)
+        self._http.clear()
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> int:
+        check_key(key)
+        loop = asyncio.get_running_loop()
+        source = _StreamReader(chunks, loop, read_ahead=2 * self._part_size)
+        source.start()
+        upload = loop.run_in_executor(self._uploads, self._put_blocking, key, source, content_type)
+        try:
+            # Shielded: on cancellation the thread must still finish (aborting the multipart
+            # upload) before we return.
+            await asyncio.shield(upload)
+        except asyncio.CancelledError:
+            source.cancel()
+            await asyncio.wait({upload})
+            if not upload.cancelled() and upload.exception() is None:
+                # The last part went through before the cancellation reached the thread.
+                with contextlib.suppress(MediaError):
+                    await self.delete(key)
+            raise
+        except _SourceFailed:
+            pass
+        except MediaError:
+            if source.error is None:
+                raise
+        finally:
+            await source.stop()
+        if source.error is not None:
+            # The caller's own exception, whatever minio made of it (e.g. a failed abort).
+            raise source.error
+        return source.size
+
+    def _put_blocking(self, key: str, source: _StreamReader, content_type: str) -> None:
+        try:
+            self._client.put_object(
+                self.bucket,
+                key,
+                source,  # type: ignore[arg-type]  # minio only calls read()
+                length=-1,
+                part_size=self._part_size,
+                content_type=content_type,
+                num_parallel_uploads=1,
+            )
+        except _SourceFailed:
+            raise
+        except _LIB_ERRORS as exc:
+            _raise_media_error(exc, key)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        check_key(key)
+
+        def call() -> ObjectInfo:
+            with _translated(key):
+                info = self._client.stat_object(self.bucket, key)
+            return ObjectInfo(
+                key=key,
+                size=int(info.size or 0),
+                content_type=info.content_type or "application/octet-stream",
+            )
+
+        return await asyncio.to_thread(call)
+
+    async def read(
+        self, key: str, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"bad range {start}-{end}")
+        check_key(key)
+        length = 0 if end is None else end - start + 1
+
+        def open_object() -> urllib3.BaseHTTPResponse | None:
+            try:
+                with _translated(key):
+                    return self._client.get_object(self.bucket, key, offset=start, length=length)
+            except InvalidRange:
+                if start == 0:
+                    return None  # any range of an empty object is unsatisfiable: nothing to send
+                raise
+
+        response = await asyncio.to_thread(open_object)
+        if response is None:
+            return
+        try:
+            stream = response.stream(self._read_chunk)
+
+            def next_chunk() -> bytes | None:
+                with _translated(key):
+                    return next(stream, None)
+
+            while (chunk := await asyncio.to_thread(next_chunk)) is not None:
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def delete(self, key: str) -> None:
+        check_key(key)
+
+        def call() -> None:
+            with _translated(key):
+                self._client.remove_object(self.bucket, key)
+
+        await asyncio.to_thread(call)
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    async def playback_url(self, key: str, *, ttl: timedelta) -> str:
+        check_key(key)
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        expires = min(ttl, MAX_URL_TTL)
+
+        def call() -> str:
+            with _translated(key):
+                return self._client.presigned_get_object(self.bucket, key, expires=expires)
+
+        return await asyncio.to_thread(call)
+
+    async def ping(self) -> bool:
+        def call() -> bool:
+            try:
+                return bool(self._client.bucket_exists(self.bucket))
+            except (*_LIB_ERRORS, ValueError):
+                return False
+
+        return await asyncio.to_thread(call)

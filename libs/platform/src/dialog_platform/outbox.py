@@ -1,0 +1,196 @@
+"""Transactional outbox: a state change and the events it causes are saved together, then relayed.
+
+A service writes its documents and the outgoing envelopes in one transaction on its own database
+(`Outbox.transaction()`); the relay publishes pending envelopes with broker confirms and marks them
+sent. A crash between commit and publish loses nothing: the relay picks the envelope up again.
+A crash between publish and mark publishes twice, which consumers tolerate (they are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dialog_contracts import Envelope, EventData
+
+from .bus import Bus, PublishError
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "outbox"
+LEASE_S = 30.0
+PENDING = "pending"
+SENT = "sent"
+KEEP_SENT = timedelta(days=7)
+
+T = TypeVar("T")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pending:
+    """Events added inside a transaction; written to the outbox in the same transaction."""
+
+    session: AsyncClientSession
+    outbox: Outbox
+    count: int = 0
+
+    async def add(self, data: EventData) -> Envelope:
+        envelope = Envelope.wrap(data, source=self.outbox.source)
+        await self.outbox.collection.insert_one(
+            {
+                "_id": envelope.id,
+                "routing_key": data.routing_key(),
+                "envelope": envelope.model_dump(mode="json", exclude_none=True),
+                "created_at": _now(),
+                # Explicit state and a numeric lease rather than nulls and dates: the queries
+                # stay simple for any MongoDB-wire server, the embedded one included.
+                "state": PENDING,
+                "lease_until": 0.0,
+                "attempts": 0,
+            },
+            session=self.session,
+        )
+        self.count += 1
+        return envelope
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        bus: Bus,
+        *,
+        source: str,
+        before_publish: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self.collection = db[COLLECTION]
+        self.bus = bus
+        self.source = source
+        self._before_publish = before_publish
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("state", ASCENDING), ("created_at", ASCENDING)])
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Pending]:
+        """`async with outbox.transaction() as tx:` write with `session=tx.session`, add events.
+
+        Commits on exit (retrying the commit on a transient error), aborts on an exception.
+        """
+        client = self.db.client
+        async with client.start_session() as session:
+            await session.start_transaction()
+            pending = Pending(session=session, outbox=self)
+            try:
+                yield pending
+            except BaseException:
+                if session.in_transaction:
+                    await session.abort_transaction()
+                raise
+            await session.commit_transaction()
+        if pending.count:
+            self._wake.set()
+
+    async def run(self, fn: Callable[[Pending], Awaitable[T]]) -> T:
+        """Run `fn` in a transaction with the driver's retries of transient errors.
+
+        On a replica set, concurrent transactions touching the same document (a counter) abort
+        with a transient error; `with_transaction` retries the whole callback.
+        """
+        client = self.db.client
+        result: list[T] = []
+        added = 0
+        async with client.start_session() as session:
+
+            async def callback(s: AsyncClientSession) -> None:
+                nonlocal added
+                pending = Pending(session=s, outbox=self)
+                result[:] = [await fn(pending)]
+                added = pending.count
+
+            await session.with_transaction(callback)
+        if added:
+            self._wake.set()
+        return result[0]
+
+    def start(self, *, interval: float = 1.0) -> None:
+        self._task = asyncio.create_task(self._run(interval), name=f"outbox-relay-{self.source}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def relay_once(self) -> int:
+        """Publish every pending envelope; return how many were sent."""
+        sent = 0
+        while True:
+            now = time.time()
+            doc = await self.collection.find_one_and_update(
+                {"state": PENDING, "lease_until": {"$lt": now}},
+                {"$set": {"lease_until": now + LEASE_S}, "$inc": {"attempts": 1}},
+                sort=[("created_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                return sent
+            if self._before_publish is not None:
+                await self._before_publish(doc)
+            envelope = Envelope.model_validate(doc["envelope"])
+            try:
+                await self.bus.publish(envelope, doc["routing_key"])
+            except PublishError as exc:
+                # Left pending with its lease: retried once the lease expires, in order.
+                log.error(
+                    "outbox publish failed; will retry",
+                    extra={"event_id": envelope.id, "type": envelope.type, "error": str(exc)},
+                )
+                await self.collection.update_one(
+                    {"_id": doc["_id"]},
+                    {"$set": {"lease_until": time.time() + min(30, 2 ** doc["attempts"])}},
+                )
+                return sent
+            await self.collection.update_one(
+                {"_id": doc["_id"]}, {"$set": {"state": SENT, "sent_at": _now()}}
+            )
+            sent += 1
+
+    async def _run(self, interval: float) -> None:
+        while True:
+            try:
+                await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay error")
+            try:
+                # Sent envelopes are kept a while for diagnosis, then removed.
+                await self.collection.delete_many(
+                    {"state": SENT, "sent_at": {"$lt": _now() - KEEP_SENT}}
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox cleanup error")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)

@@ -1,0 +1,103 @@
+"""Settings: one common set (prefix `DIALOG_`) and one prefixed set per service.
+
+Built once by the runner (`get_settings()` is cached) and never at import time, so tests can set
+the environment first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - the known default we refuse
+
+Environment = Literal["development", "production"]
+
+
+class CommonSettings(BaseSettings):
+    """Settings every process reads. An unset backend URL selects the embedded backend."""
+
+    model_config = SettingsConfigDict(env_prefix="DIALOG_", extra="ignore")
+
+    environment: Environment = Field(
+        default="development",
+        description="`production` refuses default secrets and skips the demo data",
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="embedded database, local media, receipts"
+    )
+    bus_url: SecretStr | None = Field(
+        default=None, description="amqp://user:pass@host:5672/vhost; unset: the in-process bus"
+    )
+    bus_namespace: str = Field(
+        default="dialog", pattern=r"^[a-z0-9-]+$", description="prefix of exchange and queue names"
+    )
+    bus_prefetch: int = Field(
+        default=16, ge=1, le=1000, description="unacked messages per consumer"
+    )
+    bus_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="handler attempts before the dead-letter queue"
+    )
+    bus_retry_first_delay_s: float = Field(
+        default=1.0, gt=0, description="first retry delay; each next one is 4× longer"
+    )
+    mongo_url: SecretStr | None = Field(
+        default=None, description="mongodb://…; unset: the embedded nx-27017 server"
+    )
+    db_prefix: str = Field(
+        default="dialog", pattern=r"^[a-z0-9_]+$", description="databases are `<prefix>_<service>`"
+    )
+    media_url: SecretStr | None = Field(
+        default=None,
+        description="s3://ACCESS:SECRET@host:port/bucket?secure=false&region=…; unset: a folder",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET), description="signs playback URLs and other tokens"
+    )
+    public_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="the citizens' address (tracking page on the receipt); unset: this process",
+    )
+    routing_url: AnyHttpUrl | None = Field(
+        default=None, description="routing's base URL; unset: this process"
+    )
+    media_store_url: AnyHttpUrl | None = Field(
+        default=None, description="media-store's base URL; unset: this process"
+    )
+    host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
+    port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> CommonSettings:
+        if self.environment != "development":
+            if self.secret_key.get_secret_value() in (DEV_SECRET, ""):
+                raise ValueError("DIALOG_SECRET_KEY must be set outside development")
+            if len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("DIALOG_SECRET_KEY must be at least 32 characters")
+            for name in ("bus_url", "mongo_url", "media_url"):
+                value = getattr(self, name)
+                if value is not None and "guest:guest@" in value.get_secret_value():
+                    raise ValueError(f"DIALOG_{name.upper()} uses a default password")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+@lru_cache
+def get_settings() -> CommonSettings:
+    return CommonSettings()
+
+
+@lru_cache
+def get_service_settings(cls: type[S]) -> S:
+    return cls()

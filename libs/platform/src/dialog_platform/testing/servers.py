@@ -1,0 +1,73 @@
+"""Start the real servers the tests and `make run-distributed` use: RabbitMQ, nx-27017, moto S3."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..documents import EmbeddedMongo
+from ..net import free_port, port_open, wait_for_port
+
+RABBITMQ_HOST = "127.0.0.1"
+RABBITMQ_PORT = 5672
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def ensure_rabbitmq(timeout: float = 90.0) -> str:
+    """Return the local broker's URL, starting it with `rabbitmq-server -detached` if stopped.
+
+    Raises RuntimeError (so tests fail loudly) when it cannot be reached.
+    """
+    if port_open(RABBITMQ_HOST, RABBITMQ_PORT):
+        return RABBITMQ_URL
+    exe = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
+    if not Path(exe).exists():
+        raise RuntimeError("RabbitMQ is not on 127.0.0.1:5672 and rabbitmq-server is missing")
+    subprocess.run([exe, "-detached"], check=False, timeout=60)  # noqa: S603
+    try:
+        wait_for_port(RABBITMQ_HOST, RABBITMQ_PORT, timeout=timeout)
+    except TimeoutError as exc:
+        raise RuntimeError("RabbitMQ did not come up on 127.0.0.1:5672") from exc
+    # The port opens before the broker accepts logins; give it a moment to boot its apps.
+    ctl = shutil.which("rabbitmqctl")
+    if ctl:
+        subprocess.run([ctl, "await_startup"], check=False, timeout=timeout, capture_output=True)  # noqa: S603
+    return RABBITMQ_URL
+
+
+@contextmanager
+def embedded_mongo(data_dir: Path) -> Iterator[str]:
+    server = EmbeddedMongo(data_dir=data_dir)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def moto_s3() -> Iterator[str]:
+    """moto's S3 server on a free loopback port; yields its endpoint `127.0.0.1:PORT`."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not port_open("127.0.0.1", port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("moto S3 server did not start")
+            time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def s3_media_url(endpoint: str, bucket: str) -> str:
+    # moto accepts any credentials; these are its documented test keys.
+    return f"s3://testing:testing-secret@{endpoint}/{bucket}?secure=false&region=us-east-1"

@@ -1,0 +1,121 @@
+"""The outbox against a real MongoDB-wire server: nothing is lost between save and publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dialog_contracts import AnswerPosted, Envelope, EventData
+from dialog_platform.bus import Bus, PublishError
+from dialog_platform.documents import connect
+from dialog_platform.outbox import Outbox, Pending
+
+
+class RecordingBus(Bus):
+    """A bus double for the outbox's side only: records publishes, can be told to fail."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[Envelope, str]] = []
+        self.fail = False
+
+    def subscribe(
+        self, consumer: str, event: type[EventData], handler: Any, *, key_suffix: str = ""
+    ) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    async def publish(self, envelope: Envelope, routing_key: str) -> None:
+        if self.fail:
+            raise PublishError("broker down")
+        self.published.append((envelope, routing_key))
+
+    async def ensure_queue(
+        self, consumer: str, event: type[EventData], key_suffix: str
+    ) -> None: ...
+
+    async def ping(self) -> bool:
+        return not self.fail
+
+
+def answer(n: int) -> AnswerPosted:
+    from datetime import UTC, datetime
+
+    return AnswerPosted(
+        appeal_id=f"a{n}",
+        registration_number="2026-000001-0",
+        official_id="akim",
+        answered_at=datetime(2026, 11, 20, tzinfo=UTC),
+        has_video=False,
+    )
+
+
+@pytest.fixture
+async def db(mongo_url: str, db_prefix: str) -> Any:
+    client: AsyncMongoClient[dict[str, Any]] = connect(mongo_url)
+    yield client[f"{db_prefix}_svc"]
+    await client.drop_database(f"{db_prefix}_svc")
+    await client.close()
+
+
+async def test_state_and_events_commit_together(db: AsyncDatabase[dict[str, Any]]) -> None:
+    bus = RecordingBus()
+    outbox = Outbox(db, bus, source="/dialog/test")
+
+    async def change(tx: Pending) -> str:
+        await db.things.insert_one({"_id": "t1", "state": "done"}, session=tx.session)
+        await tx.add(answer(1))
+        return "ok"
+
+    assert await outbox.run(change) == "ok"
+    assert await db.things.count_documents({}) == 1
+    assert await db.outbox.count_documents({"state": "pending"}) == 1
+    # The process "crashes" here: nothing was published yet. A new relay finds the event.
+    fresh = Outbox(db, bus, source="/dialog/test")
+    assert await fresh.relay_once() == 1
+    assert [e.type for e, _ in bus.published] == [AnswerPosted.TYPE]
+    assert bus.published[0][1] == "answer.posted"
+    assert await fresh.relay_once() == 0
+
+
+async def test_a_failed_change_leaves_neither_state_nor_events(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    outbox = Outbox(db, RecordingBus(), source="/dialog/test")
+    await outbox.create_indexes()
+    await db.things.create_index("state")
+
+    async def change(tx: Pending) -> None:
+        await db.things.insert_one({"_id": "t2"}, session=tx.session)
+        await tx.add(answer(2))
+        raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        await outbox.run(change)
+    assert await db.things.count_documents({"_id": "t2"}) == 0
+    assert await db.outbox.count_documents({}) == 0
+
+
+async def test_publish_failure_keeps_the_event_until_the_broker_is_back(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    outbox = Outbox(db, bus, source="/dialog/test")
+
+    async def change(tx: Pending) -> None:
+        await tx.add(answer(3))
+        await tx.add(answer(4))
+
+    await outbox.run(change)
+    bus.fail = True
+    assert await outbox.relay_once() == 0
+    assert await db.outbox.count_documents({"state": "pending"}) == 2
+    bus.fail = False
+    await db.outbox.update_many({}, {"$set": {"lease_until": 0.0}})  # the retry delay passes
+    assert await outbox.relay_once() == 2
+    # In the order they were saved.
+    assert [e.data["appeal_id"] for e, _ in bus.published] == ["a3", "a4"]
