@@ -1,0 +1,21 @@
+"""kiosk-gateway's event consumers."""
+
+from __future__ import annotations
+
+from dialog_contracts import Envelope, ReceiptFailed, ReceiptPrinted
+from dialog_platform.bus import Bus
+
+from .service import Gateway
+
+SERVICE = "kiosk-gateway"
+
+
+def subscribe(bus: Bus, gateway: Gateway) -> None:
+    async def on_printed(envelope: Envelope) -> None:
+        await gateway.receipt_printed(envelope.parse(ReceiptPrinted))
+
+    async def on_failed(envelope: Envelope) -> None:
+        await gateway.receipt_failed(envelope.parse(ReceiptFailed))
+
+    bus.subscribe(SERVICE, ReceiptPrinted, on_printed)
+    bus.subscribe(SERVICE, ReceiptFailed, on_failed)

@@ -1,0 +1,96 @@
+"""The booth API's request and response shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialog_contracts import Category, Language
+
+
+class OfficialRead(BaseModel):
+    id: str
+    full_name: dict[str, str]
+    position: dict[str, str]
+    competence: dict[str, str]
+    photo_url: str
+    acting: dict[str, str] | None = None
+
+
+class AppealCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    official_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=1, max_length=32)
+    language: Language
+    category: Category
+    consent: bool
+    full_name: str | None = Field(default=None, max_length=200)
+    iin: str | None = Field(default=None, max_length=20)
+
+
+class Limits(BaseModel):
+    base_duration_s: int
+    extension_s: int
+    max_duration_s: int
+    max_bytes: int
+    content_type: Literal["video/webm"] = "video/webm"
+
+
+class AppealCreated(BaseModel):
+    appeal_id: str
+    upload_url: str
+    submit_url: str
+    limits: Limits
+    expires_at: datetime
+
+
+class VideoStored(BaseModel):
+    appeal_id: str
+    size: int
+    duration_s: float
+    sha256: str
+
+
+class AppealSubmitted(BaseModel):
+    appeal_id: str
+    registration_number: str
+    access_code: str
+    registered_at: datetime
+    control_date: date
+    legal_deadline: date
+    tracking_url: str
+
+
+class LookupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    registration_number: str = Field(min_length=1, max_length=32)
+    access_code: str = Field(min_length=1, max_length=16)
+
+
+class ReceiptState(BaseModel):
+    status: Literal["pending", "printed", "failed"]
+    reason: str | None = None
+
+
+class LookupResult(BaseModel):
+    registration_number: str
+    status: Literal["registered", "answered"]
+    registered_at: datetime
+    control_date: date
+    legal_deadline: date
+    language: Language
+    official_id: str
+    answer: dict[str, object] | None = None
+
+
+class AppealStatus(BaseModel):
+    """What the booth polls after submit: did the receipt print?"""
+
+    appeal_id: str
+    status: str
+    registration_number: str | None
+    receipt: ReceiptState | None

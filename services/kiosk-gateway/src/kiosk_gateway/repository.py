@@ -1,0 +1,171 @@
+"""kiosk-gateway's own database: kiosks, appeals, the registration counter, lookup lockouts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+Doc = dict[str, Any]
+Db = AsyncDatabase[Doc]
+
+
+async def create_indexes(db: Db) -> None:
+    await db.kiosks.create_index("token_hash", unique=True)
+    await db.appeals.create_index("registration_number", unique=True, sparse=True)
+    await db.appeals.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+
+
+# Kiosks
+
+
+async def insert_kiosk(
+    db: Db, *, kiosk_id: str, location: str, token_hash: str, now: datetime
+) -> bool:
+    try:
+        await db.kiosks.insert_one(
+            {
+                "_id": kiosk_id,
+                "location": location,
+                "token_hash": token_hash,
+                "created_at": now,
+                "revoked_at": None,
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def rotate_kiosk_token(db: Db, *, kiosk_id: str, token_hash: str, now: datetime) -> bool:
+    result = await db.kiosks.update_one(
+        {"_id": kiosk_id},
+        {"$set": {"token_hash": token_hash, "revoked_at": None, "rotated_at": now}},
+    )
+    return result.matched_count == 1
+
+
+async def revoke_kiosk(db: Db, *, kiosk_id: str, now: datetime) -> bool:
+    result = await db.kiosks.update_one({"_id": kiosk_id}, {"$set": {"revoked_at": now}})
+    return result.matched_count == 1
+
+
+async def find_kiosk_by_token(db: Db, *, token_hash: str) -> Doc | None:
+    return await db.kiosks.find_one({"token_hash": token_hash})
+
+
+async def get_kiosk(db: Db, *, kiosk_id: str) -> Doc | None:
+    return await db.kiosks.find_one({"_id": kiosk_id})
+
+
+async def list_kiosks(db: Db) -> list[Doc]:
+    return [k async for k in db.kiosks.find({}, sort=[("_id", ASCENDING)])]
+
+
+# Appeals
+
+
+async def insert_appeal(db: Db, *, appeal: Doc) -> None:
+    await db.appeals.insert_one(appeal)
+
+
+async def get_appeal(
+    db: Db, *, appeal_id: str, session: AsyncClientSession | None = None
+) -> Doc | None:
+    return await db.appeals.find_one({"_id": appeal_id}, session=session)
+
+
+async def find_by_number(db: Db, *, registration_number: str) -> Doc | None:
+    return await db.appeals.find_one({"registration_number": registration_number})
+
+
+async def set_video(
+    db: Db, *, appeal_id: str, video: Doc, expected_status: tuple[str, ...], now: datetime
+) -> Doc | None:
+    """Attach a stored video; returns the appeal as it was, or None if its state changed."""
+    return await db.appeals.find_one_and_update(
+        {"_id": appeal_id, "status": {"$in": list(expected_status)}},
+        {"$set": {"video": video, "status": "uploaded", "updated_at": now}},
+        return_document=ReturnDocument.BEFORE,
+    )
+
+
+async def next_sequence(db: Db, *, year: int, session: AsyncClientSession) -> int:
+    doc = await db.counters.find_one_and_update(
+        {"_id": f"registration-{year}"},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    assert doc is not None
+    return int(doc["seq"])
+
+
+async def mark_submitted(
+    db: Db, *, appeal_id: str, fields: Doc, session: AsyncClientSession
+) -> bool:
+    result = await db.appeals.update_one(
+        {"_id": appeal_id, "status": "uploaded"},
+        {"$set": {**fields, "status": "submitted"}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def record_receipt(
+    db: Db, *, appeal_id: str, copy_number: int, state: Doc, clear_pending_code: bool
+) -> None:
+    update: Doc = {"$set": {f"receipts.{copy_number}": state}}
+    if clear_pending_code:
+        # The code was kept readable only so the booth could show it again until the receipt
+        # came out; from now on only its hash remains.
+        update["$unset"] = {"access_code_pending": ""}
+    await db.appeals.update_one({"_id": appeal_id}, update)
+
+
+async def expired_drafts(db: Db, *, now: datetime, limit: int = 100) -> list[Doc]:
+    cursor = db.appeals.find(
+        {"status": {"$in": ["draft", "uploaded"]}, "expires_at": {"$lt": now}}, limit=limit
+    )
+    return [d async for d in cursor]
+
+
+async def delete_draft(db: Db, *, appeal_id: str) -> bool:
+    result = await db.appeals.delete_one(
+        {"_id": appeal_id, "status": {"$in": ["draft", "uploaded"]}}
+    )
+    return result.deleted_count == 1
+
+
+# Look-up lockout, kept in the database so every replica sees the same count.
+
+
+async def lookup_failures(db: Db, *, registration_number: str, since: datetime) -> int:
+    doc = await db.lookup_failures.find_one({"_id": registration_number})
+    if doc is None or doc["window_start"] < since:
+        return 0
+    return int(doc["count"])
+
+
+async def add_lookup_failure(
+    db: Db, *, registration_number: str, now: datetime, window: timedelta
+) -> None:
+    doc = await db.lookup_failures.find_one({"_id": registration_number})
+    if doc is None or doc["window_start"] < now - window:
+        # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
+        await db.lookup_failures.replace_one(
+            {"_id": registration_number},
+            {"_id": registration_number, "window_start": now, "count": 1},
+            upsert=True,
+        )
+    else:
+        await db.lookup_failures.update_one({"_id": registration_number}, {"$inc": {"count": 1}})
+
+
+async def clear_lookup_failures(db: Db, *, registration_number: str) -> None:
+    await db.lookup_failures.delete_one({"_id": registration_number})

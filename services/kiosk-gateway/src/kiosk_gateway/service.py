@@ -1,0 +1,491 @@
+"""kiosk-gateway's logic: kiosks, appeal intake, registration, receipts, the citizens' look-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dialog_contracts import (
+    AppealRecorded,
+    Localized,
+    ReceiptFailed,
+    ReceiptPrinted,
+    ReceiptRequested,
+    VideoRef,
+)
+from dialog_platform.bus import Bus
+from dialog_platform.component import Clock
+from dialog_platform.outbox import Outbox, Pending
+from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.streams import capped, coalesce
+
+from . import repository as repo
+from .clients import DirectoryClient, MediaClient, MediaRejected
+from .deadlines import compute_deadlines, local_date
+from .identity import (
+    InvalidFullName,
+    InvalidIin,
+    InvalidPhone,
+    normalize_phone,
+    validate_full_name,
+    validate_iin,
+)
+from .messages import error
+from .models import (
+    AppealCreate,
+    AppealCreated,
+    AppealStatus,
+    AppealSubmitted,
+    Limits,
+    LookupRequest,
+    LookupResult,
+    OfficialRead,
+    ReceiptState,
+    VideoStored,
+)
+from .registration import (
+    InvalidRegistrationNumber,
+    format_number,
+    hash_access_code,
+    hash_token,
+    new_access_code,
+    new_kiosk_token,
+    normalize,
+    verify_access_code,
+)
+from .settings import KioskGatewaySettings
+
+log = logging.getLogger(__name__)
+
+WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
+
+
+class KioskExists(Exception):
+    pass
+
+
+@dataclass
+class Gateway:
+    db: AsyncDatabase[dict[str, Any]]
+    outbox: Outbox
+    bus: Bus
+    settings: KioskGatewaySettings
+    directory: DirectoryClient
+    media: MediaClient
+    public_url: str
+    clock: Clock
+    ip_limiter: SlidingWindow
+
+    # Kiosks
+
+    async def register_kiosk(self, kiosk_id: str, location: str, *, rotate: bool = False) -> str:
+        token = new_kiosk_token()
+        now = self.clock()
+        created = await repo.insert_kiosk(
+            self.db, kiosk_id=kiosk_id, location=location, token_hash=hash_token(token), now=now
+        )
+        if not created:
+            if not rotate:
+                raise KioskExists(kiosk_id)
+            await repo.rotate_kiosk_token(
+                self.db, kiosk_id=kiosk_id, token_hash=hash_token(token), now=now
+            )
+        # The booth's receipt queue exists from now on, so a receipt requested while its
+        # printer-agent is down waits for it instead of being unroutable.
+        await self.bus.ensure_queue("printer-agent", ReceiptRequested, kiosk_id)
+        return token
+
+    async def revoke_kiosk(self, kiosk_id: str) -> bool:
+        return await repo.revoke_kiosk(self.db, kiosk_id=kiosk_id, now=self.clock())
+
+    async def ensure_kiosk_queues(self) -> None:
+        for kiosk in await repo.list_kiosks(self.db):
+            if kiosk.get("revoked_at") is None:
+                await self.bus.ensure_queue("printer-agent", ReceiptRequested, kiosk["_id"])
+
+    async def authenticate(self, token: str | None) -> dict[str, Any]:
+        if not token:
+            raise error(401, "no_token", headers={"WWW-Authenticate": "Bearer"})
+        kiosk = await repo.find_kiosk_by_token(self.db, token_hash=hash_token(token))
+        if kiosk is None:
+            raise error(401, "no_token", headers={"WWW-Authenticate": "Bearer"})
+        if kiosk.get("revoked_at") is not None:
+            raise error(401, "revoked_token", headers={"WWW-Authenticate": "Bearer"})
+        return kiosk
+
+    # Directory
+
+    async def officials(self) -> list[OfficialRead]:
+        result = []
+        for o in await self.directory.officials():
+            if not o.get("active", True):
+                continue
+            result.append(
+                OfficialRead(
+                    id=o["id"],
+                    full_name=o["full_name"],
+                    position=o["position"],
+                    competence=o["competence"],
+                    # The booth talks to the gateway only; its photo route proxies routing's.
+                    photo_url=f"/api/v1/officials/{o['id']}/photo?v={_version(o['photo_url'])}",
+                    acting=o.get("acting"),
+                )
+            )
+        return result
+
+    async def photo(self, official_id: str) -> tuple[bytes, str, str] | None:
+        return await self.directory.photo(official_id)
+
+    # Intake
+
+    def _validate_identity(self, body: AppealCreate) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if not body.consent:
+            raise error(422, "consent_required", field="consent")
+        try:
+            fields["phone"] = normalize_phone(body.phone)
+        except InvalidPhone as exc:
+            code = {"not_kz": "phone_not_kz", "not_mobile": "phone_not_mobile"}.get(
+                exc.reason, "phone_invalid"
+            )
+            raise error(422, code, field="phone") from exc
+        if self.settings.require_identity or body.full_name:
+            if not body.full_name:
+                raise error(422, "name_required", field="full_name")
+            try:
+                fields["full_name"] = validate_full_name(body.full_name)
+            except InvalidFullName as exc:
+                raise error(422, "name_invalid", field="full_name") from exc
+        if self.settings.require_identity or body.iin:
+            if not body.iin:
+                raise error(422, "iin_required", field="iin")
+            try:
+                fields["iin"] = validate_iin(body.iin, today=local_date(self.clock()))
+            except InvalidIin as exc:
+                raise error(422, "iin_invalid", field="iin") from exc
+        return fields
+
+    async def create_appeal(self, kiosk: dict[str, Any], body: AppealCreate) -> AppealCreated:
+        fields = self._validate_identity(body)
+        official = await self.directory.official(body.official_id)
+        if official is None:
+            raise error(422, "unknown_official", field="official_id")
+        if not official.get("active", True):
+            raise error(422, "official_inactive", field="official_id")
+        now = self.clock()
+        appeal_id = uuid.uuid4().hex
+        expires_at = now + timedelta(seconds=self.settings.draft_ttl_s)
+        await repo.insert_appeal(
+            self.db,
+            appeal={
+                "_id": appeal_id,
+                "status": "draft",
+                "kiosk_id": kiosk["_id"],
+                "official_id": body.official_id,
+                "language": body.language,
+                "category": body.category,
+                "consent_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": expires_at,
+                "video": None,
+                **fields,
+            },
+        )
+        return AppealCreated(
+            appeal_id=appeal_id,
+            upload_url=f"/api/v1/appeals/{appeal_id}/video",
+            submit_url=f"/api/v1/appeals/{appeal_id}/submit",
+            limits=Limits(
+                base_duration_s=self.settings.base_duration_s,
+                extension_s=self.settings.extension_s,
+                max_duration_s=self.settings.max_duration_s,
+                max_bytes=self.settings.max_video_bytes,
+            ),
+            expires_at=expires_at,
+        )
+
+    async def _own_appeal(self, kiosk: dict[str, Any], appeal_id: str) -> dict[str, Any]:
+        appeal = await repo.get_appeal(self.db, appeal_id=appeal_id)
+        # Another kiosk's appeal is answered exactly like a missing one.
+        if appeal is None or appeal["kiosk_id"] != kiosk["_id"]:
+            raise error(404, "appeal_not_found")
+        return appeal
+
+    async def upload_video(
+        self,
+        kiosk: dict[str, Any],
+        appeal_id: str,
+        body: AsyncIterator[bytes],
+        *,
+        content_length: int | None,
+    ) -> VideoStored:
+        appeal = await self._own_appeal(kiosk, appeal_id)
+        if appeal["status"] == "submitted":
+            raise error(409, "appeal_submitted")
+        if appeal["expires_at"] < self.clock():
+            raise error(410, "appeal_expired")
+        limit = self.settings.max_video_bytes
+        if content_length is not None and content_length > limit:
+            raise error(413, "video_too_large")
+
+        # A new key per attempt: "record again" never overwrites a good video with a bad one.
+        key = f"appeals/{appeal_id}/{uuid.uuid4().hex}.webm"
+        state = {"received": 0, "over": False}
+
+        def too_large() -> BaseException:
+            state["over"] = True
+            return error(413, "video_too_large")
+
+        async def limited() -> AsyncIterator[bytes]:
+            async for chunk in coalesce(capped(body, limit, too_large)):
+                state["received"] += len(chunk)
+                yield chunk
+
+        try:
+            stored = await self.media.put_video(key, limited())
+        except MediaRejected as exc:
+            await self.media.delete(key)
+            if state["over"]:
+                raise error(413, "video_too_large") from exc
+            code = {
+                413: "video_too_large",
+                415: "video_not_webm",
+                422: "video_too_long",
+            }.get(exc.status, "storage_unavailable")
+            if exc.code in ("video_invalid", "video_interrupted"):
+                code = exc.code
+            status = exc.status if exc.status in (413, 415, 422) else 503
+            raise error(status, code) from exc
+        except BaseException:
+            await self.media.delete(key)
+            if state["over"]:
+                raise error(413, "video_too_large") from None
+            raise
+        if stored.get("size") != state["received"]:
+            # media-store hashes what it stores; a size mismatch means the stream was cut
+            # somewhere between, and such a video is never registered.
+            await self.media.delete(key)
+            raise error(422, "video_interrupted")
+        video = {
+            "key": key,
+            "size": stored["size"],
+            "sha256": stored["sha256"],
+            "duration_s": stored["duration_s"],
+            "content_type": "video/webm",
+        }
+        previous = await repo.set_video(
+            self.db,
+            appeal_id=appeal_id,
+            video=video,
+            expected_status=("draft", "uploaded"),
+            now=self.clock(),
+        )
+        if previous is None:
+            await self.media.delete(key)
+            raise error(409, "appeal_submitted")
+        if previous.get("video"):
+            await self.media.delete(previous["video"]["key"])
+        return VideoStored(
+            appeal_id=appeal_id,
+            size=video["size"],
+            duration_s=video["duration_s"],
+            sha256=video["sha256"],
+        )
+
+    def tracking_url(self) -> str:
+        return f"{self.public_url.rstrip('/')}/track"
+
+    async def submit(self, kiosk: dict[str, Any], appeal_id: str) -> tuple[AppealSubmitted, bool]:
+        """Register the appeal; returns (result, created). A repeated submit returns the same."""
+        appeal = await self._own_appeal(kiosk, appeal_id)
+        if appeal["status"] == "submitted":
+            return self._submitted(appeal), False
+        if appeal["status"] != "uploaded" or not appeal.get("video"):
+            raise error(409, "video_missing")
+        official = await self.directory.official(appeal["official_id"])
+        if official is None:
+            raise error(422, "unknown_official", field="official_id")
+        code = new_access_code()
+        code_hash = await asyncio.to_thread(hash_access_code, code)
+        now = self.clock()
+        deadlines = compute_deadlines(now)
+
+        async def register(tx: Pending) -> dict[str, Any] | None:
+            seq = await repo.next_sequence(self.db, year=now.year, session=tx.session)
+            number = format_number(now.year, seq)
+            fields = {
+                "registration_number": number,
+                "access_code_hash": code_hash,
+                # Readable only until the receipt is out, so a repeated submit can show it again.
+                "access_code_pending": code,
+                "registered_at": now,
+                "control_date": deadlines.control_date.isoformat(),
+                "legal_deadline": deadlines.legal_deadline.isoformat(),
+                "updated_at": now,
+                "receipts": {"1": {"status": "pending"}},
+            }
+            if not await repo.mark_submitted(
+                self.db, appeal_id=appeal_id, fields=fields, session=tx.session
+            ):
+                return None
+            video = appeal["video"]
+            await tx.add(
+                AppealRecorded(
+                    appeal_id=appeal_id,
+                    registration_number=number,
+                    kiosk_id=kiosk["_id"],
+                    official_id=appeal["official_id"],
+                    category=appeal["category"],
+                    language=appeal["language"],
+                    phone=appeal["phone"],
+                    recorded_at=now,
+                    control_date=deadlines.control_date,
+                    legal_deadline=deadlines.legal_deadline,
+                    video=VideoRef(
+                        key=video["key"],
+                        duration_s=video["duration_s"],
+                        size=video["size"],
+                        sha256=video["sha256"],
+                    ),
+                )
+            )
+            await tx.add(
+                ReceiptRequested(
+                    appeal_id=appeal_id,
+                    kiosk_id=kiosk["_id"],
+                    copy_number=1,
+                    registration_number=number,
+                    access_code=code,
+                    language=appeal["language"],
+                    category=appeal["category"],
+                    recorded_at=now,
+                    control_date=deadlines.control_date,
+                    center=Localized(kk=kiosk["location"], ru=kiosk["location"]),
+                    official_name=Localized(**official["full_name"]),
+                    official_position=Localized(**official["position"]),
+                    tracking_url=self.tracking_url(),
+                )
+            )
+            return {**appeal, **fields, "status": "submitted"}
+
+        updated = await self.outbox.run(register)
+        if updated is None:
+            # Another request registered it meanwhile; answer with that registration.
+            again = await self._own_appeal(kiosk, appeal_id)
+            return self._submitted(again), False
+        log.info("appeal registered", extra={"appeal_id": appeal_id, "kiosk": kiosk["_id"]})
+        return self._submitted(updated), True
+
+    def _submitted(self, appeal: dict[str, Any]) -> AppealSubmitted:
+        code = appeal.get("access_code_pending")
+        if code is None:
+            raise error(409, "appeal_submitted")
+        return AppealSubmitted(
+            appeal_id=appeal["_id"],
+            registration_number=appeal["registration_number"],
+            access_code=code,
+            registered_at=appeal["registered_at"],
+            control_date=date.fromisoformat(appeal["control_date"]),
+            legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
+            tracking_url=self.tracking_url(),
+        )
+
+    async def appeal_status(self, kiosk: dict[str, Any], appeal_id: str) -> AppealStatus:
+        appeal = await self._own_appeal(kiosk, appeal_id)
+        receipt = (appeal.get("receipts") or {}).get("1")
+        return AppealStatus(
+            appeal_id=appeal_id,
+            status=appeal["status"],
+            registration_number=appeal.get("registration_number"),
+            receipt=ReceiptState(**receipt) if receipt else None,
+        )
+
+    # Receipts
+
+    async def receipt_printed(self, event: ReceiptPrinted) -> None:
+        await repo.record_receipt(
+            self.db,
+            appeal_id=event.appeal_id,
+            copy_number=event.copy_number,
+            state={"status": "printed", "at": event.printed_at},
+            clear_pending_code=True,
+        )
+
+    async def receipt_failed(self, event: ReceiptFailed) -> None:
+        # The booth shows the number and code on screen when printing failed; it learns of the
+        # failure by polling the appeal's status, so the code stays readable a while longer.
+        await repo.record_receipt(
+            self.db,
+            appeal_id=event.appeal_id,
+            copy_number=event.copy_number,
+            state={"status": "failed", "reason": event.reason, "at": event.failed_at},
+            clear_pending_code=False,
+        )
+
+    # Look-up
+
+    async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
+        if not self.ip_limiter.allow(client):
+            raise error(429, "too_many_requests", headers={"Retry-After": "60"})
+        try:
+            number = normalize(body.registration_number)
+        except InvalidRegistrationNumber as exc:
+            raise error(422, "number_invalid", field="registration_number") from exc
+        now = self.clock()
+        window = timedelta(seconds=self.settings.lookup_lock_s)
+        failures = await repo.lookup_failures(
+            self.db, registration_number=number, since=now - window
+        )
+        if failures >= self.settings.lookup_failures_per_number:
+            raise error(
+                429, "lookup_locked", headers={"Retry-After": str(self.settings.lookup_lock_s)}
+            )
+        appeal = await repo.find_by_number(self.db, registration_number=number)
+        code = body.access_code.strip()
+        # Verify against a dummy hash when the number is unknown so both answers take as long.
+        code_hash = appeal["access_code_hash"] if appeal else _DUMMY_HASH
+        # argon2 takes tens of milliseconds of CPU on purpose; keep it off the event loop.
+        matches = await asyncio.to_thread(verify_access_code, code_hash, code)
+        if appeal is None or not code.isdigit() or not matches:
+            await repo.add_lookup_failure(
+                self.db, registration_number=number, now=now, window=window
+            )
+            raise error(404, "lookup_not_found")
+        await repo.clear_lookup_failures(self.db, registration_number=number)
+        return LookupResult(
+            registration_number=number,
+            status="answered" if appeal.get("answer") else "registered",
+            registered_at=appeal["registered_at"],
+            control_date=date.fromisoformat(appeal["control_date"]),
+            legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
+            language=appeal["language"],
+            official_id=appeal["official_id"],
+            answer=None,
+        )
+
+    # Housekeeping
+
+    async def expire_drafts(self) -> int:
+        """Remove drafts nobody submitted (the citizen walked away) and their videos."""
+        removed = 0
+        for draft in await repo.expired_drafts(self.db, now=self.clock()):
+            if draft.get("video"):
+                await self.media.delete(draft["video"]["key"])
+            if await repo.delete_draft(self.db, appeal_id=draft["_id"]):
+                removed += 1
+        return removed
+
+
+def _version(url: str) -> str:
+    return url.rsplit("=", 1)[-1] if "?v=" in url else "0"
+
+
+_DUMMY_HASH = hash_access_code("00000000")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KioskGatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIALOG_KIOSK_GATEWAY_", extra="ignore")
+
+    require_identity: bool = Field(
+        default=True, description="ask the citizen's full name and IIN (APPC requires them)"
+    )
+    base_duration_s: int = Field(default=120, ge=10, description="recording length offered")
+    extension_s: int = Field(default=120, ge=0, description="one-time extension of the recording")
+    max_video_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="largest accepted upload (413 past it)"
+    )
+    draft_ttl_s: int = Field(default=3600, ge=60, description="unsubmitted drafts expire after")
+    lookup_per_ip_per_minute: int = Field(
+        default=20, ge=1, description="answer look-ups per client"
+    )
+    lookup_failures_per_number: int = Field(
+        default=5, ge=1, description="wrong codes for one number before it is locked a while"
+    )
+    lookup_lock_s: int = Field(default=900, ge=1, description="how long such a number stays locked")
+    directory_cache_s: float = Field(
+        default=30.0, ge=0, description="how long the officials list is reused"
+    )
+
+    @property
+    def max_duration_s(self) -> int:
+        return self.base_duration_s + self.extension_s

@@ -1,0 +1,61 @@
+"""Declares media-store to the runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from dialog_platform.component import Component, Context, Running
+from dialog_platform.settings import get_service_settings
+
+from . import repository as repo
+from .api import build_router
+from .service import MediaService
+from .settings import MediaStoreSettings
+
+log = logging.getLogger(__name__)
+
+
+async def build(ctx: Context) -> Running:
+    assert ctx.media is not None
+    service = MediaService(
+        db=ctx.db,
+        media=ctx.media,
+        settings=get_service_settings(MediaStoreSettings),
+        clock=ctx.clock,
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def janitor() -> None:
+        while True:
+            try:
+                removed = await service.remove_stale_uploads()
+                if removed:
+                    log.warning("removed unfinished uploads", extra={"count": removed})
+            except Exception:
+                log.exception("stale upload cleanup failed")
+            await asyncio.sleep(600)
+
+    async def start() -> None:
+        await repo.create_indexes(ctx.db)
+        tasks.append(asyncio.create_task(janitor(), name="media-store-janitor"))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return Running(
+        routers=[build_router(service, ctx.media, ctx.settings)], on_start=[start], on_stop=[stop]
+    )
+
+
+component = Component(
+    name="media-store",
+    description="video objects: streamed upload, validation, playback",
+    build=build,
+    needs_media=True,
+    settings=MediaStoreSettings,
+)

@@ -1,0 +1,85 @@
+"""Declares notifier to the runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from zoneinfo import ZoneInfo
+
+from dialog_platform.component import Check, Component, Context, Running
+from dialog_platform.internal import internal_headers
+from dialog_platform.settings import get_service_settings
+
+from . import handlers
+from . import repository as repo
+from .api import build_router
+from .service import Notifier
+from .settings import NotifierSettings
+from .smsc import SmscClient
+
+log = logging.getLogger(__name__)
+
+RELEASE_INTERVAL_S = 30.0
+
+
+async def build(ctx: Context) -> Running:
+    settings = get_service_settings(NotifierSettings)
+    smsc = None
+    if settings.smsc_url is not None:
+        smsc = SmscClient(
+            http=ctx.http,
+            base_url=str(settings.smsc_url),
+            login=settings.smsc_login,
+            password=settings.smsc_password.get_secret_value(),
+            apikey=settings.smsc_apikey.get_secret_value(),
+            sender=settings.sender,
+        )
+    notifier = Notifier(
+        db=ctx.db,
+        smsc=smsc,
+        clock=ctx.clock,
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+        timezone=ZoneInfo(settings.timezone),
+    )
+    contacts = handlers.Contacts(
+        http=ctx.http,
+        routing_url=ctx.service_url("routing"),
+        headers=internal_headers(ctx.settings),
+    )
+    handlers.subscribe(ctx.bus, notifier, contacts, settings, ctx.public_url)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def release_loop() -> None:
+        while True:
+            await asyncio.sleep(RELEASE_INTERVAL_S)
+            try:
+                await notifier.release_held()
+            except Exception:
+                log.exception("releasing held SMS failed")
+
+    async def start() -> None:
+        await repo.create_indexes(ctx.db)
+        tasks.append(asyncio.create_task(release_loop(), name="notifier-quiet-hours"))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    checks: dict[str, Check] = {}
+    if smsc is not None:
+        checks["sms-gateway"] = smsc.ping
+    return Running(
+        routers=[build_router(notifier)], on_start=[start], on_stop=[stop], checks=checks
+    )
+
+
+component = Component(
+    name="notifier",
+    description="SMS to officials and citizens through SMSC.kz",
+    build=build,
+    settings=NotifierSettings,
+)

@@ -1,0 +1,210 @@
+"""notifier's event consumers: each event becomes the SMS the design promises."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from dialog_contracts import (
+    AnswerPosted,
+    AppealOverdue,
+    AppealRecorded,
+    AppealRouted,
+    DeadlineApproaching,
+    Envelope,
+    ReceiptFailed,
+)
+from dialog_platform.bus import Bus
+
+from . import repository as repo
+from .service import Notifier, Outgoing, day_month_year, short_url
+from .settings import NotifierSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "notifier"
+
+
+class ContactUnavailable(Exception):
+    """routing could not be asked for an official's phone; the bus retries the event."""
+
+
+@dataclass
+class Contacts:
+    http: httpx.AsyncClient
+    routing_url: str
+    headers: dict[str, str]
+    # The directory changes rarely; a minute's reuse saves a call to routing per SMS.
+    cache_s: float = 60.0
+    _cache: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+
+    async def official(self, official_id: str) -> dict[str, Any] | None:
+        cached = self._cache.get(official_id)
+        if cached is not None and time.monotonic() - cached[0] < self.cache_s:
+            return cached[1]
+        found = await self._fetch(official_id)
+        self._cache[official_id] = (time.monotonic(), found)
+        return found
+
+    async def _fetch(self, official_id: str) -> dict[str, Any] | None:
+        try:
+            response = await self.http.get(
+                f"{self.routing_url}/api/v1/directory/officials/"
+                f"{quote(official_id, safe='')}/contact",
+                headers=self.headers,
+            )
+        except httpx.HTTPError as exc:
+            raise ContactUnavailable(str(exc)) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ContactUnavailable(f"routing answered {response.status_code}")
+        found: dict[str, Any] = response.json()
+        return found
+
+
+def subscribe(
+    bus: Bus, notifier: Notifier, contacts: Contacts, settings: NotifierSettings, public_url: str
+) -> None:
+    dashboard = short_url(settings.dashboard_url or f"{public_url}/dashboard")
+    tracking = short_url(settings.tracking_url or f"{public_url}/track")
+
+    async def official_sms(
+        appeal_id: str,
+        official_id: str | None,
+        purpose: str,
+        fields: dict[str, str],
+        *,
+        urgent: bool,
+    ) -> None:
+        if not official_id:
+            return
+        contact = await contacts.official(official_id)
+        if contact is None or not contact.get("phone"):
+            log.warning("official has no SMS phone", extra={"official": official_id})
+            return
+        await notifier.notify(
+            Outgoing(
+                appeal_id=appeal_id,
+                purpose=purpose,
+                phone=contact["phone"],
+                language=contact.get("language", "ru"),
+                fields=fields,
+                to_official=True,
+                urgent=urgent,
+            )
+        )
+
+    async def on_recorded(envelope: Envelope) -> None:
+        event = envelope.parse(AppealRecorded)
+        await repo.save_citizen(
+            notifier.db,
+            appeal_id=event.appeal_id,
+            contact={
+                "phone": event.phone,
+                "language": event.language,
+                "registration_number": event.registration_number,
+            },
+        )
+        if settings.notify_citizen_on_record:
+            await notifier.notify(
+                Outgoing(
+                    appeal_id=event.appeal_id,
+                    purpose="appeal_recorded",
+                    phone=event.phone,
+                    language=event.language,
+                    fields={
+                        "number": event.registration_number,
+                        "control_date": day_month_year(event.control_date),
+                        "tracking": tracking,
+                    },
+                )
+            )
+
+    async def on_routed(envelope: Envelope) -> None:
+        event = envelope.parse(AppealRouted)
+        await official_sms(
+            event.appeal_id,
+            event.official_id,
+            "appeal_routed",
+            {
+                "number": event.registration_number,
+                "control_date": day_month_year(event.control_date),
+                "dashboard": dashboard,
+            },
+            urgent=False,
+        )
+
+    async def on_answered(envelope: Envelope) -> None:
+        event = envelope.parse(AnswerPosted)
+        citizen = await repo.citizen(notifier.db, appeal_id=event.appeal_id)
+        if citizen is None:
+            # AppealRecorded carries the phone; without it there is no one to tell yet.
+            raise LookupError(f"no citizen contact for appeal {event.appeal_id}")
+        await notifier.notify(
+            Outgoing(
+                appeal_id=event.appeal_id,
+                purpose="answer_posted",
+                phone=citizen["phone"],
+                language=citizen["language"],
+                fields={"number": event.registration_number, "tracking": tracking},
+            )
+        )
+
+    async def on_receipt_failed(envelope: Envelope) -> None:
+        event = envelope.parse(ReceiptFailed)
+        if not settings.operator_phone:
+            log.warning(
+                "receipt failed and no operator phone is set", extra={"kiosk": event.kiosk_id}
+            )
+            return
+        await notifier.notify(
+            Outgoing(
+                appeal_id=event.appeal_id,
+                purpose="receipt_failed",
+                phone=settings.operator_phone,
+                language=settings.operator_language,
+                fields={"kiosk": event.kiosk_id, "reason": event.reason[:40]},
+            )
+        )
+
+    async def on_approaching(envelope: Envelope) -> None:
+        event = envelope.parse(DeadlineApproaching)
+        await official_sms(
+            event.appeal_id,
+            event.official_id,
+            "deadline_approaching",
+            {
+                "number": event.registration_number,
+                "deadline": day_month_year(event.deadline),
+                "dashboard": dashboard,
+            },
+            urgent=False,
+        )
+
+    async def on_overdue(envelope: Envelope) -> None:
+        event = envelope.parse(AppealOverdue)
+        fields = {
+            "number": event.registration_number,
+            "deadline": day_month_year(event.deadline),
+            "dashboard": dashboard,
+        }
+        # A missed deadline counts as a refusal in law: tell them now, quiet hours or not.
+        await official_sms(
+            event.appeal_id, event.official_id, "appeal_overdue", fields, urgent=True
+        )
+        await official_sms(
+            event.appeal_id, event.supervisor_id, "appeal_overdue_supervisor", fields, urgent=True
+        )
+
+    bus.subscribe(SERVICE, AppealRecorded, on_recorded)
+    bus.subscribe(SERVICE, AppealRouted, on_routed)
+    bus.subscribe(SERVICE, AnswerPosted, on_answered)
+    bus.subscribe(SERVICE, ReceiptFailed, on_receipt_failed)
+    bus.subscribe(SERVICE, DeadlineApproaching, on_approaching)
+    bus.subscribe(SERVICE, AppealOverdue, on_overdue)

@@ -1,0 +1,289 @@
+"""The notifier against nx-27017, the bus and the local SMSC server: right text, right person,
+right language, exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from dialog_contracts import (
+    AnswerPosted,
+    AppealOverdue,
+    AppealRecorded,
+    AppealRouted,
+    DeadlineApproaching,
+    Envelope,
+    EventData,
+    ReceiptFailed,
+    VideoRef,
+)
+from dialog_platform.bus import InProcessBus, RetryPolicy
+from dialog_platform.documents import connect
+from dialog_platform.testing.smsc import LOGIN, PASSWORD, FakeSmscServer
+from notifier import handlers
+from notifier.service import Notifier
+from notifier.settings import NotifierSettings
+from notifier.smsc import SmscClient
+
+ALMATY = ZoneInfo("Asia/Almaty")
+CITIZEN = "+77012345678"
+OFFICIALS = {
+    "deputy-housing": {"phone": "+77010000004", "language": "ru", "supervisor_id": "akim"},
+    "akim": {"phone": "+77010000001", "language": "kk", "supervisor_id": None},
+}
+
+
+class DirectoryContacts(handlers.Contacts):
+    """routing's contact API, answered from a table (the system tests use the real routing)."""
+
+    def __init__(self) -> None:
+        pass
+
+    async def official(self, official_id: str) -> dict[str, Any] | None:
+        return OFFICIALS.get(official_id)
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Rig:
+    bus: InProcessBus
+    notifier: Notifier
+    smsc: FakeSmscServer
+    clock: Clock
+
+    async def publish(self, data: EventData, times: int = 1) -> None:
+        envelope = Envelope.wrap(data, source="/test")
+        for _ in range(times):
+            await self.bus.publish(envelope, data.routing_key())
+
+    def texts_to(self, phone: str) -> list[str]:
+        return [m.text for m in self.smsc.state.sent_to(phone)]
+
+
+@pytest.fixture
+def smsc_server() -> Iterator[FakeSmscServer]:
+    with FakeSmscServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(mongo_url: str, db_prefix: str, smsc_server: FakeSmscServer) -> AsyncIterator[Rig]:
+    mongo = connect(mongo_url)
+    db = mongo[f"{db_prefix}_notifier"]
+    clock = Clock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))  # Monday 11:00 in Almaty
+    async with httpx.AsyncClient() as http:
+        notifier = Notifier(
+            db=db,
+            smsc=SmscClient(
+                http=http,
+                base_url=smsc_server.url,
+                login=LOGIN,
+                password=PASSWORD,
+                apikey="",
+                sender="Dialog",
+            ),
+            clock=clock,
+            quiet_start=time(21),
+            quiet_end=time(8),
+            timezone=ALMATY,
+        )
+        dead: list[str] = []
+
+        async def dead_letter(envelope: Envelope, consumer: str, reason: str) -> None:
+            dead.append(reason)
+
+        bus = InProcessBus(
+            retry=RetryPolicy(max_attempts=4, delays_s=(0.05, 0.05, 0.05)), dead_letter=dead_letter
+        )
+        settings = NotifierSettings(
+            operator_phone="+77017770000",
+            tracking_url="https://d.kz/track",
+            dashboard_url="https://d.kz/dashboard",
+        )
+        handlers.subscribe(bus, notifier, DirectoryContacts(), settings, "http://127.0.0.1:8080")
+        await bus.start()
+        from notifier import repository
+
+        await repository.create_indexes(db)
+        yield Rig(bus=bus, notifier=notifier, smsc=smsc_server, clock=clock)
+        await bus.close()
+    await mongo.drop_database(f"{db_prefix}_notifier")
+    await mongo.close()
+
+
+def recorded(appeal_id: str = "a1", language: str = "kk") -> AppealRecorded:
+    return AppealRecorded(
+        appeal_id=appeal_id,
+        registration_number="2026-000123-8",
+        kiosk_id="booth-1",
+        official_id="deputy-housing",
+        category="question",
+        language=language,  # type: ignore[arg-type]
+        phone=CITIZEN,
+        recorded_at=datetime(2026, 11, 23, 5, 0, tzinfo=UTC),
+        control_date=date(2026, 12, 7),
+        legal_deadline=date(2026, 12, 14),
+        video=VideoRef(key="v.webm", duration_s=60, size=1000, sha256="0" * 64),
+    )
+
+
+def routed(appeal_id: str = "a1") -> AppealRouted:
+    return AppealRouted(
+        appeal_id=appeal_id,
+        registration_number="2026-000123-8",
+        official_id="deputy-housing",
+        addressed_official_id="deputy-housing",
+        language="kk",
+        control_date=date(2026, 12, 7),
+        legal_deadline=date(2026, 12, 14),
+        routed_at=datetime(2026, 11, 23, 5, 1, tzinfo=UTC),
+    )
+
+
+async def test_citizen_gets_the_receipt_copy_once_in_their_language(rig: Rig) -> None:
+    await rig.publish(recorded(language="kk"), times=3)
+    [text] = rig.texts_to(CITIZEN)
+    assert "2026-000123-8" in text and "07.12.2026" in text and "d.kz/track" in text
+    assert "жауап" in text  # Kazakh
+
+
+async def test_official_gets_the_new_appeal_in_the_officials_language(rig: Rig) -> None:
+    await rig.publish(routed(), times=2)
+    [text] = rig.texts_to("+77010000004")
+    assert text.startswith("Новое обращение 2026-000123-8") and "d.kz/dashboard" in text
+
+
+async def test_answer_goes_to_the_citizen_of_that_appeal(rig: Rig) -> None:
+    await rig.publish(recorded(appeal_id="a2", language="ru"))
+    await rig.publish(
+        AnswerPosted(
+            appeal_id="a2",
+            registration_number="2026-000123-8",
+            official_id="deputy-housing",
+            answered_at=rig.clock.now,
+            has_video=True,
+        )
+    )
+    texts = rig.texts_to(CITIZEN)
+    assert len(texts) == 2 and texts[1].startswith("Ответ на 2026-000123-8 готов")
+
+
+async def test_overdue_tells_the_official_and_the_supervisor(rig: Rig) -> None:
+    await rig.publish(
+        AppealOverdue(
+            appeal_id="a3",
+            registration_number="2026-000123-8",
+            official_id="deputy-housing",
+            supervisor_id="akim",
+            deadline=date(2026, 12, 7),
+            kind="control",
+        )
+    )
+    assert rig.texts_to("+77010000004")[0].startswith("Просрочено обращение")
+    assert rig.texts_to("+77010000001")[0].startswith("Мерзімі өтті")  # the akim reads Kazakh
+
+
+async def test_receipt_failure_goes_to_the_operator(rig: Rig) -> None:
+    await rig.publish(
+        ReceiptFailed(
+            appeal_id="a4",
+            kiosk_id="booth-7",
+            copy_number=1,
+            reason="paper out",
+            failed_at=rig.clock.now,
+        )
+    )
+    [text] = rig.texts_to("+77017770000")
+    assert "booth-7" in text and "paper out" in text
+
+
+async def test_gateway_errors_twice_then_one_sms(rig: Rig) -> None:
+    rig.smsc.state.fail_next(500)
+    rig.smsc.state.fail_next(500)
+    await rig.publish(recorded(appeal_id="a5"))
+    assert len(rig.texts_to(CITIZEN)) == 1
+    [n] = await rig.notifier.notifications("a5")
+    assert n["state"] == "sent" and n["attempts"] == 3
+
+
+async def test_permanent_error_is_recorded_and_not_retried(rig: Rig) -> None:
+    rig.smsc.state.permanent_by_phone["77012345678"] = 7
+    await rig.publish(recorded(appeal_id="a6"))
+    sends = [r for r in rig.smsc.state.requests if r["path"].endswith("send.php")]
+    assert len(sends) == 1
+    [n] = await rig.notifier.notifications("a6")
+    assert n["state"] == "failed" and "phone" in n["reason"]
+    assert "2345" not in n["phone"]  # masked for the dashboard
+
+
+async def test_a_send_whose_outcome_was_lost_is_not_repeated(rig: Rig) -> None:
+    """SMSC accepted, then the process died before recording it: the look-up finds it."""
+    from notifier import repository
+
+    await rig.publish(recorded(appeal_id="a7"))
+    assert len(rig.texts_to(CITIZEN)) == 1
+    # Put the record back to where a crash between SMSC's answer and our write leaves it.
+    await repository.set_state(
+        rig.notifier.db,
+        key=f"a7:appeal_recorded:{CITIZEN}",
+        state=repository.SENDING,
+        now=rig.clock.now,
+    )
+    await rig.publish(recorded(appeal_id="a7"))
+    assert len(rig.texts_to(CITIZEN)) == 1
+    statuses = [r for r in rig.smsc.state.requests if r["path"].endswith("status.php")]
+    assert len(statuses) == 1
+    [n] = await rig.notifier.notifications("a7")
+    assert n["state"] == "sent"
+
+
+async def test_quiet_hours_hold_officials_messages_until_morning(rig: Rig) -> None:
+    rig.clock.now = datetime(2026, 11, 23, 22, 30, tzinfo=ALMATY)
+    await rig.publish(routed(appeal_id="a8"))
+    await rig.publish(recorded(appeal_id="a8"))
+    assert rig.texts_to("+77010000004") == []  # held
+    assert len(rig.texts_to(CITIZEN)) == 1  # citizens are not held
+    rig.clock.now = datetime(2026, 11, 24, 7, 59, tzinfo=ALMATY)
+    assert await rig.notifier.release_held() == 0
+    rig.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=ALMATY) + timedelta(seconds=1)
+    assert await rig.notifier.release_held() == 1
+    assert len(rig.texts_to("+77010000004")) == 1
+
+
+async def test_overdue_is_not_held_at_night(rig: Rig) -> None:
+    rig.clock.now = datetime(2026, 11, 23, 23, 0, tzinfo=ALMATY)
+    await rig.publish(
+        DeadlineApproaching(
+            appeal_id="a9",
+            registration_number="2026-000123-8",
+            official_id="deputy-housing",
+            supervisor_id="akim",
+            deadline=date(2026, 12, 7),
+            kind="control",
+        )
+    )
+    await rig.publish(
+        AppealOverdue(
+            appeal_id="a9",
+            registration_number="2026-000123-8",
+            official_id="deputy-housing",
+            supervisor_id="akim",
+            deadline=date(2026, 12, 7),
+            kind="legal",
+        )
+    )
+    texts = rig.texts_to("+77010000004")
+    assert len(texts) == 1 and texts[0].startswith("Просрочено")

@@ -1,0 +1,58 @@
+"""printer-agent's event consumer: ReceiptRequested for its own booth → print → report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from dialog_contracts import Envelope, ReceiptFailed, ReceiptPrinted, ReceiptRequested
+from dialog_platform.bus import Bus
+
+from .service import ReceiptPrinter
+
+log = logging.getLogger(__name__)
+
+SERVICE = "printer-agent"
+SOURCE = "/dialog/printer-agent"
+
+
+def subscribe(
+    bus: Bus, printer: ReceiptPrinter, *, kiosk_id: str, clock: Callable[[], datetime]
+) -> None:
+    # One printer, one receipt at a time.
+    lock = asyncio.Lock()
+
+    async def on_requested(envelope: Envelope) -> None:
+        receipt = envelope.parse(ReceiptRequested)
+        if kiosk_id != "*" and receipt.kiosk_id != kiosk_id:
+            log.error("receipt for another kiosk ignored", extra={"kiosk": receipt.kiosk_id})
+            return
+        async with lock:
+            outcome = await asyncio.to_thread(printer.handle, receipt)
+        # The outcome is published on a duplicate too: a crash after printing but before
+        # reporting must still end with ReceiptPrinted once the message is redelivered.
+        if outcome.printed or outcome.duplicate:
+            event: ReceiptPrinted | ReceiptFailed = ReceiptPrinted(
+                appeal_id=receipt.appeal_id,
+                kiosk_id=receipt.kiosk_id,
+                copy_number=receipt.copy_number,
+                printed_at=clock(),
+            )
+        else:
+            # No retry: the citizen is at the booth now, and the booth shows the number and
+            # code on screen when the receipt fails; a receipt printed later helps no one.
+            log.warning(
+                "receipt failed", extra={"kiosk": receipt.kiosk_id, "reason": outcome.reason}
+            )
+            event = ReceiptFailed(
+                appeal_id=receipt.appeal_id,
+                kiosk_id=receipt.kiosk_id,
+                copy_number=receipt.copy_number,
+                reason=outcome.reason or "unknown",
+                failed_at=clock(),
+            )
+        await bus.publish(Envelope.wrap(event, source=SOURCE), event.routing_key())
+
+    bus.subscribe(SERVICE, ReceiptRequested, on_requested, key_suffix=kiosk_id)
