@@ -1,0 +1,280 @@
+"""Upload throughput: booth → kiosk-gateway → media-store → S3, against a direct minio put_object.
+
+A 100 MB real WebM goes through the distributed services (each its own process, on RabbitMQ,
+nx-27017 and moto's S3 server in its own process), alternating with a direct `put_object` of the
+same file with the same part size to the same server, 5 runs each. Prints both throughputs,
+their ratio, and the peak memory growth of the gateway and media-store processes.
+
+Goals: ratio at least 0.8; memory growth under 64 MB per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+from minio import Minio
+
+from dialog_platform.media.s3 import DEFAULT_PART_SIZE
+from dialog_platform.net import free_port, wait_for_port
+from dialog_platform.testing.launch import Distributed
+from dialog_platform.testing.servers import embedded_mongo, ensure_rabbitmq, s3_media_url
+from dialog_platform.testing.webm import make_webm_of_size
+
+MB = 1_000_000
+MiB = 1024 * 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+MOTO_PID: list[int] = []
+
+
+@contextlib.contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's S3 server in its own process, so it does not share a GIL with what it measures."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # Objects stay in memory: by default moto spills anything over 5 MB to temporary
+        # files, and disk writeback then makes both paths' timings noisy.
+        env={**os.environ, "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(1024 * MiB)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    MOTO_PID.append(proc.pid)
+    try:
+        wait_for_port("127.0.0.1", port, timeout=30)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class PeakRss:
+    """Samples a process's resident memory every few milliseconds while running."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.baseline = self.process.memory_info().rss
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.baseline) / MiB
+
+
+def file_chunks(path: Path, size: int = 1024 * 1024) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def upload_through_gateway(client: httpx.Client, gateway: str, token: str, video: Path) -> float:
+    auth = {"Authorization": f"Bearer {token}"}
+    appeal = client.post(
+        f"{gateway}/api/v1/appeals",
+        headers=auth,
+        json={
+            "official_id": "akim",
+            "phone": "+77012345678",
+            "language": "kk",
+            "category": "question",
+            "consent": True,
+            "full_name": "Бенчмарк Тестұлы",
+            "iin": "900101400013",
+        },
+    ).json()
+    started = time.perf_counter()
+    response = client.put(
+        f"{gateway}{appeal['upload_url']}",
+        content=file_chunks(video),  # streamed, no Content-Length: like a live recording
+        headers={**auth, "Content-Type": "video/webm"},
+        timeout=600,
+    )
+    elapsed = time.perf_counter() - started
+    if response.status_code != 201:
+        raise RuntimeError(f"upload failed: {response.status_code} {response.text}")
+    return elapsed
+
+
+def empty_bucket(minio: Minio, bucket: str) -> None:
+    for obj in minio.list_objects(bucket, recursive=True):
+        if obj.object_name:
+            minio.remove_object(bucket, obj.object_name)
+
+
+def upload_direct(minio: Minio, bucket: str, video: Path, *, parallel: int = 1) -> float:
+    """minio's put_object of the file, sending parts like media-store does (one at a time).
+
+    media-store keeps one part in flight because minio's parallel mode leaves its worker
+    threads blocked when the source fails mid-stream, which a service cannot afford; the
+    baseline is the same call with the same part size and the same part concurrency.
+    """
+    started = time.perf_counter()
+    with video.open("rb") as f:
+        minio.put_object(
+            bucket,
+            f"direct/{uuid.uuid4().hex}.webm",
+            f,
+            length=-1,
+            part_size=DEFAULT_PART_SIZE,
+            content_type="video/webm",
+            num_parallel_uploads=parallel,
+        )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    rabbit = ensure_rabbitmq()
+    with tempfile.TemporaryDirectory(prefix="dialog-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        print(f"making a {args.size_mb} MB WebM …", flush=True)
+        video = make_webm_of_size(tmp / "video.webm", args.size_mb * MB)
+        size = video.stat().st_size
+        with embedded_mongo(tmp / "mongo") as mongo_url, moto_process() as s3:
+            bucket = "bench"
+            namespace = f"bench{uuid.uuid4().hex[:6]}"
+            cluster = Distributed(
+                data_dir=tmp / "cluster",
+                bus_url=rabbit,
+                mongo_url=mongo_url,
+                media_url=s3_media_url(s3, bucket),
+                namespace=namespace,
+                db_prefix=namespace,
+            )
+            try:
+                print("starting routing, media-store, kiosk-gateway …", flush=True)
+                cluster.start(("routing", "media-store", "kiosk-gateway"))
+                token = cluster.kiosk_add("bench-booth", "Bench")
+                minio = Minio(s3, access_key="testing", secret_key="testing-secret", secure=False)
+                gateway_pid = cluster.processes["kiosk-gateway"].popen.pid
+                media_pid = cluster.processes["media-store"].popen.pid
+                via: list[float] = []
+                direct: list[float] = []
+                direct3: list[float] = []
+                cpu_direct: dict[str, list[float]] = collections.defaultdict(list)
+                cpu_via: dict[str, list[float]] = collections.defaultdict(list)
+                # Memory is measured from before the first upload: what a process grows by
+                # to carry uploads, lazy imports (PyAV) included.
+                with (
+                    httpx.Client() as client,
+                    PeakRss(gateway_pid) as gw_mem,
+                    PeakRss(media_pid) as ms_mem,
+                ):
+                    # One warm-up of each path, so connection set-up is not in the timings.
+                    upload_direct(minio, bucket, video)
+                    upload_through_gateway(client, cluster.url("kiosk-gateway"), token, video)
+                    empty_bucket(minio, bucket)
+                    pids = {
+                        "kiosk-gateway": gateway_pid,
+                        "media-store": media_pid,
+                        "S3 server": MOTO_PID[0],
+                        "bench client": os.getpid(),
+                    }
+                    for run in range(args.runs):
+                        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                        d = upload_direct(minio, bucket, video)
+                        middle = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                        g = upload_through_gateway(
+                            client, cluster.url("kiosk-gateway"), token, video
+                        )
+                        after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                        empty_bucket(minio, bucket)
+                        direct3.append(upload_direct(minio, bucket, video, parallel=3))
+                        for name in pids:
+                            cpu_direct[name].append(middle[name] - before[name])
+                            cpu_via[name].append(after[name] - middle[name])
+                        # moto keeps objects in memory; emptying the bucket gives every run
+                        # the same server.
+                        empty_bucket(minio, bucket)
+                        direct.append(d)
+                        via.append(g)
+                        print(
+                            f"run {run + 1}: direct {size / MB / d:7.1f} MB/s   "
+                            f"via gateway {size / MB / g:7.1f} MB/s",
+                            flush=True,
+                        )
+            finally:
+                cluster.stop()
+                import asyncio
+
+                from dialog_platform.testing.fixtures import delete_namespace
+
+                asyncio.run(delete_namespace(rabbit, namespace))
+
+    direct_tp = size / MB / statistics.median(direct)
+    via_tp = size / MB / statistics.median(via)
+    ratio = via_tp / direct_tp
+    print()
+    print(
+        f"file: {size / MB:.1f} MB real WebM, part size {DEFAULT_PART_SIZE // MiB} MiB, "
+        f"{args.runs} alternating runs each (medians)"
+    )
+    print(f"direct minio put_object, 1 part at a time: {direct_tp:6.1f} MB/s")
+    print(f"booth → gateway → media-store → S3:      {via_tp:8.1f} MB/s")
+    print(
+        f"(for information: put_object with minio's default 3 parts in parallel: "
+        f"{size / MB / statistics.median(direct3):.1f} MB/s)"
+    )
+    print(
+        f"ratio (via gateway / direct):            {ratio:8.2f}   goal ≥ 0.80 "
+        f"{'met' if ratio >= 0.8 else 'NOT met'}"
+    )
+    print(
+        f"kiosk-gateway peak memory growth:        {gw_mem.growth_mb:8.1f} MB   goal < 64 MB "
+        f"{'met' if gw_mem.growth_mb < 64 else 'NOT met'}"
+    )
+    print(
+        f"media-store peak memory growth:          {ms_mem.growth_mb:8.1f} MB   goal < 64 MB "
+        f"{'met' if ms_mem.growth_mb < 64 else 'NOT met'}"
+    )
+    print()
+    print("CPU seconds per upload (median), by process:   direct   via gateway")
+    for name in cpu_via:
+        print(
+            f"  {name:44s} {statistics.median(cpu_direct[name]):6.2f}   "
+            f"{statistics.median(cpu_via[name]):6.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
