@@ -32,7 +32,13 @@ from .settings import CommonSettings
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dialog.components"
-SERVICE_URL_SETTINGS = {"routing": "routing_url", "media-store": "media_store_url"}
+SERVICE_URL_SETTINGS = {
+    "routing": "routing_url",
+    "media-store": "media_store_url",
+    "dashboard": "dashboard_url",
+    "kiosk-gateway": "kiosk_gateway_url",
+    "notifier": "notifier_url",
+}
 
 
 def discover() -> dict[str, Component]:

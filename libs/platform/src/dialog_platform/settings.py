@@ -68,6 +68,15 @@ class CommonSettings(BaseSettings):
     media_store_url: AnyHttpUrl | None = Field(
         default=None, description="media-store's base URL; unset: this process"
     )
+    dashboard_url: AnyHttpUrl | None = Field(
+        default=None, description="dashboard's base URL (answers for look-ups); unset: this process"
+    )
+    kiosk_gateway_url: AnyHttpUrl | None = Field(
+        default=None, description="kiosk-gateway's base URL (kiosk admin); unset: this process"
+    )
+    notifier_url: AnyHttpUrl | None = Field(
+        default=None, description="notifier's base URL (notification states); unset: this process"
+    )
     host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -167,6 +167,9 @@ class Distributed:
             "DIALOG_SECRET_KEY": TEST_SECRET,
             "DIALOG_ROUTING_URL": self.url("routing"),
             "DIALOG_MEDIA_STORE_URL": self.url("media-store"),
+            "DIALOG_DASHBOARD_URL": self.url("dashboard"),
+            "DIALOG_KIOSK_GATEWAY_URL": self.url("kiosk-gateway"),
+            "DIALOG_NOTIFIER_URL": self.url("notifier"),
             "DIALOG_PUBLIC_URL": self.url("kiosk-gateway"),
             **self.env,
         }
