@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from .clock import make_clock
 from .component import Component, Context
 from .logging import configure_logging
 from .runner import Backends, base_urls, build_app, discover, resolve_targets
@@ -97,6 +98,7 @@ async def _run_component_command(
             # Commands work on the database and bus; URLs point where `dialog run` would serve.
             base_urls=base_urls(settings, list(discover()), f"http://127.0.0.1:{settings.port}"),
             public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
+            clock=make_clock(settings),
         )
         command = next(c for c in component.commands if c.name == args.command)
         return await command.run(ctx, args)

@@ -22,6 +22,7 @@ from pymongo import AsyncMongoClient
 from dialog_contracts import Envelope
 
 from .bus import Bus, create_bus
+from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import EmbeddedMongo, connect
 from .errors import install_error_handlers
@@ -167,6 +168,7 @@ def build_app(
     backends.open()
     assert backends.bus is not None and backends.http is not None
     urls = base_urls(settings, targets, self_url)
+    clock = make_clock(settings)
     contexts: list[Context] = []
     running: list[Running] = []
 
@@ -184,6 +186,7 @@ def build_app(
                     http=backends.http,  # type: ignore[arg-type]
                     base_urls=urls,
                     public_url=str(settings.public_url or self_url).rstrip("/"),
+                    clock=clock,
                 )
                 contexts.append(ctx)
             # Build every component (which subscribes its handlers) before the bus starts.

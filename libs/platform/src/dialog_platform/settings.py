@@ -77,6 +77,10 @@ class CommonSettings(BaseSettings):
     notifier_url: AnyHttpUrl | None = Field(
         default=None, description="notifier's base URL (notification states); unset: this process"
     )
+    clock_offset_file: Path | None = Field(
+        default=None,
+        description="development only: a file holding seconds added to the clock (tests move time)",
+    )
     host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
@@ -88,6 +92,8 @@ class CommonSettings(BaseSettings):
                 raise ValueError("DIALOG_SECRET_KEY must be set outside development")
             if len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("DIALOG_SECRET_KEY must be at least 32 characters")
+            if self.clock_offset_file is not None:
+                raise ValueError("DIALOG_CLOCK_OFFSET_FILE is for development only")
             for name in ("bus_url", "mongo_url", "media_url"):
                 value = getattr(self, name)
                 if value is not None and "guest:guest@" in value.get_secret_value():

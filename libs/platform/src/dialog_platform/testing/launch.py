@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from ..clock import move_clock
 from ..net import free_port
 
 SERVICES = ("routing", "media-store", "kiosk-gateway", "notifier", "dashboard", "printer-agent")
@@ -102,8 +104,22 @@ def run_cli(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
+class MovableClock:
+    """A launched system whose processes read their clock offset from one file."""
+
+    data_dir: Path
+
+    @property
+    def clock_file(self) -> Path:
+        return self.data_dir / "clock-offset"
+
+    def move_clock(self, by: timedelta) -> None:
+        """Move the running system's clock forward (every process reads the same file)."""
+        move_clock(self.clock_file, by)
+
+
 @dataclass
-class SingleProcess:
+class SingleProcess(MovableClock):
     """`dialog run` with embedded backends in one data directory."""
 
     data_dir: Path
@@ -116,7 +132,12 @@ class SingleProcess:
         return self.process.url
 
     def base_env(self) -> dict[str, str]:
-        return {"DIALOG_DATA_DIR": str(self.data_dir), "DIALOG_SECRET_KEY": TEST_SECRET, **self.env}
+        return {
+            "DIALOG_DATA_DIR": str(self.data_dir),
+            "DIALOG_SECRET_KEY": TEST_SECRET,
+            "DIALOG_CLOCK_OFFSET_FILE": str(self.clock_file),
+            **self.env,
+        }
 
     def start(self) -> None:
         port = free_port()
@@ -137,7 +158,7 @@ class SingleProcess:
 
 
 @dataclass
-class Distributed:
+class Distributed(MovableClock):
     """One process per service against RabbitMQ, a MongoDB-wire server and an S3 server."""
 
     data_dir: Path
@@ -165,6 +186,7 @@ class Distributed:
             "DIALOG_BUS_NAMESPACE": self.namespace,
             "DIALOG_DB_PREFIX": self.db_prefix,
             "DIALOG_SECRET_KEY": TEST_SECRET,
+            "DIALOG_CLOCK_OFFSET_FILE": str(self.clock_file),
             "DIALOG_ROUTING_URL": self.url("routing"),
             "DIALOG_MEDIA_STORE_URL": self.url("media-store"),
             "DIALOG_DASHBOARD_URL": self.url("dashboard"),
