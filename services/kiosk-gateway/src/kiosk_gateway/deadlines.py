@@ -1,25 +1,24 @@
 """Control date and legal deadline of an appeal, on the Kazakhstan working calendar.
 
-Legal frame (APPC Art. 76): the answer is due in 15 working days. Working days are Monday to
-Friday, minus public holidays, minus the days off that replace a holiday falling on a weekend
-("observed", e.g. Nauryz 2026: 24-25 March), minus days off the Government moved onto a weekday
-by decree ("substituted", e.g. 3 January 2025), plus the weekend days that such a decree made
-working in exchange (e.g. Sunday 5 January 2025). All of that comes from the ``holidays``
-library; this module only adds the counting rules.
-
-Dates are calendar days in Asia/Almaty: a booth in Kazakhstan at 23:30 on a Friday is on Friday
-whatever the server's clock says.
+Legal frame (APPC Art. 76): the answer is due in 15 working days. The working-day calendar
+itself lives in ``dialog_platform.calendar`` (routing counts the same days for forwarding and
+reminders); its names are re-exported here for the gateway's existing callers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Final
-from zoneinfo import ZoneInfo
 
-import holidays
+from dialog_platform.calendar import (
+    ALMATY,
+    add_working_days,
+    is_working_day,
+    local_date,
+    next_working_day,
+    working_days_between,
+)
 
 __all__ = [
     "ALMATY",
@@ -34,10 +33,8 @@ __all__ = [
     "working_days_between",
 ]
 
-ALMATY: Final = ZoneInfo("Asia/Almaty")
 LEGAL_WORKING_DAYS: Final = 15
 CONTROL_CALENDAR_DAYS: Final = 14
-_ONE_DAY: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,80 +43,6 @@ class Deadlines:
     """What the receipt promises: registration date + 14 days, capped by the legal deadline."""
     legal_deadline: date
     """The last day of the 15 working days the law allows."""
-
-
-def _calendar(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("KZ", years=year)
-
-
-# The library recomputes a year on first use; a frozenset per year is computed once and, being
-# immutable, is safe to share between threads (a HolidayBase grows itself on look-ups).
-@cache
-def _days_off(year: int) -> frozenset[date]:
-    return frozenset(d for d in _calendar(year) if d.year == year)
-
-
-@cache
-def _working_weekend_days(year: int) -> frozenset[date]:
-    # A decree may swap a day off across New Year (2014's 3 January was paid for by working
-    # Saturday 28 December 2013). The library (0.109) loads such cross-year swaps into every
-    # year's set, so the set holds dates of other years too; keep this year's only.
-    return frozenset(d for d in _calendar(year).weekend_workdays if d.year == year)
-
-
-def is_working_day(d: date) -> bool:
-    if d.weekday() >= 5:
-        return d in _working_weekend_days(d.year)
-    return d not in _days_off(d.year)
-
-
-def next_working_day(d: date) -> date:
-    """The first working day strictly after ``d``."""
-    d += _ONE_DAY
-    while not is_working_day(d):
-        d += _ONE_DAY
-    return d
-
-
-def add_working_days(start: date, n: int) -> date:
-    """The ``n``-th working day after ``start`` (before it when ``n`` is negative).
-
-    ``start`` itself is never counted, so ``add_working_days(d, 0) == d`` even on a day off, and
-    the result for ``n != 0`` is always a working day.
-    """
-    step = _ONE_DAY if n >= 0 else -_ONE_DAY
-    d = start
-    for _ in range(abs(n)):
-        d += step
-        while not is_working_day(d):
-            d += step
-    return d
-
-
-def working_days_between(a: date, b: date) -> int:
-    """Working days in ``(a, b]``; negative (the count in ``(b, a]``) when ``b`` is before ``a``.
-
-    The interval is half-open so that this inverts :func:`add_working_days` for working days:
-    ``working_days_between(a, add_working_days(a, n)) == n``. A case registered on day ``a`` is
-    within a 3-working-day window on day ``b`` iff ``working_days_between(a, b) <= 3``.
-    """
-    if b < a:
-        return -working_days_between(b, a)
-    count = 0
-    d = a
-    while d < b:
-        d += _ONE_DAY
-        count += is_working_day(d)
-    return count
-
-
-def local_date(instant: datetime) -> date:
-    """The Almaty calendar date of an aware instant."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        # A naive time has no defined Almaty date; guessing (server local time? UTC?) is exactly
-        # the bug that moves a Friday-evening appeal to Saturday.
-        raise ValueError("registration time must be timezone-aware")
-    return instant.astimezone(ALMATY).date()
 
 
 def compute_deadlines(
