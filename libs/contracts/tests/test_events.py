@@ -12,6 +12,8 @@ from dialog_contracts import (
     BINDINGS,
     EVENTS,
     EVENTS_BY_TYPE,
+    AppealExtended,
+    AppealForwarded,
     AppealRecorded,
     Envelope,
     ReceiptRequested,
@@ -79,3 +81,10 @@ def test_topology_names() -> None:
     assert queue_name("t1", "routing", AppealRecorded) == "t1.routing.appeal-recorded"
     assert set(EVENTS_BY_TYPE) == {e.TYPE for e in EVENTS}
     assert all(e.TYPE.startswith("kz.dialog.") and e.TYPE.endswith(".v1") for e in EVENTS)
+
+
+def test_forward_and_extension_reasons_stay_out_of_broadcast_events() -> None:
+    # The reason is free text written by an official; it stays in routing's case history.
+    for event in (AppealForwarded, AppealExtended):
+        assert not {"reason", "text"} & set(event.model_fields), event.__name__
+        assert any(b.event is event and b.consumer == "notifier" for b in BINDINGS)

@@ -1,7 +1,13 @@
 """Dialog's shared contracts: event data models, the CloudEvents envelope and the bus topology."""
 
 from .appeals import AppealRecorded, AppealRouted, VideoRef
-from .cases import AnswerPosted, AppealOverdue, DeadlineApproaching
+from .cases import (
+    AnswerPosted,
+    AppealExtended,
+    AppealForwarded,
+    AppealOverdue,
+    DeadlineApproaching,
+)
 from .common import Category, Language, Localized
 from .envelope import Envelope, EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
@@ -12,6 +18,8 @@ __all__ = [
     "EVENTS",
     "EVENTS_BY_TYPE",
     "AnswerPosted",
+    "AppealExtended",
+    "AppealForwarded",
     "AppealOverdue",
     "AppealRecorded",
     "AppealRouted",

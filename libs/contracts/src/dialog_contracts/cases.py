@@ -1,10 +1,11 @@
-"""Events of case handling: answers and deadlines."""
+"""Events of case handling: answers, deadlines, forwarding and extensions."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
+from .common import Language
 from .envelope import EventData
 
 DeadlineKind = Literal["control", "legal"]
@@ -49,6 +50,44 @@ class AppealOverdue(EventData):
     supervisor_id: str | None
     deadline: date
     kind: DeadlineKind
+
+    def subject(self) -> str:
+        return self.appeal_id
+
+
+class AppealForwarded(EventData):
+    """A case moved to another official (e.g. outside the first one's competence).
+
+    The reason stays in routing's case history: no free text travels in a broadcast event.
+    """
+
+    TYPE: ClassVar[str] = "kz.dialog.appeal.forwarded.v1"
+    ROUTING_KEY: ClassVar[str] = "appeal.forwarded"
+
+    appeal_id: str
+    registration_number: str
+    from_official_id: str
+    to_official_id: str
+    language: Language
+    forwarded_at: datetime
+
+    def subject(self) -> str:
+        return self.appeal_id
+
+
+class AppealExtended(EventData):
+    """A reasoned extension of the legal deadline (APPC: the citizen must be told)."""
+
+    TYPE: ClassVar[str] = "kz.dialog.appeal.extended.v1"
+    ROUTING_KEY: ClassVar[str] = "appeal.extended"
+
+    appeal_id: str
+    registration_number: str
+    official_id: str
+    language: Language
+    control_date: date
+    legal_deadline: date
+    extended_at: datetime
 
     def subject(self) -> str:
         return self.appeal_id

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .appeals import AppealRecorded, AppealRouted
-from .cases import AnswerPosted, AppealOverdue, DeadlineApproaching
+from .cases import (
+    AnswerPosted,
+    AppealExtended,
+    AppealForwarded,
+    AppealOverdue,
+    DeadlineApproaching,
+)
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
 
@@ -22,6 +28,8 @@ EVENTS: tuple[type[EventData], ...] = (
     AnswerPosted,
     DeadlineApproaching,
     AppealOverdue,
+    AppealForwarded,
+    AppealExtended,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -67,4 +75,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("dashboard", DeadlineApproaching),
     Binding("notifier", AppealOverdue),
     Binding("dashboard", AppealOverdue),
+    # The citizen is told of a forward or an extension (APPC); publishing is mandatory, so an
+    # event needs a bound queue even before its consumer is written.
+    Binding("notifier", AppealForwarded),
+    Binding("notifier", AppealExtended),
 )
