@@ -14,6 +14,8 @@ import pytest
 
 from dialog_contracts import (
     AnswerPosted,
+    AppealExtended,
+    AppealForwarded,
     AppealOverdue,
     AppealRecorded,
     AppealRouted,
@@ -287,3 +289,74 @@ async def test_overdue_is_not_held_at_night(rig: Rig) -> None:
     )
     texts = rig.texts_to("+77010000004")
     assert len(texts) == 1 and texts[0].startswith("Просрочено")
+
+
+async def test_citizen_is_told_of_each_forward_once_in_their_language(rig: Rig) -> None:
+    await rig.publish(recorded(appeal_id="b1", language="ru"))
+    first = AppealForwarded(
+        appeal_id="b1",
+        registration_number="2026-000123-8",
+        from_official_id="deputy-housing",
+        to_official_id="akim",
+        language="ru",
+        forwarded_at=datetime(2026, 11, 24, 6, 0, tzinfo=UTC),
+    )
+    await rig.publish(first, times=3)
+    # Forwarded again later (back to the first official): news again.
+    await rig.publish(
+        first.model_copy(
+            update={
+                "from_official_id": "akim",
+                "to_official_id": "deputy-housing",
+                "forwarded_at": datetime(2026, 11, 25, 6, 0, tzinfo=UTC),
+            }
+        )
+    )
+    texts = rig.texts_to(CITIZEN)
+    assert len(texts) == 3  # the receipt copy, then one per forward
+    assert texts[1] == "Обращение 2026-000123-8 перенаправлено другому должностному лицу"
+    assert texts[2] == texts[1]
+
+
+async def test_citizen_is_told_the_new_deadline_of_an_extension(rig: Rig) -> None:
+    await rig.publish(recorded(appeal_id="b2", language="kk"))
+    extended = AppealExtended(
+        appeal_id="b2",
+        registration_number="2026-000123-8",
+        official_id="deputy-housing",
+        language="kk",
+        control_date=date(2026, 12, 21),
+        legal_deadline=date(2027, 1, 15),
+        extended_at=datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
+    )
+    await rig.publish(extended, times=2)
+    texts = rig.texts_to(CITIZEN)
+    assert len(texts) == 2
+    assert texts[1] == "2026-000123-8 өтініш мерзімі 15.01.2027 дейін ұзартылды"
+
+
+async def test_each_missed_deadline_is_its_own_alert_but_redelivery_is_not(rig: Rig) -> None:
+    def overdue(kind: str, deadline: date) -> AppealOverdue:
+        return AppealOverdue(
+            appeal_id="b3",
+            registration_number="2026-000123-8",
+            official_id="deputy-housing",
+            supervisor_id="akim",
+            deadline=deadline,
+            kind=kind,  # type: ignore[arg-type]
+        )
+
+    await rig.publish(overdue("control", date(2026, 12, 7)), times=2)
+    await rig.publish(overdue("legal", date(2026, 12, 14)), times=2)
+    official = rig.texts_to("+77010000004")
+    assert [t.split("срок был ")[1] for t in official] == ["07.12.2026", "14.12.2026"]
+    assert len(rig.texts_to("+77010000001")) == 2
+
+
+async def test_a_case_forwarded_back_reaches_its_official_again(rig: Rig) -> None:
+    await rig.publish(routed(appeal_id="b4"), times=2)
+    again = routed(appeal_id="b4").model_copy(
+        update={"routed_at": datetime(2026, 11, 26, 5, 0, tzinfo=UTC)}
+    )
+    await rig.publish(again, times=2)
+    assert len(rig.texts_to("+77010000004")) == 2

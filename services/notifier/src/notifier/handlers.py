@@ -12,6 +12,8 @@ import httpx
 
 from dialog_contracts import (
     AnswerPosted,
+    AppealExtended,
+    AppealForwarded,
     AppealOverdue,
     AppealRecorded,
     AppealRouted,
@@ -81,6 +83,7 @@ def subscribe(
         fields: dict[str, str],
         *,
         urgent: bool,
+        occasion: str = "",
     ) -> None:
         if not official_id:
             return
@@ -97,6 +100,25 @@ def subscribe(
                 fields=fields,
                 to_official=True,
                 urgent=urgent,
+                occasion=occasion,
+            )
+        )
+
+    async def citizen_sms(
+        appeal_id: str, purpose: str, fields: dict[str, str], *, occasion: str = ""
+    ) -> None:
+        citizen = await repo.citizen(notifier.db, appeal_id=appeal_id)
+        if citizen is None:
+            # AppealRecorded carries the phone; without it there is no one to tell yet.
+            raise LookupError(f"no citizen contact for appeal {appeal_id}")
+        await notifier.notify(
+            Outgoing(
+                appeal_id=appeal_id,
+                purpose=purpose,
+                phone=citizen["phone"],
+                language=citizen["language"],
+                fields=fields,
+                occasion=occasion,
             )
         )
 
@@ -138,22 +160,35 @@ def subscribe(
                 "dashboard": dashboard,
             },
             urgent=False,
+            # A case forwarded away and back again is news to its official the second time.
+            occasion=event.routed_at.isoformat(),
         )
 
     async def on_answered(envelope: Envelope) -> None:
         event = envelope.parse(AnswerPosted)
-        citizen = await repo.citizen(notifier.db, appeal_id=event.appeal_id)
-        if citizen is None:
-            # AppealRecorded carries the phone; without it there is no one to tell yet.
-            raise LookupError(f"no citizen contact for appeal {event.appeal_id}")
-        await notifier.notify(
-            Outgoing(
-                appeal_id=event.appeal_id,
-                purpose="answer_posted",
-                phone=citizen["phone"],
-                language=citizen["language"],
-                fields={"number": event.registration_number, "tracking": tracking},
-            )
+        await citizen_sms(
+            event.appeal_id,
+            "answer_posted",
+            {"number": event.registration_number, "tracking": tracking},
+        )
+
+    async def on_forwarded(envelope: Envelope) -> None:
+        # APPC: an appeal redirected to another body or official is notified to the applicant.
+        event = envelope.parse(AppealForwarded)
+        await citizen_sms(
+            event.appeal_id,
+            "appeal_forwarded",
+            {"number": event.registration_number},
+            occasion=event.forwarded_at.isoformat(),
+        )
+
+    async def on_extended(envelope: Envelope) -> None:
+        event = envelope.parse(AppealExtended)
+        await citizen_sms(
+            event.appeal_id,
+            "appeal_extended",
+            {"number": event.registration_number, "deadline": day_month_year(event.legal_deadline)},
+            occasion=event.legal_deadline.isoformat(),
         )
 
     async def on_receipt_failed(envelope: Envelope) -> None:
@@ -185,6 +220,7 @@ def subscribe(
                 "dashboard": dashboard,
             },
             urgent=False,
+            occasion=f"{event.kind}:{event.deadline.isoformat()}",
         )
 
     async def on_overdue(envelope: Envelope) -> None:
@@ -195,11 +231,22 @@ def subscribe(
             "dashboard": dashboard,
         }
         # A missed deadline counts as a refusal in law: tell them now, quiet hours or not.
+        occasion = f"{event.kind}:{event.deadline.isoformat()}"
         await official_sms(
-            event.appeal_id, event.official_id, "appeal_overdue", fields, urgent=True
+            event.appeal_id,
+            event.official_id,
+            "appeal_overdue",
+            fields,
+            urgent=True,
+            occasion=occasion,
         )
         await official_sms(
-            event.appeal_id, event.supervisor_id, "appeal_overdue_supervisor", fields, urgent=True
+            event.appeal_id,
+            event.supervisor_id,
+            "appeal_overdue_supervisor",
+            fields,
+            urgent=True,
+            occasion=occasion,
         )
 
     bus.subscribe(SERVICE, AppealRecorded, on_recorded)
@@ -208,3 +255,5 @@ def subscribe(
     bus.subscribe(SERVICE, ReceiptFailed, on_receipt_failed)
     bus.subscribe(SERVICE, DeadlineApproaching, on_approaching)
     bus.subscribe(SERVICE, AppealOverdue, on_overdue)
+    bus.subscribe(SERVICE, AppealForwarded, on_forwarded)
+    bus.subscribe(SERVICE, AppealExtended, on_extended)

@@ -42,10 +42,15 @@ class Outgoing:
     fields: dict[str, str]
     to_official: bool = False
     urgent: bool = True
+    # Tells apart the occasions of one purpose for one appeal and person: a second forward, a
+    # new deadline after an extension, the control date and then the legal deadline passing.
+    # Taken from the event's own data, so a redelivered event lands on the same key.
+    occasion: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.appeal_id}:{self.purpose}:{self.phone}"
+        base = f"{self.appeal_id}:{self.purpose}:{self.phone}"
+        return f"{base}:{self.occasion}" if self.occasion else base
 
 
 @dataclass
