@@ -1,41 +1,84 @@
-"""routing's HTTP API: the officials directory, and cases for other services."""
+"""routing's HTTP API: the officials directory, and cases for the dashboard and other services.
+
+Public: the directory reads the booth's picker uses. Everything else is internal (the service
+token): the dashboard calls it on behalf of a logged-in person named in `by`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
+from .directory import MAX_PHOTO_BYTES, Directory
+from .messages import error
+from .models import (
+    CaseSort,
+    CaseStatus,
+    Due,
+    Extend,
+    Forward,
+    OfficialCreate,
+    OfficialUpdate,
+    Opened,
+)
+from .queries import CaseFilter
 from .service import Routing
+from .stats import stats
+from .timers import Timers
+
+Doc = dict[str, Any]
+DEFAULT_STATS_DAYS = 84  # twelve weeks, the chart's default span
 
 
-def build_router(routing: Routing) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["routing"])
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` (never read whole first)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise error(413, "photo_too_large", field="photo")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    @router.get("/directory/officials")
-    async def officials(active: bool = True) -> dict[str, list[dict[str, Any]]]:
-        return {"officials": await routing.officials(active_only=active)}
 
-    @router.get("/directory/officials/{official_id}")
-    async def official(official_id: str) -> dict[str, Any]:
-        found = await routing.official(official_id)
+def directory_router(directory: Directory) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
+
+    @router.get("/officials")
+    async def officials(active: bool = True) -> dict[str, list[Doc]]:
+        return {"officials": await directory.officials(active_only=active)}
+
+    @router.post("/officials", status_code=201)
+    async def create(body: OfficialCreate, _: RequireInternal) -> Doc:
+        return await directory.create(body)
+
+    @router.get("/officials/{official_id}")
+    async def official(official_id: str) -> Doc:
+        found = await directory.official(official_id)
         if found is None:
-            raise ApiError(404, "not_found")
+            raise error(404, "official_not_found")
         return found
 
-    @router.get("/directory/officials/{official_id}/contact")
-    async def contact(official_id: str, _: RequireInternal) -> dict[str, Any]:
-        found = await routing.contact(official_id)
+    @router.patch("/officials/{official_id}")
+    async def update(official_id: str, body: OfficialUpdate, _: RequireInternal) -> Doc:
+        return await directory.update(official_id, body)
+
+    @router.get("/officials/{official_id}/contact")
+    async def contact(official_id: str, _: RequireInternal) -> Doc:
+        found = await directory.contact(official_id)
         if found is None:
-            raise ApiError(404, "not_found")
+            raise error(404, "official_not_found")
         return found
 
-    @router.get("/directory/officials/{official_id}/photo")
+    @router.get("/officials/{official_id}/photo")
     async def photo(official_id: str, request: Request) -> Response:
-        found = await routing.photo(official_id)
+        found = await directory.photo(official_id)
         if not found:
             raise ApiError(404, "not_found")
         etag = f'"{found["etag"]}"'
@@ -46,11 +89,71 @@ def build_router(routing: Routing) -> APIRouter:
             content=bytes(found["data"]), media_type=found["content_type"], headers=headers
         )
 
-    @router.get("/cases/{appeal_id}")
-    async def case(appeal_id: str, _: RequireInternal) -> dict[str, Any]:
+    @router.put("/officials/{official_id}/photo")
+    async def upload_photo(official_id: str, request: Request, _: RequireInternal) -> Doc:
+        content_type = request.headers.get("content-type", "")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
+            raise error(413, "photo_too_large", field="photo")
+        data = await read_limited(request, MAX_PHOTO_BYTES)
+        return await directory.set_photo(official_id, data, content_type)
+
+    return router
+
+
+def cases_router(routing: Routing, timers: Timers) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+    @router.get("")
+    async def cases(
+        _: RequireInternal,
+        official_id: str | None = None,
+        status: CaseStatus | None = None,
+        department: Annotated[str | None, Query(max_length=500)] = None,
+        due: Due | None = None,
+        sort: CaseSort = "control_date",
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        after: Annotated[str | None, Query(max_length=1000)] = None,
+    ) -> Doc:
+        f = CaseFilter(
+            official_id=official_id, status=status, department=department, due=due, sort=sort
+        )
+        return await routing.cases(f, limit=limit, after=after)
+
+    @router.get("/stats")
+    async def case_stats(
+        _: RequireInternal,
+        first: Annotated[date | None, Query(alias="from")] = None,
+        last: Annotated[date | None, Query(alias="to")] = None,
+        department: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> Doc:
+        last = last or routing.today()
+        first = first or last - timedelta(days=DEFAULT_STATS_DAYS - 1)
+        if first > last:
+            raise error(422, "range_invalid", field="from")
+        return await stats(routing.db, first=first, last=last, department=department)
+
+    @router.post("/timers/run")
+    async def run_timers(_: RequireInternal) -> dict[str, int]:
+        return {"fired": await timers.run_due()}
+
+    @router.get("/{appeal_id}")
+    async def case(appeal_id: str, _: RequireInternal) -> Doc:
         found = await routing.case(appeal_id)
         if found is None:
-            raise ApiError(404, "not_found")
+            raise error(404, "case_not_found")
         return found
+
+    @router.post("/{appeal_id}/opened")
+    async def opened(appeal_id: str, body: Opened, _: RequireInternal) -> Doc:
+        return await routing.opened(appeal_id, body)
+
+    @router.post("/{appeal_id}/forward")
+    async def forward(appeal_id: str, body: Forward, _: RequireInternal) -> Doc:
+        return await routing.forward(appeal_id, body)
+
+    @router.post("/{appeal_id}/extend")
+    async def extend(appeal_id: str, body: Extend, _: RequireInternal) -> Doc:
+        return await routing.extend(appeal_id, body)
 
     return router

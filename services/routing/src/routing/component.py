@@ -7,22 +7,37 @@ from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
-from .api import build_router
+from .api import cases_router, directory_router
+from .directory import Directory
 from .service import Routing, load_seed
 from .settings import RoutingSettings
+from .timers import ScanLoop, Timers
 
 
-async def build(ctx: Context) -> Running:
-    settings = get_service_settings(RoutingSettings)
-    routing = Routing(db=ctx.db, outbox=ctx.outbox, clock=ctx.clock)
+async def build(ctx: Context, settings: RoutingSettings | None = None) -> Running:
+    settings = settings or get_service_settings(RoutingSettings)
+    lead = settings.reminder_lead_working_days
+    directory = Directory(db=ctx.db, clock=ctx.clock)
+    routing = Routing(
+        db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, directory=directory, lead_working_days=lead
+    )
+    timers = Timers(db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, lead_working_days=lead)
+    loop = ScanLoop(timers, interval_s=settings.timer_interval_s)
     handlers.subscribe(ctx.bus, routing)
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         if settings.seed_file is not None or ctx.settings.is_development:
-            await routing.seed(load_seed(settings.seed_file))
+            await directory.seed(load_seed(settings.seed_file))
+        # After the indexes: the first scan picks up whatever fell due while routing was down.
+        await loop.start()
 
-    return Running(routers=[build_router(routing)], on_start=[start], uses_outbox=True)
+    return Running(
+        routers=[directory_router(directory), cases_router(routing, timers)],
+        on_start=[start],
+        on_stop=[loop.stop],
+        uses_outbox=True,
+    )
 
 
 component = Component(

@@ -1,23 +1,61 @@
-"""routing's own database: the officials directory and the cases."""
+"""routing's own database: the officials directory and the cases.
+
+Every case query the API offers has a compound index whose equality fields come first and whose
+last fields are the sort key and `appeal_id` (the tie-breaker of the keyset cursor), so a page
+is an index range walk whatever the collection's size: no skip, no in-memory sort. The
+tie-breaker is a copy of `_id` because nx-27017 cannot put `_id` in a compound index.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
+Session = AsyncClientSession | None
 
 # The picker never needs the photo bytes or the SMS phone.
 PUBLIC_FIELDS = {"photo.data": 0, "phone": 0}
+# A list row never needs the history, the video reference or the citizen's phone.
+SUMMARY_FIELDS = {"history": 0, "video": 0, "phone": 0, "fired": 0}
+
+SORT_FIELDS = ("control_date", "recorded_at")
+
+CASE_INDEXES: tuple[tuple[str, ...], ...] = (
+    # One official's inbox: open cases by control date, and their due-soon / overdue lists.
+    ("official_id", "open", "control_date", "appeal_id"),
+    ("official_id", "status", "control_date", "appeal_id"),
+    ("official_id", "status", "recorded_at", "appeal_id"),
+    ("official_id", "control_date", "appeal_id"),
+    ("official_id", "recorded_at", "appeal_id"),
+    # The control office: overdue and due-soon lists over every case.
+    ("open", "control_date", "appeal_id"),
+    ("status", "control_date", "appeal_id"),
+    ("status", "recorded_at", "appeal_id"),
+    ("department", "open", "control_date", "appeal_id"),
+    ("department", "control_date", "appeal_id"),
+    ("department", "recorded_at", "appeal_id"),
+    ("control_date", "appeal_id"),
+    ("recorded_at", "appeal_id"),
+    # Statistics by recorded and answered date.
+    ("recorded_date",),
+    ("answered_date",),
+)
 
 
 async def create_indexes(db: Db) -> None:
-    await db.cases.create_index([("official_id", ASCENDING), ("control_date", ASCENDING)])
+    for keys in CASE_INDEXES:
+        await db.cases.create_index([(k, ASCENDING) for k in keys])
+    # Only cases with a timer still to fire carry the field; answered ones drop out of it.
+    await db.cases.create_index([("next_check_at", ASCENDING)], sparse=True)
+
+
+# --- officials -------------------------------------------------------------------------------
 
 
 async def count_officials(db: Db) -> int:
@@ -28,6 +66,25 @@ async def upsert_official(db: Db, *, official: Doc) -> None:
     await db.officials.replace_one({"_id": official["_id"]}, official, upsert=True)
 
 
+async def insert_official(db: Db, *, official: Doc) -> None:
+    await db.officials.insert_one(official)
+
+
+async def update_official(db: Db, *, official_id: str, changes: Doc, unset: list[str]) -> bool:
+    update: Doc = {}
+    if changes:
+        update["$set"] = changes
+    if unset:
+        update["$unset"] = dict.fromkeys(unset, "")
+    result = await db.officials.update_one({"_id": official_id}, update)
+    return result.matched_count == 1
+
+
+async def next_order(db: Db) -> int:
+    last = await db.officials.find_one({}, {"order": 1}, sort=[("order", DESCENDING)])
+    return int(last.get("order", 0)) + 1 if last else 0
+
+
 async def list_officials(db: Db, *, active_only: bool) -> list[Doc]:
     query: Doc = {"active": True} if active_only else {}
     cursor = db.officials.find(
@@ -36,8 +93,16 @@ async def list_officials(db: Db, *, active_only: bool) -> list[Doc]:
     return [o async for o in cursor]
 
 
-async def get_official(db: Db, *, official_id: str) -> Doc | None:
-    return await db.officials.find_one({"_id": official_id}, PUBLIC_FIELDS)
+async def get_official(
+    db: Db, *, official_id: str, with_phone: bool = False, session: Session = None
+) -> Doc | None:
+    fields = {"photo.data": 0} if with_phone else PUBLIC_FIELDS
+    return await db.officials.find_one({"_id": official_id}, fields, session=session)
+
+
+async def get_officials(db: Db, *, ids: list[str]) -> dict[str, Doc]:
+    cursor = db.officials.find({"_id": {"$in": ids}}, PUBLIC_FIELDS)
+    return {o["_id"]: o async for o in cursor}
 
 
 async def get_contact(db: Db, *, official_id: str) -> Doc | None:
@@ -47,13 +112,34 @@ async def get_contact(db: Db, *, official_id: str) -> Doc | None:
 
 
 async def get_photo(db: Db, *, official_id: str) -> Doc | None:
+    stored = await db.photos.find_one({"_id": official_id})
+    if stored is not None:
+        return stored
+    # Directories seeded before photos had their own collection keep the bytes inline.
     doc = await db.officials.find_one({"_id": official_id}, {"photo": 1})
-    return doc.get("photo") if doc else None
+    photo = doc.get("photo") if doc else None
+    return photo if photo and photo.get("data") is not None else None
 
 
-async def get_case(
-    db: Db, *, appeal_id: str, session: AsyncClientSession | None = None
-) -> Doc | None:
+async def set_photo(db: Db, *, official_id: str, photo: Doc, now: datetime) -> bool:
+    """Bytes in their own collection (whole-document writes), the version on the official."""
+    await db.photos.replace_one({"_id": official_id}, {"_id": official_id, **photo}, upsert=True)
+    result = await db.officials.update_one(
+        {"_id": official_id},
+        {
+            "$set": {
+                "photo": {"content_type": photo["content_type"], "etag": photo["etag"]},
+                "updated_at": now,
+            }
+        },
+    )
+    return result.matched_count == 1
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+async def get_case(db: Db, *, appeal_id: str, session: Session = None) -> Doc | None:
     return await db.cases.find_one({"_id": appeal_id}, session=session)
 
 
@@ -61,10 +147,87 @@ async def insert_case(db: Db, *, case: Doc, session: AsyncClientSession) -> None
     await db.cases.insert_one(case, session=session)
 
 
-async def list_cases(db: Db, *, official_id: str | None = None, limit: int = 100) -> list[Doc]:
-    query: Doc = {"official_id": official_id} if official_id else {}
-    return [c async for c in db.cases.find(query, limit=limit, sort=[("recorded_at", -1)])]
+async def update_case(
+    db: Db,
+    *,
+    appeal_id: str,
+    guard: Doc,
+    changes: Doc,
+    history: list[Doc] | None = None,
+    unset: list[str] | None = None,
+    fired: list[str] | None = None,
+    session: Session = None,
+) -> Doc | None:
+    """Apply `changes` if the case still matches `guard`; the case after, or None if it did not.
+
+    The guard makes each change conditional on the state it was decided on, so a redelivered
+    event or a second replica doing the same work changes nothing.
+    """
+    update: Doc = {"$set": changes}
+    push: Doc = {}
+    if history:
+        push["history"] = {"$each": history}
+    if fired:
+        push["fired"] = {"$each": fired}
+    if push:
+        update["$push"] = push
+    if unset:
+        update["$unset"] = dict.fromkeys(unset, "")
+    return await db.cases.find_one_and_update(
+        {"_id": appeal_id, **guard},
+        update,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
 
 
-def now_fields(now: datetime) -> Doc:
-    return {"updated_at": now}
+async def find_cases(
+    db: Db, *, query: Doc, sort_field: str, descending: bool, limit: int
+) -> list[Doc]:
+    """One page in index order; `query` already holds the keyset condition for `after`."""
+    direction = DESCENDING if descending else ASCENDING
+    cursor = db.cases.find(
+        query,
+        SUMMARY_FIELDS,
+        sort=[(sort_field, direction), ("appeal_id", direction)],
+        limit=limit,
+    )
+    return [c async for c in cursor]
+
+
+async def due_for_check(db: Db, *, now_ts: float, limit: int) -> list[str]:
+    cursor = db.cases.find(
+        {"next_check_at": {"$lte": now_ts}},
+        {"_id": 1},
+        sort=[("next_check_at", ASCENDING)],
+        limit=limit,
+    )
+    return [c["_id"] async for c in cursor]
+
+
+STATS_FIELDS = {
+    "official_id": 1,
+    "department": 1,
+    "status": 1,
+    "recorded_date": 1,
+    "answered_date": 1,
+    "control_date": 1,
+}
+
+
+async def cases_recorded_between(
+    db: Db, *, first: str, last: str, department: str | None
+) -> list[Doc]:
+    query: Doc = {"recorded_date": {"$gte": first, "$lte": last}}
+    if department:
+        query["department"] = department
+    return [c async for c in db.cases.find(query, STATS_FIELDS)]
+
+
+async def cases_answered_between(
+    db: Db, *, first: str, last: str, department: str | None
+) -> list[Doc]:
+    query: Doc = {"answered_date": {"$gte": first, "$lte": last}}
+    if department:
+        query["department"] = department
+    return [c async for c in db.cases.find(query, {"answered_date": 1})]

@@ -14,3 +14,12 @@ class RoutingSettings(BaseSettings):
         description="officials to load into an empty directory; unset: the fictional demo set "
         "(development only)",
     )
+    reminder_lead_working_days: int = Field(
+        default=3,
+        ge=0,
+        le=15,
+        description="DeadlineApproaching is sent this many working days before the control date",
+    )
+    timer_interval_s: float = Field(
+        default=60.0, gt=0, le=3600, description="how often the deadline timers are checked"
+    )

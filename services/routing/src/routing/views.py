@@ -1,0 +1,103 @@
+"""How routing's documents look to other services (the JSON shapes of the contract)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dialog_platform.calendar import is_working_day, next_working_day, working_days_between
+
+Doc = dict[str, Any]
+
+# APPC: an appeal outside the official's competence is redirected within 3 working days.
+REDIRECT_WINDOW_WORKING_DAYS = 3
+HISTORY_FIELDS = ("by", "official_id", "to_official_id", "reason", "deadline", "kind")
+
+
+def acting_deputy_id(official: Doc, day: date) -> str | None:
+    """The deputy covering `day` for this official, if any (both dates inclusive)."""
+    deputy = official.get("deputy")
+    if not deputy:
+        return None
+    if deputy["from"] <= day.isoformat() <= deputy["to"]:
+        return str(deputy["deputy_id"])
+    return None
+
+
+def public_official(doc: Doc, *, acting: Doc | None = None, today: date | None = None) -> Doc:
+    """The directory entry as the booth and the dashboard see it (no phone, no photo bytes)."""
+    photo = doc.get("photo") or {}
+    version = photo.get("etag", "none")
+    deputy = doc.get("deputy")
+    acting_view = None
+    if acting is not None and deputy:
+        acting_view = {
+            "deputy_id": acting["_id"],
+            "full_name": acting["full_name"],
+            "position": acting["position"],
+            "until": deputy["to"],
+        }
+    return {
+        "id": doc["_id"],
+        "full_name": doc["full_name"],
+        "position": doc["position"],
+        "competence": doc["competence"],
+        "department": doc.get("department"),
+        "supervisor_id": doc.get("supervisor_id"),
+        "language": doc.get("language", "ru"),
+        "active": doc.get("active", True),
+        "deputy": (
+            {"deputy_id": deputy["deputy_id"], "from": deputy["from"], "to": deputy["to"]}
+            if deputy
+            else None
+        ),
+        "acting": acting_view,
+        "photo_url": f"/api/v1/directory/officials/{doc['_id']}/photo?v={version}",
+    }
+
+
+def registered_on(case: Doc) -> date:
+    return date.fromisoformat(case["recorded_date"])
+
+
+def redirect_window_passed(case: Doc, today: date) -> bool:
+    # An appeal made on a day off counts from the next working day, as its deadlines do.
+    registered = registered_on(case)
+    counted_from = registered if is_working_day(registered) else next_working_day(registered)
+    return working_days_between(counted_from, today) > REDIRECT_WINDOW_WORKING_DAYS
+
+
+def case_summary(case: Doc, today: date) -> Doc:
+    control = date.fromisoformat(case["control_date"])
+    open_ = case["status"] != "answered"
+    return {
+        "appeal_id": case["_id"],
+        "registration_number": case["registration_number"],
+        "official_id": case["official_id"],
+        "addressed_official_id": case["addressed_official_id"],
+        "department": case.get("department"),
+        "status": case["status"],
+        "category": case["category"],
+        "language": case["language"],
+        "recorded_at": case["recorded_at"],
+        "control_date": case["control_date"],
+        "legal_deadline": case["legal_deadline"],
+        "days_left": (control - today).days,
+        "overdue": open_ and control < today,
+        "answered_at": case.get("answered_at"),
+    }
+
+
+def case_detail(case: Doc, today: date) -> Doc:
+    history = [
+        {"at": h["at"], "what": h["what"], **{k: h.get(k) for k in HISTORY_FIELDS}}
+        for h in case.get("history", [])
+    ]
+    return {
+        **case_summary(case, today),
+        "kiosk_id": case.get("kiosk_id"),
+        "phone": case.get("phone"),
+        "video": case.get("video"),
+        "redirect_window_passed": redirect_window_passed(case, today),
+        "history": history,
+    }
