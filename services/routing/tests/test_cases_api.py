@@ -54,6 +54,8 @@ async def test_filters(rig: Rig) -> None:
     assert await ids(rig, status="new", official_id="deputy-housing") == ["a4", "a6", "a8"]
     assert await ids(rig, status="in_progress") == ["a2"]
     assert await ids(rig, status="answered") == ["a0"]
+    # The inbox's default view: everything not yet answered.
+    assert await ids(rig, status="open", official_id="deputy-housing") == ["a2", "a4", "a6", "a8"]
     # Overdue: open and the control date before today (a0 was overdue but is answered).
     assert await ids(rig, status="overdue") == ["a1"]
     assert await ids(rig, due="overdue") == ["a1"]

@@ -84,6 +84,7 @@ class Extend(_Body):
     by: Login
 
 
-CaseStatus = Literal["new", "in_progress", "answered", "overdue"]
+# "open" (new or in progress) is the inbox's default view; the others as in the contract.
+CaseStatus = Literal["new", "in_progress", "answered", "overdue", "open"]
 Due = Literal["soon", "overdue"]
 CaseSort = Literal["control_date", "-control_date", "recorded_at", "-recorded_at"]

@@ -23,7 +23,7 @@ Doc = dict[str, Any]
 @dataclass(frozen=True)
 class CaseFilter:
     official_id: str | None = None
-    status: str | None = None  # new | in_progress | answered | overdue
+    status: str | None = None  # new | in_progress | answered | overdue | open
     department: str | None = None
     due: str | None = None  # soon | overdue
     sort: str = "control_date"  # control_date | -control_date | recorded_at | -recorded_at
@@ -63,6 +63,8 @@ def build_query(f: CaseFilter, *, today: date, soon_until: date) -> Doc:
     if f.status == "overdue" or f.due == "overdue":
         query["open"] = True
         control["$lt"] = today.isoformat()
+    if f.status == "open":
+        query["open"] = True
     if f.status in ("new", "in_progress", "answered"):
         query["status"] = f.status
     if f.due == "soon":
