@@ -1,30 +1,144 @@
-"""Declares dashboard to the runner. The officials' web app is the case-handling issue (#4)."""
+"""Declares dashboard, the officials' web app, to the runner."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import asyncio
+import contextlib
+import logging
+import sys
 
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.settings import get_service_settings
 
-PAGE = """<!doctype html><html lang="kk"><head><meta charset="utf-8"><title>Диалог</title></head>
-<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
-<h1>Диалог — лауазымды тұлғалар кабинеті / кабинет должностных лиц</h1>
-<p>Кабинет әлі дайын емес. / Кабинет ещё не готов.</p></body></html>"""
+from . import handlers
+from . import repository as repo
+from .accounts import AccountInvalid, Accounts
+from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
+from .commands import USER_COMMAND
+from .service import Dashboard
+from .settings import DashboardSettings
+from .views import admin, cases, control, internal, session
+from .web import Web
+
+log = logging.getLogger(__name__)
+
+DEMO_FLAG = "demo_accounts"
+DEMO_STAFF = (("admin", "admin"), ("control", "controller"))
+
+
+def demo_password(login: str) -> str:
+    """Known passwords for the development demo only (production never seeds accounts)."""
+    return f"dialog-{login}"
+
+
+def build_accounts(ctx: Context) -> Accounts:
+    settings = get_service_settings(DashboardSettings)
+    return Accounts(
+        db=ctx.db,
+        settings=settings,
+        clock=ctx.clock,
+        ip_limiter=SlidingWindow(settings.login_per_ip_per_minute, 60.0),
+    )
+
+
+def build_dashboard(ctx: Context) -> Dashboard:
+    urls = ctx.base_urls
+    media_url = urls.get("media-store", "")
+    return Dashboard(
+        db=ctx.db,
+        outbox=ctx.outbox,
+        routing=RoutingClient(ctx.http, urls.get("routing", ""), ctx.settings),
+        media=MediaClient(ctx.http, media_url, ctx.settings),
+        notifier=NotifierClient(ctx.http, urls.get("notifier", ""), ctx.settings),
+        clock=ctx.clock,
+        # media-store's own playback links are paths; a browser needs its origin when it is
+        # another process than this one.
+        media_origin="" if media_url == urls.get("dashboard") else media_url,
+    )
+
+
+async def seed_demo(ctx: Context, dashboard: Dashboard, accounts: Accounts) -> None:
+    """First start in development: staff accounts, then one per official once routing answers."""
+    if await repo.get_flag(ctx.db, name=DEMO_FLAG):
+        return
+    if await repo.count_accounts(ctx.db) == 0:
+        for login, role in DEMO_STAFF:
+            with contextlib.suppress(AccountInvalid):
+                await accounts.add(
+                    login=login, role=role, official_id=None, password=demo_password(login)
+                )
+    for _ in range(120):
+        try:
+            officials = await dashboard.routing.officials(active_only=False)
+            break
+        except Exception:
+            await asyncio.sleep(1.0)
+    else:
+        log.warning("demo accounts for officials not created: routing did not answer")
+        return
+    lines = [f"  {login:<18} {demo_password(login)}  ({role})" for login, role in DEMO_STAFF]
+    for official in officials:
+        login = official["id"]
+        with contextlib.suppress(AccountInvalid):
+            await accounts.add(
+                login=login, role="official", official_id=login, password=demo_password(login)
+            )
+        lines.append(f"  {login:<18} {demo_password(login)}  (official)")
+    await repo.set_flag(ctx.db, name=DEMO_FLAG, at=ctx.clock())
+    print("Demo dashboard accounts (development only):\n" + "\n".join(lines), file=sys.stderr)
 
 
 async def build(ctx: Context) -> Running:
-    router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+    settings = get_service_settings(DashboardSettings)
+    dashboard = build_dashboard(ctx)
+    accounts = build_accounts(ctx)
+    web = Web.create(dashboard, accounts, settings, secure_cookies=not ctx.settings.is_development)
+    kiosks = KioskClient(ctx.http, ctx.base_urls.get("kiosk-gateway", ""), ctx.settings)
+    handlers.subscribe(ctx.bus)
+    tasks: list[asyncio.Task[None]] = []
 
-    @router.get("/", response_class=HTMLResponse)
-    async def index() -> str:
-        return PAGE
+    async def housekeeping() -> None:
+        while True:
+            await asyncio.sleep(600)
+            try:
+                await repo.delete_expired_sessions(ctx.db, now=ctx.clock())
+            except Exception:
+                log.exception("session cleanup failed")
 
-    return Running(routers=[router])
+    async def start() -> None:
+        await repo.create_indexes(ctx.db)
+        tasks.append(asyncio.create_task(housekeeping(), name="dashboard-housekeeping"))
+        if ctx.settings.is_development:
+            # routing answers only once this process serves; seeding waits for it meanwhile.
+            tasks.append(
+                asyncio.create_task(seed_demo(ctx, dashboard, accounts), name="dashboard-demo")
+            )
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return Running(
+        routers=[
+            session.build_router(web),
+            cases.build_router(web),
+            control.build_router(web),
+            admin.build_router(web, kiosks),
+            internal.build_router(dashboard),
+        ],
+        on_start=[start],
+        on_stop=[stop],
+        uses_outbox=True,
+    )
 
 
 component = Component(
     name="dashboard",
-    description="the officials' web app (not built yet: issue #4)",
+    description="the officials' web app: inbox, playback, answers, control office, admin",
     build=build,
+    commands=(USER_COMMAND,),
+    settings=DashboardSettings,
 )

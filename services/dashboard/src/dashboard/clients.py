@@ -1,0 +1,215 @@
+"""Calls to other services' HTTP APIs: routing (cases, directory), media-store, notifier, kiosks.
+
+Every call carries the internal token. A refusal from the other service (4xx with our error
+shape) becomes `Refused` with that service's kk/ru message, so a form can show it next to the
+field; a service that cannot be reached becomes `Unavailable`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from dialog_platform.internal import internal_headers
+from dialog_platform.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: dict[str, str], field: str | None) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class Unavailable(Exception):
+    """The other service did not answer, or answered with a server error."""
+
+
+def _refusal(response: httpx.Response) -> Refused:
+    code, message, field = "invalid", {}, None
+    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+        error = response.json()["error"]
+        code = str(error.get("code", code))
+        message = {k: str(v) for k, v in (error.get("message") or {}).items()}
+        field = error.get("field")
+    return Refused(response.status_code, code, message, field)
+
+
+class Api:
+    """One other service's internal API."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, settings: CommonSettings) -> None:
+        self.http = http
+        self.base_url = base_url
+        self.headers = internal_headers(settings)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout_s: float | None = None,
+    ) -> httpx.Response:
+        if not self.base_url:
+            raise Unavailable("no address configured for this service")
+        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            response = await self.http.request(
+                method,
+                f"{self.base_url}{path}",
+                params=query,
+                json=json,
+                content=content,
+                headers={**self.headers, **(headers or {})},
+                timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("service unreachable", extra={"url": self.base_url, "error": str(exc)})
+            raise Unavailable(self.base_url) from exc
+        if response.status_code >= 500:
+            raise Unavailable(f"{self.base_url}{path}: {response.status_code}")
+        if response.status_code >= 400:
+            raise _refusal(response)
+        return response
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Json:
+        response = await self.call(method, path, **kwargs)
+        try:
+            result: Json = response.json()
+        except ValueError as exc:
+            raise Unavailable(f"{self.base_url}{path}: not JSON") from exc
+        return result
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class RoutingClient(Api):
+    async def cases(self, **query: Any) -> Json:
+        return await self.json("GET", "/api/v1/cases", params=query)
+
+    async def case(self, appeal_id: str) -> Json | None:
+        try:
+            return await self.json("GET", f"/api/v1/cases/{_seg(appeal_id)}")
+        except Refused as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+
+    async def opened(self, appeal_id: str, *, by: str) -> Json:
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/opened", json={"by": by})
+
+    async def forward(self, appeal_id: str, *, to_official_id: str, reason: str, by: str) -> Json:
+        body = {"to_official_id": to_official_id, "reason": reason, "by": by}
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/forward", json=body)
+
+    async def extend(self, appeal_id: str, body: Json) -> Json:
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/extend", json=body)
+
+    async def stats(self, **query: Any) -> Json:
+        return await self.json("GET", "/api/v1/cases/stats", params=query)
+
+    async def officials(self, *, active_only: bool = False) -> list[Json]:
+        params = {} if active_only else {"active": "false"}
+        found = await self.json("GET", "/api/v1/directory/officials", params=params)
+        officials: list[Json] = found["officials"]
+        return officials
+
+    async def official(self, official_id: str) -> Json | None:
+        try:
+            return await self.json("GET", f"/api/v1/directory/officials/{_seg(official_id)}")
+        except Refused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def contact(self, official_id: str) -> Json | None:
+        try:
+            path = f"/api/v1/directory/officials/{_seg(official_id)}/contact"
+            return await self.json("GET", path)
+        except Refused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def create_official(self, body: Json) -> Json:
+        return await self.json("POST", "/api/v1/directory/officials", json=body)
+
+    async def update_official(self, official_id: str, body: Json) -> Json:
+        path = f"/api/v1/directory/officials/{_seg(official_id)}"
+        return await self.json("PATCH", path, json=body)
+
+    async def put_photo(self, official_id: str, data: bytes, content_type: str) -> Json:
+        path = f"/api/v1/directory/officials/{_seg(official_id)}/photo"
+        return await self.json("PUT", path, content=data, headers={"Content-Type": content_type})
+
+
+class MediaClient(Api):
+    def _path(self, key: str) -> str:
+        return f"/api/v1/media/objects/{quote(key, safe='/')}"
+
+    async def put_video(self, key: str, chunks: AsyncIterator[bytes]) -> Json:
+        """Stream the body through to media-store, which checks and stores it as it arrives."""
+        return await self.json(
+            "PUT",
+            self._path(key),
+            content=chunks,
+            headers={"Content-Type": "video/webm"},
+            timeout_s=300.0,
+        )
+
+    async def delete(self, key: str) -> None:
+        with contextlib.suppress(Unavailable, Refused):
+            await self.call("DELETE", self._path(key))
+
+    async def playback_url(self, key: str) -> str | None:
+        try:
+            found = await self.json("GET", f"{self._path(key)}/url")
+        except Refused:
+            return None
+        url: str = found["url"]
+        return url
+
+
+class NotifierClient(Api):
+    async def notifications(self, appeal_id: str) -> list[Json] | None:
+        """The appeal's notifications, or None when the notifier cannot tell now."""
+        try:
+            found = await self.json(
+                "GET", "/api/v1/notifications", params={"appeal_id": appeal_id}, timeout_s=5.0
+            )
+        except (Unavailable, Refused):
+            return None
+        notifications: list[Json] = found.get("notifications", [])
+        return notifications
+
+
+class KioskClient(Api):
+    async def kiosks(self) -> list[Json]:
+        found = await self.json("GET", "/api/v1/kiosks")
+        kiosks: list[Json] = found["kiosks"]
+        return kiosks
+
+    async def add(self, kiosk_id: str, location: str) -> Json:
+        return await self.json(
+            "POST", "/api/v1/kiosks", json={"id": kiosk_id, "location": location}
+        )
+
+    async def revoke(self, kiosk_id: str) -> Json:
+        return await self.json("POST", f"/api/v1/kiosks/{_seg(kiosk_id)}/revoke")

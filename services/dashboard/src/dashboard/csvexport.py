@@ -1,0 +1,48 @@
+"""The control office's case list as CSV that Excel opens with Cyrillic and Kazakh intact."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from .i18n import Translator
+
+BOM = "\ufeff"
+COLUMNS = (
+    "registration_number",
+    "official_id",
+    "addressed_official_id",
+    "status",
+    "category",
+    "language",
+    "recorded_at",
+    "control_date",
+    "legal_deadline",
+    "days_left",
+    "overdue",
+    "answered_at",
+    "appeal_id",
+)
+
+
+def cases_csv(cases: Iterable[dict[str, Any]], t: Translator) -> str:
+    out = io.StringIO()
+    # Excel reads a UTF-8 file as the local code page unless it starts with a BOM.
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([t(f"csv.{c}") for c in COLUMNS])
+    for case in cases:
+        row = []
+        for column in COLUMNS:
+            value = case.get(column)
+            if column == "status":
+                value = t(f"status.{value}")
+            elif column == "category":
+                value = t(f"category.{value}")
+            elif column == "overdue":
+                value = t("yes") if value else t("no")
+            row.append("" if value is None else str(value))
+        writer.writerow(row)
+    return out.getvalue()

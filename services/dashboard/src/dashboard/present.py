@@ -1,0 +1,69 @@
+"""How values are shown to officials: masked phones, dates in local time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# Kazakhstan keeps one time zone (UTC+5) since 2024; Almaty's zone carries that rule.
+LOCAL = ZoneInfo("Asia/Almaty")
+
+
+def _groups(phone: str) -> tuple[str, str, str, str, str] | None:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) != 11 or not digits.startswith("7"):
+        return None
+    return digits[1:4], digits[4:7], digits[7:9], digits[9:11], digits[0]
+
+
+def mask_phone(phone: str | None) -> str:
+    """+77012345678 → "+7 701 *** ** 78": enough to recognise, not enough to call."""
+    if not phone:
+        return ""
+    groups = _groups(phone)
+    if groups is None:
+        return "*" * max(len(phone) - 2, 0) + phone[-2:]
+    operator, _, _, last, country = groups
+    return f"+{country} {operator} *** ** {last}"
+
+
+def format_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    groups = _groups(phone)
+    if groups is None:
+        return phone
+    operator, first, second, last, country = groups
+    return f"+{country} {operator} {first} {second} {last}"
+
+
+def parse_dt(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def local_dt(value: object) -> str:
+    found = parse_dt(value)
+    if found is None:
+        return ""
+    if found.tzinfo is None:
+        return found.strftime("%d.%m.%Y %H:%M")
+    return found.astimezone(LOCAL).strftime("%d.%m.%Y %H:%M")
+
+
+def local_date(value: object) -> str:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    found = parse_dt(value)
+    return found.astimezone(LOCAL).strftime("%d.%m.%Y") if found else ""

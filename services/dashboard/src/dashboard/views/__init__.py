@@ -1,0 +1,1 @@
+"""The dashboard's pages and its JSON endpoints, one module per area."""

@@ -1,0 +1,354 @@
+"""The admin's pages: the officials directory (through routing), kiosks, accounts, audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData, UploadFile
+
+from .. import audit
+from .. import repository as repo
+from ..accounts import AccountInvalid, generate_password
+from ..clients import KioskClient, Refused
+from ..models import OFFICIAL_ID, ROLES, Account
+from ..web import PREFIX, PageError, Web, client_ip
+
+MAX_PHOTO = 2 * 1024 * 1024
+KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+LOCALIZED = ("full_name", "position", "competence", "department")
+
+
+def official_body(form: FormData) -> dict[str, Any]:
+    """The directory fields of the official form, as routing's API takes them."""
+    body: dict[str, Any] = {
+        name: {
+            "kk": str(form.get(f"{name}_kk") or "").strip(),
+            "ru": str(form.get(f"{name}_ru") or "").strip(),
+        }
+        for name in LOCALIZED
+    }
+    body["supervisor_id"] = str(form.get("supervisor_id") or "").strip() or None
+    body["phone"] = str(form.get("phone") or "").strip()
+    body["language"] = str(form.get("language") or "ru")
+    return body
+
+
+def build_router(web: Web, kiosks: KioskClient) -> APIRouter:
+    router = APIRouter(prefix=f"{PREFIX}/admin", tags=["dashboard"], route_class=web.route_class())
+    dash = web.dashboard
+
+    async def admin(request: Request) -> tuple[Any, Account]:
+        session, account = await web.account(request)
+        if account.role != "admin":
+            raise PageError(404, "not_found")
+        return session, account
+
+    async def admin_form(request: Request) -> tuple[FormData, Account]:
+        form = await web.form(request, await web.session(request))
+        _, account = await admin(request)
+        return form, account
+
+    async def note(who: Account, request: Request, action: str, **detail: Any) -> None:
+        await audit.record(
+            dash.db,
+            at=dash.clock(),
+            action=action,
+            login=who.login,
+            account=who,
+            detail=detail,
+            ip=client_ip(request),
+        )
+
+    # The directory
+
+    @router.get("/officials")
+    async def officials(request: Request) -> Response:
+        session, _ = await admin(request)
+        found = await dash.routing.officials(active_only=False)
+        return web.render(request, "admin_officials.html", session=session, officials=found)
+
+    async def official_form(
+        request: Request,
+        session: Any,
+        *,
+        official: dict[str, Any] | None,
+        status: int = 200,
+        error: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Response:
+        others = await dash.routing.officials(active_only=False)
+        return web.render(
+            request,
+            "admin_official.html",
+            session=session,
+            status=status,
+            official=official,
+            values=values or official or {},
+            others=others,
+            error=error,
+        )
+
+    @router.get("/officials/new")
+    async def new_official(request: Request) -> Response:
+        session, _ = await admin(request)
+        return await official_form(request, session, official=None)
+
+    @router.post("/officials/new")
+    async def create_official(request: Request) -> Response:
+        form, account = await admin_form(request)
+        body = official_body(form)
+        body["id"] = str(form.get("id") or "").strip()
+        body["by"] = account.login
+        if not OFFICIAL_ID.fullmatch(body["id"]):
+            return await official_form(
+                request,
+                await web.session(request),
+                official=None,
+                status=422,
+                values=body,
+                error={"field": "id", "code": "official_id_invalid"},
+            )
+        try:
+            created = await dash.routing.create_official(body)
+        except Refused as exc:
+            if exc.status not in (409, 422):
+                raise
+            return await official_form(
+                request,
+                await web.session(request),
+                official=None,
+                status=exc.status,
+                values=body,
+                error={"field": exc.field, "message": exc.message},
+            )
+        await note(account, request, "directory_create", official_id=created["id"])
+        return RedirectResponse(f"{PREFIX}/admin/officials/{created['id']}", status_code=303)
+
+    async def known_official(official_id: str) -> dict[str, Any]:
+        if not OFFICIAL_ID.fullmatch(official_id):
+            raise PageError(404, "not_found")
+        found = await dash.routing.official(official_id)
+        if found is None:
+            raise PageError(404, "not_found")
+        return found
+
+    @router.get("/officials/{official_id}")
+    async def edit_official(official_id: str, request: Request) -> Response:
+        session, _ = await admin(request)
+        official = await known_official(official_id)
+        contact = await dash.routing.contact(official_id) or {}
+        return await official_form(
+            request, session, official={**official, "phone": contact.get("phone")}
+        )
+
+    @router.post("/officials/{official_id}")
+    async def update_official(official_id: str, request: Request) -> Response:
+        form, account = await admin_form(request)
+        official = await known_official(official_id)
+        body = official_body(form)
+        try:
+            await dash.routing.update_official(official_id, {**body, "by": account.login})
+        except Refused as exc:
+            if exc.status not in (409, 422):
+                raise
+            return await official_form(
+                request,
+                await web.session(request),
+                official=official,
+                status=exc.status,
+                values={**official, **body},
+                error={"field": exc.field, "message": exc.message},
+            )
+        await note(account, request, "directory_edit", official_id=official_id)
+        return RedirectResponse(f"{PREFIX}/admin/officials/{official_id}", status_code=303)
+
+    @router.post("/officials/{official_id}/active")
+    async def set_active(official_id: str, request: Request) -> Response:
+        form, account = await admin_form(request)
+        await known_official(official_id)
+        active = str(form.get("active") or "") == "1"
+        await dash.routing.update_official(official_id, {"active": active, "by": account.login})
+        await note(account, request, "directory_edit", official_id=official_id, active=active)
+        return RedirectResponse(f"{PREFIX}/admin/officials", status_code=303)
+
+    @router.post("/officials/{official_id}/deputy")
+    async def set_deputy(official_id: str, request: Request) -> Response:
+        form, account = await admin_form(request)
+        await known_official(official_id)
+        deputy: dict[str, Any] | None = None
+        if str(form.get("clear") or "") != "1":
+            deputy_id = str(form.get("deputy_id") or "").strip()
+            if not OFFICIAL_ID.fullmatch(deputy_id) or deputy_id == official_id:
+                raise PageError(422, "deputy_invalid", field="deputy_id")
+            try:
+                start = date.fromisoformat(str(form.get("from") or ""))
+                end = date.fromisoformat(str(form.get("to") or ""))
+            except ValueError as exc:
+                raise PageError(422, "date_invalid", field="from") from exc
+            if end < start:
+                raise PageError(422, "date_range_invalid", field="to")
+            deputy = {"deputy_id": deputy_id, "from": start.isoformat(), "to": end.isoformat()}
+        await dash.routing.update_official(official_id, {"deputy": deputy, "by": account.login})
+        await note(account, request, "directory_edit", official_id=official_id, deputy=deputy)
+        return RedirectResponse(f"{PREFIX}/admin/officials/{official_id}", status_code=303)
+
+    @router.post("/officials/{official_id}/photo")
+    async def upload_photo(official_id: str, request: Request) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_PHOTO + 64 * 1024:
+            raise PageError(413, "photo_too_large", field="photo")
+        form, account = await admin_form(request)
+        await known_official(official_id)
+        photo = form.get("photo")
+        if not isinstance(photo, UploadFile) or not photo.filename:
+            raise PageError(422, "photo_required", field="photo")
+        content_type = (photo.content_type or "").split(";")[0]
+        if content_type not in ("image/png", "image/jpeg"):
+            raise PageError(415, "photo_type", field="photo")
+        data = await photo.read(MAX_PHOTO + 1)
+        if len(data) > MAX_PHOTO:
+            raise PageError(413, "photo_too_large", field="photo")
+        await dash.routing.put_photo(official_id, data, content_type)
+        await note(account, request, "directory_photo", official_id=official_id)
+        return RedirectResponse(f"{PREFIX}/admin/officials/{official_id}", status_code=303)
+
+    # Kiosks
+
+    async def kiosks_page(
+        request: Request, session: Any, *, issued: dict[str, Any] | None = None, status: int = 200
+    ) -> Response:
+        return web.render(
+            request,
+            "admin_kiosks.html",
+            session=session,
+            kiosks=await kiosks.kiosks(),
+            issued=issued,
+            status=status,
+        )
+
+    @router.get("/kiosks")
+    async def kiosk_list(request: Request) -> Response:
+        session, _ = await admin(request)
+        return await kiosks_page(request, session)
+
+    @router.post("/kiosks")
+    async def kiosk_add(request: Request) -> Response:
+        form, account = await admin_form(request)
+        kiosk_id = str(form.get("id") or "").strip()
+        location = str(form.get("location") or "").strip()
+        if not KIOSK_ID.fullmatch(kiosk_id):
+            raise PageError(422, "kiosk_id_invalid", field="id")
+        if not location or len(location) > 200:
+            raise PageError(422, "location_required", field="location")
+        issued = await kiosks.add(kiosk_id, location)
+        await note(account, request, "kiosk_add", kiosk_id=kiosk_id)
+        # The token is shown this once; the gateway keeps only its hash.
+        return await kiosks_page(request, await web.session(request), issued=issued, status=201)
+
+    @router.post("/kiosks/{kiosk_id}/revoke")
+    async def kiosk_revoke(kiosk_id: str, request: Request) -> Response:
+        _, account = await admin_form(request)
+        if not KIOSK_ID.fullmatch(kiosk_id):
+            raise PageError(404, "not_found")
+        await kiosks.revoke(kiosk_id)
+        await note(account, request, "kiosk_revoke", kiosk_id=kiosk_id)
+        return RedirectResponse(f"{PREFIX}/admin/kiosks", status_code=303)
+
+    # Accounts
+
+    async def accounts_page(
+        request: Request, session: Any, *, status: int = 200, **values: Any
+    ) -> Response:
+        return web.render(
+            request,
+            "admin_accounts.html",
+            session=session,
+            status=status,
+            accounts=await web.accounts.list(),
+            roles=ROLES,
+            **values,
+        )
+
+    @router.get("/accounts")
+    async def account_list(request: Request) -> Response:
+        session, _ = await admin(request)
+        return await accounts_page(request, session)
+
+    @router.post("/accounts")
+    async def account_add(request: Request) -> Response:
+        form, account = await admin_form(request)
+        login = str(form.get("login") or "").strip().lower()
+        role = str(form.get("role") or "")
+        official_id = str(form.get("official_id") or "").strip() or None
+        password = str(form.get("password") or "") or generate_password()
+        session = await web.session(request)
+        try:
+            if official_id and await dash.routing.official(official_id) is None:
+                raise AccountInvalid("official_id", "official_unknown")
+            created = await web.accounts.add(
+                login=login, role=role, official_id=official_id, password=password
+            )
+        except AccountInvalid as exc:
+            return await accounts_page(
+                request,
+                session,
+                status=422,
+                error={"field": exc.field, "code": exc.code},
+                values={"login": login, "role": role, "official_id": official_id or ""},
+            )
+        await note(account, request, "account_add", login=created.login, role=created.role)
+        generated = None if form.get("password") else password
+        return await accounts_page(
+            request, session, status=201, created=created, generated=generated
+        )
+
+    @router.post("/accounts/{login}/deactivate")
+    async def account_deactivate(login: str, request: Request) -> Response:
+        _, account = await admin_form(request)
+        if login == account.login:
+            raise PageError(422, "cannot_deactivate_self", field="login")
+        if not await web.accounts.deactivate(login):
+            raise PageError(404, "not_found")
+        await note(account, request, "account_deactivate", login=login)
+        return RedirectResponse(f"{PREFIX}/admin/accounts", status_code=303)
+
+    # Audit log
+
+    @router.get("/audit")
+    async def audit_log(request: Request) -> Response:
+        session, _ = await admin(request)
+        q = request.query_params
+        action = q.get("action", "")
+        if action and action not in audit.ACTIONS:
+            raise PageError(422, "invalid", field="action")
+        before = None
+        if q.get("before"):
+            try:
+                before = datetime.fromisoformat(q["before"])
+            except ValueError as exc:
+                raise PageError(422, "date_invalid", field="before") from exc
+        entries = await repo.list_audit(
+            dash.db,
+            action=action or None,
+            login=q.get("login", "")[:40] or None,
+            appeal_id=q.get("appeal_id", "")[:100] or None,
+            before=before,
+            limit=100,
+        )
+        return web.render(
+            request,
+            "admin_audit.html",
+            session=session,
+            entries=entries,
+            actions=audit.ACTIONS,
+            action=action,
+            login=q.get("login", ""),
+            appeal_id=q.get("appeal_id", ""),
+            older=entries[-1]["at"].isoformat() if len(entries) == 100 else None,
+        )
+
+    return router

@@ -1,0 +1,131 @@
+"""The control office: every case with filters, overdue and due-soon lists, CSV, statistics."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ..charts import weekly_chart
+from ..csvexport import cases_csv
+from ..i18n import Translator
+from ..models import Account
+from ..web import PREFIX, PageError, Web, lang_of
+from .filters import CaseFilters, read_filters
+
+PAGE = 50
+EXPORT_PAGE = 200
+EXPORT_MAX = 10_000
+STATS_DEFAULT_DAYS = 84
+
+
+def build_router(web: Web) -> APIRouter:
+    router = APIRouter(
+        prefix=f"{PREFIX}/control", tags=["dashboard"], route_class=web.route_class()
+    )
+    dash = web.dashboard
+
+    async def controller(request: Request) -> tuple[Any, Account]:
+        session, account = await web.account(request)
+        if account.role != "controller":
+            raise PageError(404, "not_found")
+        return session, account
+
+    async def directory() -> tuple[list[dict[str, Any]], list[str]]:
+        officials = await dash.routing.officials(active_only=False)
+        departments = sorted(
+            {str((o.get("department") or {}).get("ru") or "") for o in officials} - {""}
+        )
+        return officials, departments
+
+    @router.get("")
+    async def cases(request: Request) -> Response:
+        session, _ = await controller(request)
+        filters = read_filters(request, allow_official=True)
+        found = await dash.routing.cases(**filters.query(), limit=PAGE)
+        officials, departments = await directory()
+        return web.render(
+            request,
+            "control.html",
+            session=session,
+            filters=filters,
+            cases=found["cases"],
+            next=found.get("next"),
+            officials=officials,
+            departments=departments,
+            names={o["id"]: o["full_name"] for o in officials},
+            show_official=True,
+        )
+
+    @router.get("/export.csv")
+    async def export(request: Request) -> Response:
+        await controller(request)
+        filters = read_filters(request, allow_official=True)
+        rows: list[dict[str, Any]] = []
+        query = CaseFilters(
+            filters.status, filters.due, filters.sort, filters.official_id, filters.department
+        ).query()
+        after: str | None = None
+        while len(rows) < EXPORT_MAX:
+            page = await dash.routing.cases(**{**query, "after": after}, limit=EXPORT_PAGE)
+            rows.extend(page["cases"])
+            after = page.get("next")
+            if not after or not page["cases"]:
+                break
+        body = cases_csv(rows[:EXPORT_MAX], Translator(lang_of(request)))
+        stamp = dash.clock().date().isoformat()
+        return Response(
+            body.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="cases-{stamp}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @router.get("/stats")
+    async def stats(request: Request) -> Response:
+        session, _ = await controller(request)
+        q = request.query_params
+        today = dash.clock().date()
+        try:
+            until = date.fromisoformat(q["to"]) if q.get("to") else today
+        except ValueError as exc:
+            raise PageError(422, "date_invalid", field="to") from exc
+        try:
+            since = (
+                date.fromisoformat(q["from"])
+                if q.get("from")
+                else until - timedelta(days=STATS_DEFAULT_DAYS)
+            )
+        except ValueError as exc:
+            raise PageError(422, "date_invalid", field="from") from exc
+        if since > until:
+            raise PageError(422, "date_range_invalid", field="from")
+        department = q.get("department", "")[:200]
+        found = await dash.routing.stats(
+            **{"from": since.isoformat(), "to": until.isoformat(), "department": department}
+        )
+        officials, departments = await directory()
+        t = Translator(lang_of(request))
+        chart = weekly_chart(
+            found.get("weekly", []),
+            received=t("stats.received"),
+            answered=t("stats.answered"),
+            title=t("stats.chart_title"),
+        )
+        return web.render(
+            request,
+            "stats.html",
+            session=session,
+            stats=found,
+            chart=chart,
+            since=since.isoformat(),
+            until=until.isoformat(),
+            department=department,
+            departments=departments,
+            names={o["id"]: o["full_name"] for o in officials},
+        )
+
+    return router

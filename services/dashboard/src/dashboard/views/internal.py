@@ -1,0 +1,26 @@
+"""The API other services call: the answers of an appeal (kiosk-gateway's citizen look-up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from dialog_platform.errors import ApiError
+from dialog_platform.internal import RequireInternal
+
+from ..service import Dashboard
+
+
+def build_router(dash: Dashboard) -> APIRouter:
+    router = APIRouter(prefix="/dashboard/internal", tags=["dashboard"])
+
+    @router.get("/answers/{appeal_id}")
+    async def answers(appeal_id: str, _: RequireInternal) -> dict[str, list[dict[str, Any]]]:
+        """Oldest first; a correction names the answer it replaces; the last one is current."""
+        found = await dash.answers(appeal_id)
+        if not found:
+            raise ApiError(404, "not_found")
+        return {"answers": [{k: v for k, v in a.items() if k != "by"} for a in found]}
+
+    return router
