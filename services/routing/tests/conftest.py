@@ -26,7 +26,7 @@ from dialog_contracts import (
     EventData,
     VideoRef,
 )
-from dialog_platform.bus import InProcessBus, RetryPolicy
+from dialog_platform.bus import Bus, InProcessBus, RetryPolicy
 from dialog_platform.component import Context, Running
 from dialog_platform.documents import connect
 from dialog_platform.errors import install_error_handlers
@@ -63,7 +63,7 @@ class Rig:
     http: httpx.AsyncClient
     ctx: Context
     running: Running
-    bus: InProcessBus
+    bus: Bus
     clock: Clock
     published: list[Envelope] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
@@ -153,9 +153,14 @@ async def start_rig(
     started: list[tuple[Rig, contextlib.AsyncExitStack]] = []
     settings = CommonSettings(db_prefix=db_prefix)
 
-    async def start(clock: Clock | None = None, **routing_settings: Any) -> Rig:
+    async def start(
+        clock: Clock | None = None, bus: Bus | None = None, **routing_settings: Any
+    ) -> Rig:
         clock = clock or Clock(RECORDED_AT + timedelta(minutes=1))
-        bus = InProcessBus(retry=RetryPolicy(max_attempts=3, delays_s=(0.01, 0.01)))
+        # The recorder listens on the in-process bus only; over RabbitMQ its own queues would
+        # hide a missing binding in the shared topology.
+        record = bus is None
+        bus = bus or InProcessBus(retry=RetryPolicy(max_attempts=3, delays_s=(0.01, 0.01)))
         stack = contextlib.AsyncExitStack()
         http_out = await stack.enter_async_context(httpx.AsyncClient())
         ctx = Context(
@@ -175,7 +180,7 @@ async def start_rig(
         async def keep(envelope: Envelope) -> None:
             published.append(envelope)
 
-        for event in OWN_EVENTS:
+        for event in OWN_EVENTS if record else []:
             bus.subscribe("test-recorder", event, keep)
         app = FastAPI()
         app.state.settings = settings
