@@ -86,6 +86,7 @@ async def test_department_filter_and_bad_ranges(rig: Rig) -> None:
         ({"from": "2026-12-01", "to": "2026-11-01"}, "from"),
         ({"from": "1 Nov"}, "from"),
         ({"to": "2026-02-30"}, "to"),
+        ({"from": "0001-01-01", "to": "9999-12-31"}, "from"),
     ]:
         r = await rig.http.get("/api/v1/cases/stats", params=params, headers=rig.headers)
         assert r.status_code == 422 and r.json()["error"]["field"] == field, (params, r.text)

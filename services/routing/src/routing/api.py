@@ -33,6 +33,7 @@ from .timers import Timers
 
 Doc = dict[str, Any]
 DEFAULT_STATS_DAYS = 84  # twelve weeks, the chart's default span
+MAX_STATS_DAYS = 3 * 366  # a bound on the work one request can ask for
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -129,7 +130,7 @@ def cases_router(routing: Routing, timers: Timers) -> APIRouter:
     ) -> Doc:
         last = last or routing.today()
         first = first or last - timedelta(days=DEFAULT_STATS_DAYS - 1)
-        if first > last:
+        if first > last or (last - first).days > MAX_STATS_DAYS:
             raise error(422, "range_invalid", field="from")
         return await stats(routing.db, first=first, last=last, department=department)
 
