@@ -9,15 +9,23 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dialog_platform.errors import ApiError
+from dialog_platform.internal import RequireInternal
 
+from .kiosks import SESSION_COOKIE, SESSION_HEADER, KioskExists, KioskRegistry, kiosk_summary
+from .lookup import Lookup
+from .messages import error
 from .models import (
     AppealCreate,
     AppealCreated,
     AppealStatus,
     AppealSubmitted,
+    KioskCreate,
+    KioskIssued,
+    KioskRead,
     LookupRequest,
     LookupResult,
     OfficialRead,
+    ReprintQueued,
     VideoStored,
 )
 from .service import Gateway
@@ -25,13 +33,25 @@ from .service import Gateway
 _bearer = HTTPBearer(auto_error=False)
 
 
-def build_router(gateway: Gateway) -> APIRouter:
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["booth"])
 
     async def current_kiosk(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> dict[str, Any]:
-        return await gateway.authenticate(credentials.credentials if credentials else None)
+        if credentials:
+            return await kiosks.authenticate(credentials.credentials)
+        session = request.cookies.get(SESSION_COOKIE)
+        # The cookie alone is never enough: a cross-site form could make the booth's browser
+        # send it, but not this header (that would need a CORS preflight we never grant).
+        if session and request.headers.get(SESSION_HEADER) == "1":
+            return await kiosks.authenticate_session(session)
+        return await kiosks.authenticate(None)
 
     Kiosk = Annotated[dict[str, Any], Depends(current_kiosk)]
 
@@ -61,12 +81,19 @@ def build_router(gateway: Gateway) -> APIRouter:
     async def appeal_status(kiosk: Kiosk, appeal_id: str) -> AppealStatus:
         return await gateway.appeal_status(kiosk, appeal_id)
 
+    @router.delete("/appeals/{appeal_id}", status_code=204)
+    async def discard(kiosk: Kiosk, appeal_id: str) -> Response:
+        await gateway.discard(kiosk, appeal_id)
+        return Response(status_code=204)
+
+    @router.post("/appeals/reprint", status_code=202)
+    async def reprint(kiosk: Kiosk, body: LookupRequest, request: Request) -> ReprintQueued:
+        return await lookup.reprint(kiosk, body, client=_client(request))
+
     @router.put("/appeals/{appeal_id}/video", status_code=201)
     async def upload_video(kiosk: Kiosk, appeal_id: str, request: Request) -> VideoStored:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ("video/webm", "application/octet-stream", ""):
-            from .messages import error
-
             raise error(415, "video_not_webm")
         length = request.headers.get("content-length")
         return await gateway.upload_video(
@@ -84,8 +111,34 @@ def build_router(gateway: Gateway) -> APIRouter:
         return result
 
     @router.post("/answers/lookup")
-    async def lookup(body: LookupRequest, request: Request) -> LookupResult:
-        client = request.client.host if request.client else "unknown"
-        return await gateway.lookup(body, client=client)
+    async def answer_lookup(body: LookupRequest, request: Request) -> LookupResult:
+        return await lookup.lookup(body, client=_client(request))
+
+    return router
+
+
+def build_admin_router(kiosks: KioskRegistry) -> APIRouter:
+    """Kiosk administration for the dashboard's admin page (the same as `dialog kiosk`)."""
+    router = APIRouter(prefix="/api/v1/kiosks", tags=["kiosk admin"])
+
+    @router.get("")
+    async def list_kiosks(_: RequireInternal) -> dict[str, list[KioskRead]]:
+        return {"kiosks": [KioskRead(**kiosk_summary(k)) for k in await kiosks.list()]}
+
+    @router.post("", status_code=201)
+    async def add_kiosk(_: RequireInternal, body: KioskCreate) -> KioskIssued:
+        try:
+            token = await kiosks.register(body.id, body.location)
+        except KioskExists:
+            raise error(409, "kiosk_exists", field="id") from None
+        return KioskIssued(id=body.id, token=token)
+
+    @router.post("/{kiosk_id}/revoke")
+    async def revoke_kiosk(_: RequireInternal, kiosk_id: str) -> KioskRead:
+        if not await kiosks.revoke(kiosk_id):
+            raise error(404, "kiosk_not_found")
+        kiosk = await kiosks.get(kiosk_id)
+        assert kiosk is not None
+        return KioskRead(**kiosk_summary(kiosk))
 
     return router

@@ -114,3 +114,36 @@ class MediaClient:
             return None
         url: str = response.json()["url"]
         return url
+
+
+class DashboardClient:
+    """The dashboard's internal answers API (the answer text never travels in an event)."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str | None, settings: CommonSettings):
+        self.http = http
+        self.base_url = base_url
+        self.headers = internal_headers(settings)
+
+    async def current_answer(self, appeal_id: str) -> dict[str, Any] | None:
+        """The last entry of the appeal's answers (a correction replaces what it corrects).
+
+        None when there is none or the dashboard cannot be reached: the citizen then sees the
+        appeal as answered, with the text to come, rather than an error.
+        """
+        if self.base_url is None:
+            return None
+        url = f"{self.base_url}/dashboard/internal/answers/{quote(appeal_id, safe='')}"
+        try:
+            response = await self.http.get(url, headers=self.headers, timeout=10.0)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            answers = response.json()["answers"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(answers, list) or not answers:
+            return None
+        last: dict[str, Any] = answers[-1]
+        return last

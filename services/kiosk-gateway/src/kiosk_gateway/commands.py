@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dialog_platform.component import Command, Context
 
-from .service import KioskExists
+from .kiosks import KioskExists
 
 KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -35,10 +35,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(ctx: Context, args: argparse.Namespace) -> int:
-    from .component import build_gateway
-
-    gateway = build_gateway(ctx)
     from . import repository as repo
+    from .component import build_parts
+
+    kiosks = build_parts(ctx).kiosks
 
     await repo.create_indexes(ctx.db)
     if args.kiosk_command == "add":
@@ -46,7 +46,7 @@ async def _run(ctx: Context, args: argparse.Namespace) -> int:
             print("kiosk ID: 2-63 lowercase letters, digits and dashes", file=sys.stderr)
             return 2
         try:
-            token = await gateway.register_kiosk(args.kiosk_id, args.location, rotate=args.rotate)
+            token = await kiosks.register(args.kiosk_id, args.location, rotate=args.rotate)
         except KioskExists:
             print(f"kiosk {args.kiosk_id} exists; use --rotate for a new token", file=sys.stderr)
             return 1
@@ -54,7 +54,7 @@ async def _run(ctx: Context, args: argparse.Namespace) -> int:
         print(token)
         return 0
     if args.kiosk_command == "revoke":
-        if await gateway.revoke_kiosk(args.kiosk_id):
+        if await kiosks.revoke(args.kiosk_id):
             print(f"kiosk {args.kiosk_id} revoked")
             return 0
         print(f"no kiosk {args.kiosk_id}", file=sys.stderr)

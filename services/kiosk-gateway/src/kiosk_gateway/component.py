@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from dataclasses import dataclass
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.ratelimit import SlidingWindow
@@ -13,9 +14,12 @@ from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
-from .api import build_router
-from .clients import DirectoryClient, MediaClient
+from .api import build_admin_router, build_router
+from .clients import DashboardClient, DirectoryClient, MediaClient
 from .commands import KIOSK_COMMAND
+from .kiosks import KioskRegistry
+from .lookup import Lookup
+from .pages import build_pages_router
 from .service import Gateway
 from .settings import KioskGatewaySettings
 
@@ -25,26 +29,51 @@ DEMO_KIOSK = "demo"
 DEMO_LOCATION = "Демо ХҚКО / Демо ЦОН"
 
 
-def build_gateway(ctx: Context) -> Gateway:
+@dataclass
+class Parts:
+    gateway: Gateway
+    kiosks: KioskRegistry
+    lookup: Lookup
+    settings: KioskGatewaySettings
+
+
+def build_parts(ctx: Context) -> Parts:
     settings = get_service_settings(KioskGatewaySettings)
-    return Gateway(
+    directory = DirectoryClient(
+        ctx.http, ctx.service_url("routing"), cache_s=settings.directory_cache_s
+    )
+    media = MediaClient(ctx.http, ctx.service_url("media-store"), ctx.settings)
+    gateway = Gateway(
         db=ctx.db,
         outbox=ctx.outbox,
         bus=ctx.bus,
         settings=settings,
-        directory=DirectoryClient(
-            ctx.http, ctx.service_url("routing"), cache_s=settings.directory_cache_s
-        ),
-        media=MediaClient(ctx.http, ctx.service_url("media-store"), ctx.settings),
+        directory=directory,
+        media=media,
         public_url=ctx.public_url,
         clock=ctx.clock,
-        ip_limiter=SlidingWindow(settings.lookup_per_ip_per_minute, 60.0),
     )
+    lookup = Lookup(
+        db=ctx.db,
+        outbox=ctx.outbox,
+        settings=settings,
+        clock=ctx.clock,
+        ip_limiter=SlidingWindow(settings.lookup_per_ip_per_minute, 60.0),
+        reprint_limiter=SlidingWindow(settings.reprints_per_hour, 3600.0),
+        directory=directory,
+        media=media,
+        # Optional: a gateway deployed without the dashboard still shows status and dates.
+        dashboard=DashboardClient(ctx.http, ctx.base_urls.get("dashboard"), ctx.settings),
+        tracking_url=gateway.tracking_url(),
+    )
+    kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
+    return Parts(gateway=gateway, kiosks=kiosks, lookup=lookup, settings=settings)
 
 
 async def build(ctx: Context) -> Running:
-    gateway = build_gateway(ctx)
-    handlers.subscribe(ctx.bus, gateway)
+    parts = build_parts(ctx)
+    gateway = parts.gateway
+    handlers.subscribe(ctx.bus, gateway, parts.lookup)
     janitor: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
@@ -58,13 +87,13 @@ async def build(ctx: Context) -> Running:
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         if ctx.settings.is_development and not await repo.list_kiosks(ctx.db):
-            await gateway.register_kiosk(DEMO_KIOSK, DEMO_LOCATION)
+            await parts.kiosks.register(DEMO_KIOSK, DEMO_LOCATION)
             print(
                 f"A demo kiosk '{DEMO_KIOSK}' was registered. Issue its token with:\n"
                 f"  .venv/bin/dialog kiosk add {DEMO_KIOSK} --rotate --location '{DEMO_LOCATION}'",
                 file=sys.stderr,
             )
-        await gateway.ensure_kiosk_queues()
+        await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
 
     async def stop() -> None:
@@ -74,7 +103,11 @@ async def build(ctx: Context) -> Running:
                 await task
 
     return Running(
-        routers=[build_router(gateway)],
+        routers=[
+            build_router(gateway, parts.kiosks, parts.lookup),
+            build_admin_router(parts.kiosks),
+            build_pages_router(parts.kiosks, parts.settings, ctx.settings),
+        ],
         on_start=[start],
         on_stop=[stop],
         uses_outbox=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,8 @@ class OfficialRead(BaseModel):
     position: dict[str, str]
     competence: dict[str, str]
     photo_url: str
-    acting: dict[str, str] | None = None
+    # routing's {deputy_id, full_name{kk,ru}, position{kk,ru}, until} while a deputy covers.
+    acting: dict[str, Any] | None = None
 
 
 class AppealCreate(BaseModel):
@@ -76,6 +77,14 @@ class ReceiptState(BaseModel):
     reason: str | None = None
 
 
+class AnswerRead(BaseModel):
+    """The official's current answer (the last correction), as the citizen sees it."""
+
+    text: str
+    answered_at: datetime
+    video_url: str | None = None
+
+
 class LookupResult(BaseModel):
     registration_number: str
     status: Literal["registered", "answered"]
@@ -84,7 +93,7 @@ class LookupResult(BaseModel):
     legal_deadline: date
     language: Language
     official_id: str
-    answer: dict[str, object] | None = None
+    answer: AnswerRead | None = None
 
 
 class AppealStatus(BaseModel):
@@ -94,3 +103,31 @@ class AppealStatus(BaseModel):
     status: str
     registration_number: str | None
     receipt: ReceiptState | None
+
+
+class ReprintQueued(BaseModel):
+    registration_number: str
+    copy_number: int
+
+
+KIOSK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+class KioskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(pattern=KIOSK_ID_PATTERN)
+    location: str = Field(min_length=1, max_length=200)
+
+
+class KioskRead(BaseModel):
+    id: str
+    location: str
+    revoked: bool
+    created_at: datetime
+    last_seen_at: datetime | None = None
+
+
+class KioskIssued(BaseModel):
+    id: str
+    token: str

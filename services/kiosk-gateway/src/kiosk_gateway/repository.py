@@ -18,6 +18,7 @@ async def create_indexes(db: Db) -> None:
     await db.kiosks.create_index("token_hash", unique=True)
     await db.appeals.create_index("registration_number", unique=True, sparse=True)
     await db.appeals.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+    await db.kiosk_sessions.create_index("kiosk_id")
 
 
 # Kiosks
@@ -60,6 +61,26 @@ async def find_kiosk_by_token(db: Db, *, token_hash: str) -> Doc | None:
 
 async def get_kiosk(db: Db, *, kiosk_id: str) -> Doc | None:
     return await db.kiosks.find_one({"_id": kiosk_id})
+
+
+async def touch_kiosk(db: Db, *, kiosk_id: str, now: datetime) -> None:
+    await db.kiosks.update_one({"_id": kiosk_id}, {"$set": {"last_seen_at": now}})
+
+
+async def insert_kiosk_session(
+    db: Db, *, session_hash: str, kiosk_id: str, token_hash: str, now: datetime
+) -> None:
+    await db.kiosk_sessions.insert_one(
+        {"_id": session_hash, "kiosk_id": kiosk_id, "token_hash": token_hash, "created_at": now}
+    )
+
+
+async def find_kiosk_session(db: Db, *, session_hash: str) -> Doc | None:
+    return await db.kiosk_sessions.find_one({"_id": session_hash})
+
+
+async def delete_kiosk_sessions(db: Db, *, kiosk_id: str) -> None:
+    await db.kiosk_sessions.delete_many({"kiosk_id": kiosk_id})
 
 
 async def list_kiosks(db: Db) -> list[Doc]:
@@ -126,6 +147,41 @@ async def record_receipt(
         # came out; from now on only its hash remains.
         update["$unset"] = {"access_code_pending": ""}
     await db.appeals.update_one({"_id": appeal_id}, update)
+
+
+async def record_answer(db: Db, *, appeal_id: str, answer: Doc) -> bool:
+    """Remember that the appeal is answered; a redelivered older event never undoes a newer one."""
+    result = await db.appeals.update_one(
+        {
+            "_id": appeal_id,
+            "$or": [
+                {"answer": None},
+                {"answer.answered_at": {"$lte": answer["answered_at"]}},
+            ],
+        },
+        {"$set": {"answer": answer}},
+    )
+    return result.modified_count == 1
+
+
+async def next_receipt_copy(
+    db: Db, *, appeal_id: str, kiosk_id: str, session: AsyncClientSession
+) -> int:
+    """The next copy number of an appeal's receipt (copy 1 is the one printed at submit)."""
+    doc = await db.appeals.find_one_and_update(
+        {"_id": appeal_id},
+        {"$inc": {"receipt_copies": 1}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    assert doc is not None
+    copy = int(doc["receipt_copies"]) + 1
+    await db.appeals.update_one(
+        {"_id": appeal_id},
+        {"$set": {f"receipts.{copy}": {"status": "pending", "kiosk_id": kiosk_id}}},
+        session=session,
+    )
+    return copy
 
 
 async def expired_drafts(db: Db, *, now: datetime, limit: int = 100) -> list[Doc]:

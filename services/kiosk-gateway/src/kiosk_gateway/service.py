@@ -23,7 +23,6 @@ from dialog_contracts import (
 from dialog_platform.bus import Bus
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
-from dialog_platform.ratelimit import SlidingWindow
 from dialog_platform.streams import capped, coalesce
 
 from . import repository as repo
@@ -44,31 +43,20 @@ from .models import (
     AppealStatus,
     AppealSubmitted,
     Limits,
-    LookupRequest,
-    LookupResult,
     OfficialRead,
     ReceiptState,
     VideoStored,
 )
 from .registration import (
-    InvalidRegistrationNumber,
     format_number,
     hash_access_code,
-    hash_token,
     new_access_code,
-    new_kiosk_token,
-    normalize,
-    verify_access_code,
 )
 from .settings import KioskGatewaySettings
 
 log = logging.getLogger(__name__)
 
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
-
-
-class KioskExists(Exception):
-    pass
 
 
 @dataclass
@@ -81,44 +69,6 @@ class Gateway:
     media: MediaClient
     public_url: str
     clock: Clock
-    ip_limiter: SlidingWindow
-
-    # Kiosks
-
-    async def register_kiosk(self, kiosk_id: str, location: str, *, rotate: bool = False) -> str:
-        token = new_kiosk_token()
-        now = self.clock()
-        created = await repo.insert_kiosk(
-            self.db, kiosk_id=kiosk_id, location=location, token_hash=hash_token(token), now=now
-        )
-        if not created:
-            if not rotate:
-                raise KioskExists(kiosk_id)
-            await repo.rotate_kiosk_token(
-                self.db, kiosk_id=kiosk_id, token_hash=hash_token(token), now=now
-            )
-        # The booth's receipt queue exists from now on, so a receipt requested while its
-        # printer-agent is down waits for it instead of being unroutable.
-        await self.bus.ensure_queue("printer-agent", ReceiptRequested, kiosk_id)
-        return token
-
-    async def revoke_kiosk(self, kiosk_id: str) -> bool:
-        return await repo.revoke_kiosk(self.db, kiosk_id=kiosk_id, now=self.clock())
-
-    async def ensure_kiosk_queues(self) -> None:
-        for kiosk in await repo.list_kiosks(self.db):
-            if kiosk.get("revoked_at") is None:
-                await self.bus.ensure_queue("printer-agent", ReceiptRequested, kiosk["_id"])
-
-    async def authenticate(self, token: str | None) -> dict[str, Any]:
-        if not token:
-            raise error(401, "no_token", headers={"WWW-Authenticate": "Bearer"})
-        kiosk = await repo.find_kiosk_by_token(self.db, token_hash=hash_token(token))
-        if kiosk is None:
-            raise error(401, "no_token", headers={"WWW-Authenticate": "Bearer"})
-        if kiosk.get("revoked_at") is not None:
-            raise error(401, "revoked_token", headers={"WWW-Authenticate": "Bearer"})
-        return kiosk
 
     # Directory
 
@@ -211,6 +161,14 @@ class Gateway:
             ),
             expires_at=expires_at,
         )
+
+    async def discard(self, kiosk: dict[str, Any], appeal_id: str) -> None:
+        """The citizen left or started over: the draft and its video go at once, not in an hour."""
+        appeal = await self._own_appeal(kiosk, appeal_id)
+        if appeal["status"] == "submitted":
+            raise error(409, "appeal_submitted")
+        if await repo.delete_draft(self.db, appeal_id=appeal_id) and appeal.get("video"):
+            await self.media.delete(appeal["video"]["key"])
 
     async def _own_appeal(self, kiosk: dict[str, Any], appeal_id: str) -> dict[str, Any]:
         appeal = await repo.get_appeal(self.db, appeal_id=appeal_id)
@@ -430,47 +388,6 @@ class Gateway:
             clear_pending_code=False,
         )
 
-    # Look-up
-
-    async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
-        if not self.ip_limiter.allow(client):
-            raise error(429, "too_many_requests", headers={"Retry-After": "60"})
-        try:
-            number = normalize(body.registration_number)
-        except InvalidRegistrationNumber as exc:
-            raise error(422, "number_invalid", field="registration_number") from exc
-        now = self.clock()
-        window = timedelta(seconds=self.settings.lookup_lock_s)
-        failures = await repo.lookup_failures(
-            self.db, registration_number=number, since=now - window
-        )
-        if failures >= self.settings.lookup_failures_per_number:
-            raise error(
-                429, "lookup_locked", headers={"Retry-After": str(self.settings.lookup_lock_s)}
-            )
-        appeal = await repo.find_by_number(self.db, registration_number=number)
-        code = body.access_code.strip()
-        # Verify against a dummy hash when the number is unknown so both answers take as long.
-        code_hash = appeal["access_code_hash"] if appeal else _DUMMY_HASH
-        # argon2 takes tens of milliseconds of CPU on purpose; keep it off the event loop.
-        matches = await asyncio.to_thread(verify_access_code, code_hash, code)
-        if appeal is None or not code.isdigit() or not matches:
-            await repo.add_lookup_failure(
-                self.db, registration_number=number, now=now, window=window
-            )
-            raise error(404, "lookup_not_found")
-        await repo.clear_lookup_failures(self.db, registration_number=number)
-        return LookupResult(
-            registration_number=number,
-            status="answered" if appeal.get("answer") else "registered",
-            registered_at=appeal["registered_at"],
-            control_date=date.fromisoformat(appeal["control_date"]),
-            legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
-            language=appeal["language"],
-            official_id=appeal["official_id"],
-            answer=None,
-        )
-
     # Housekeeping
 
     async def expire_drafts(self) -> int:
@@ -486,6 +403,3 @@ class Gateway:
 
 def _version(url: str) -> str:
     return url.rsplit("=", 1)[-1] if "?v=" in url else "0"
-
-
-_DUMMY_HASH = hash_access_code("00000000")

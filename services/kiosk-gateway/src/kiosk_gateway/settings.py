@@ -26,6 +26,18 @@ class KioskGatewaySettings(BaseSettings):
     directory_cache_s: float = Field(
         default=30.0, ge=0, description="how long the officials list is reused"
     )
+    reprints_per_hour: int = Field(
+        default=3, ge=1, description="receipt reprints of one appeal per hour"
+    )
+    idle_s: float = Field(
+        default=60.0, gt=0, description="booth screen: no touch this long asks 'still there?'"
+    )
+    idle_confirm_s: float = Field(
+        default=20.0, gt=0, description="booth screen: then this long to answer before it resets"
+    )
+    receipt_screen_s: float = Field(
+        default=60.0, gt=0, description="booth screen: how long the receipt screen stays"
+    )
 
     @property
     def max_duration_s(self) -> int:

@@ -1,0 +1,149 @@
+"""What a citizen holding a receipt can do: see the status or the answer, reprint the receipt.
+
+Both need the registration number and the access code, and both are answered alike for a wrong
+number and a wrong code (404), behind the same per-client rate limit and per-number lockout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dialog_contracts import AnswerPosted, Localized, ReceiptRequested
+from dialog_platform.component import Clock
+from dialog_platform.outbox import Outbox, Pending
+from dialog_platform.ratelimit import SlidingWindow
+
+from . import repository as repo
+from .clients import DashboardClient, DirectoryClient, MediaClient
+from .messages import error
+from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
+from .registration import (
+    InvalidRegistrationNumber,
+    hash_access_code,
+    normalize,
+    verify_access_code,
+)
+from .settings import KioskGatewaySettings
+
+_DUMMY_HASH = hash_access_code("00000000")
+
+
+@dataclass
+class Lookup:
+    db: AsyncDatabase[dict[str, Any]]
+    outbox: Outbox
+    settings: KioskGatewaySettings
+    clock: Clock
+    ip_limiter: SlidingWindow
+    reprint_limiter: SlidingWindow
+    directory: DirectoryClient
+    media: MediaClient
+    dashboard: DashboardClient
+    tracking_url: str
+
+    async def _verified(self, body: LookupRequest, *, client: str) -> dict[str, Any]:
+        if not self.ip_limiter.allow(client):
+            raise error(429, "too_many_requests", headers={"Retry-After": "60"})
+        try:
+            number = normalize(body.registration_number)
+        except InvalidRegistrationNumber as exc:
+            raise error(422, "number_invalid", field="registration_number") from exc
+        now = self.clock()
+        window = self.settings.lookup_lock_s
+        span = timedelta(seconds=window)
+        failures = await repo.lookup_failures(self.db, registration_number=number, since=now - span)
+        if failures >= self.settings.lookup_failures_per_number:
+            raise error(429, "lookup_locked", headers={"Retry-After": str(window)})
+        appeal = await repo.find_by_number(self.db, registration_number=number)
+        code = body.access_code.strip()
+        # Verify against a dummy hash when the number is unknown so both answers take as long.
+        code_hash = appeal["access_code_hash"] if appeal else _DUMMY_HASH
+        # argon2 takes tens of milliseconds of CPU on purpose; keep it off the event loop.
+        matches = await asyncio.to_thread(verify_access_code, code_hash, code)
+        if appeal is None or not code.isdigit() or not matches:
+            await repo.add_lookup_failure(self.db, registration_number=number, now=now, window=span)
+            raise error(404, "lookup_not_found")
+        await repo.clear_lookup_failures(self.db, registration_number=number)
+        return appeal
+
+    async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
+        appeal = await self._verified(body, client=client)
+        answered = appeal.get("answer")
+        return LookupResult(
+            registration_number=appeal["registration_number"],
+            status="answered" if answered else "registered",
+            registered_at=appeal["registered_at"],
+            control_date=date.fromisoformat(appeal["control_date"]),
+            legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
+            language=appeal["language"],
+            official_id=appeal["official_id"],
+            answer=await self._answer(appeal["_id"]) if answered else None,
+        )
+
+    async def _answer(self, appeal_id: str) -> AnswerRead | None:
+        current = await self.dashboard.current_answer(appeal_id)
+        if current is None or not isinstance(current.get("text"), str):
+            return None
+        video_url = None
+        if current.get("video_key"):
+            # Relative URLs (media-store's own signed links) stay relative: the booth and the
+            # tracking page reach media-store's paths on the same origin.
+            video_url = await self.media.playback_url(str(current["video_key"]))
+        return AnswerRead(
+            text=current["text"], answered_at=current["answered_at"], video_url=video_url
+        )
+
+    async def reprint(
+        self, kiosk: dict[str, Any], body: LookupRequest, *, client: str
+    ) -> ReprintQueued:
+        appeal = await self._verified(body, client=client)
+        number = appeal["registration_number"]
+        if not self.reprint_limiter.allow(number):
+            raise error(429, "reprint_limit", headers={"Retry-After": "3600"})
+        official = await self.directory.official(appeal["official_id"])
+        if official is None:
+            raise error(503, "directory_unavailable")
+        code = body.access_code.strip()
+
+        async def request(tx: Pending) -> int:
+            copy = await repo.next_receipt_copy(
+                self.db, appeal_id=appeal["_id"], kiosk_id=kiosk["_id"], session=tx.session
+            )
+            # Printed at the booth where the citizen stands, which may not be where they recorded.
+            await tx.add(
+                ReceiptRequested(
+                    appeal_id=appeal["_id"],
+                    kiosk_id=kiosk["_id"],
+                    copy_number=copy,
+                    registration_number=number,
+                    access_code=code,
+                    language=appeal["language"],
+                    category=appeal["category"],
+                    recorded_at=appeal["registered_at"],
+                    control_date=date.fromisoformat(appeal["control_date"]),
+                    center=Localized(kk=kiosk["location"], ru=kiosk["location"]),
+                    official_name=Localized(**official["full_name"]),
+                    official_position=Localized(**official["position"]),
+                    tracking_url=self.tracking_url,
+                )
+            )
+            return copy
+
+        copy = await self.outbox.run(request)
+        return ReprintQueued(registration_number=number, copy_number=copy)
+
+    async def answer_posted(self, event: AnswerPosted) -> None:
+        await repo.record_answer(
+            self.db,
+            appeal_id=event.appeal_id,
+            answer={
+                "answered_at": event.answered_at,
+                "official_id": event.official_id,
+                "has_video": event.has_video,
+            },
+        )

@@ -1,0 +1,121 @@
+"""The booth's touchscreen app (/kiosk), its enrolment, and the citizens' tracking page (/track).
+
+Plain files from `static/`, no build step and nothing from another origin. Every text comes from
+the message catalogs, handed to the page as JSON inside the HTML, so a page needs one request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from dialog_platform.settings import CommonSettings
+
+from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
+from .settings import KioskGatewaySettings
+
+STATIC = Path(__file__).parent / "static"
+LANGUAGES = ("kk", "ru")
+_ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
+_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
+
+
+def catalogs() -> dict[str, dict[str, str]]:
+    return {
+        lang: json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+        for lang in LANGUAGES
+    }
+
+
+@cache
+def _template(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def _security_headers(*, development: bool) -> dict[str, str]:
+    # A presigned S3 link for a video answer lives on the object store's origin.
+    media = "'self' blob: https:" + (" http:" if development else "")
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        ),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLResponse:
+    # "<" escaped so no catalog text can close the <script> element that carries the config.
+    payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+    html = _template(name).replace("__CONFIG__", payload)
+    return HTMLResponse(html, headers=_security_headers(development=development))
+
+
+def build_pages_router(
+    kiosks: KioskRegistry, settings: KioskGatewaySettings, common: CommonSettings
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    development = common.is_development
+    messages = catalogs()
+
+    @router.get("/kiosk")
+    async def kiosk_page() -> HTMLResponse:
+        return render(
+            "kiosk.html",
+            {
+                "catalog": messages,
+                "idle_s": settings.idle_s,
+                "idle_confirm_s": settings.idle_confirm_s,
+                "receipt_s": settings.receipt_screen_s,
+                "require_identity": settings.require_identity,
+                "session_header": SESSION_HEADER,
+            },
+            development=development,
+        )
+
+    @router.get("/kiosk/enrol")
+    async def enrol(token: str = "") -> Response:
+        session = await kiosks.enrol(token) if token else None
+        # 303 replaces the enrolment URL, so the token is in neither the address bar nor the
+        # page's history; a wrong token lands on the page's "booth not registered" screen.
+        response = RedirectResponse("/kiosk", status_code=303)
+        response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        if session is None:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        else:
+            response.set_cookie(
+                SESSION_COOKIE,
+                session,
+                max_age=SESSION_MAX_AGE_S,
+                path="/",
+                httponly=True,
+                samesite="strict",
+                secure=not development,
+            )
+        return response
+
+    @router.get("/track")
+    async def track_page() -> HTMLResponse:
+        return render("track.html", {"catalog": messages}, development=development)
+
+    @router.get("/kiosk/assets/{name}")
+    async def asset(name: str) -> Response:
+        match = _ASSET.match(name)
+        path = STATIC / name
+        if match is None or not path.is_file():
+            return Response(status_code=404)
+        return Response(
+            path.read_bytes(),
+            media_type=_TYPES[match.group(1)],
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return router

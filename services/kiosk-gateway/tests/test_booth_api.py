@@ -1,0 +1,324 @@
+"""The gateway's booth-facing additions against a running system: kiosk admin, the booth's
+session cookie, the pages, receipt reprints, and the citizen's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from dialog_contracts import AnswerPosted
+from dialog_platform.testing.webm import make_webm
+
+from .conftest import INTERNAL, Booth
+
+APPEAL = {
+    "official_id": "deputy-housing",
+    "phone": "+7 701 234 56 78",
+    "language": "ru",
+    "category": "question",
+    "consent": True,
+    "full_name": "Айгүл Серікқызы Нұрланова",
+    "iin": "900101400013",
+}
+
+
+async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await probe()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {probe.__name__}")
+        await asyncio.sleep(0.2)
+    return result
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_webm(tmp_path_factory.mktemp("v") / "a.webm", seconds=3).read_bytes()
+
+
+async def registered(
+    booth: Booth, http: httpx.AsyncClient, video: bytes, **overrides: Any
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    kiosk_id, token = booth.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    created = await http.post(
+        f"{booth.url}/api/v1/appeals", json={**APPEAL, **overrides}, headers=auth
+    )
+    assert created.status_code == 201, created.text
+    appeal = created.json()
+    put = await http.put(
+        f"{booth.url}{appeal['upload_url']}",
+        content=video,
+        headers={**auth, "Content-Type": "video/webm"},
+    )
+    assert put.status_code == 201, put.text
+    submitted = await http.post(f"{booth.url}{appeal['submit_url']}", headers=auth)
+    assert submitted.status_code == 201, submitted.text
+    return kiosk_id, auth, submitted.json()
+
+
+# Kiosk admin (the dashboard's admin page)
+
+
+async def test_kiosk_admin_adds_lists_and_revokes_a_booth(
+    booth: Booth, http: httpx.AsyncClient
+) -> None:
+    kiosk_id = f"admin-{uuid.uuid4().hex[:6]}"
+    base = f"{booth.url}/api/v1/kiosks"
+    assert (await http.get(base)).status_code == 403  # internal only
+    assert (await http.post(base, json={"id": kiosk_id, "location": "X"})).status_code == 403
+
+    added = await http.post(base, json={"id": kiosk_id, "location": "ЦОН №2"}, headers=INTERNAL)
+    assert added.status_code == 201, added.text
+    token = added.json()["token"]
+    assert added.json()["id"] == kiosk_id and len(token) >= 40
+
+    again = await http.post(base, json={"id": kiosk_id, "location": "Y"}, headers=INTERNAL)
+    assert again.status_code == 409 and again.json()["error"]["field"] == "id"
+    bad = await http.post(base, json={"id": "Bad ID!", "location": "Y"}, headers=INTERNAL)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "id"
+    empty = await http.post(base, json={"id": "ok-id", "location": ""}, headers=INTERNAL)
+    assert empty.status_code == 422 and empty.json()["error"]["field"] == "location"
+
+    # The new booth's token works, and the list shows when it was last seen.
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await http.get(f"{booth.url}/api/v1/officials", headers=auth)).status_code == 200
+    listed = {k["id"]: k for k in (await http.get(base, headers=INTERNAL)).json()["kiosks"]}
+    assert listed[kiosk_id]["location"] == "ЦОН №2"
+    assert listed[kiosk_id]["revoked"] is False
+    assert listed[kiosk_id]["last_seen_at"] is not None
+
+    revoked = await http.post(f"{base}/{kiosk_id}/revoke", headers=INTERNAL)
+    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    refused = await http.get(f"{booth.url}/api/v1/officials", headers=auth)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "revoked_token"
+    missing = await http.post(f"{base}/no-such-booth/revoke", headers=INTERNAL)
+    assert missing.status_code == 404
+
+
+# The booth's browser session
+
+
+async def test_enrolment_swaps_the_token_for_a_cookie_that_needs_the_booth_header(
+    booth: Booth,
+) -> None:
+    kiosk_id, token = booth.kiosk_add()
+    async with httpx.AsyncClient(base_url=booth.url, timeout=30) as browser:
+        enrolled = await browser.get(f"/kiosk/enrol?token={token}")
+        assert enrolled.status_code == 303
+        assert enrolled.headers["location"] == "/kiosk"
+        cookie = enrolled.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert token not in cookie  # the page's cookie is not the kiosk's credential
+
+        officials = "/api/v1/officials"
+        assert (await browser.get(officials, headers={"X-Dialog-Kiosk": "1"})).status_code == 200
+        # Without the header (what a cross-site form would send) the cookie counts for nothing.
+        assert (await browser.get(officials)).status_code == 401
+
+        # A second enrolment (the booth restarted) ends the first session.
+        old = browser.cookies.get("dialog_kiosk")
+        assert (await browser.get(f"/kiosk/enrol?token={token}")).status_code == 303
+        assert browser.cookies.get("dialog_kiosk") != old
+        stale = await httpx.AsyncClient(base_url=booth.url).get(
+            officials, headers={"X-Dialog-Kiosk": "1", "Cookie": f"dialog_kiosk={old}"}
+        )
+        assert stale.status_code == 401
+
+        # Revoking the kiosk ends its cookie too.
+        revoked = await browser.post(f"/api/v1/kiosks/{kiosk_id}/revoke", headers=INTERNAL)
+        assert revoked.status_code == 200
+        gone = await browser.get(officials, headers={"X-Dialog-Kiosk": "1"})
+        assert gone.status_code == 401
+
+    async with httpx.AsyncClient(base_url=booth.url, timeout=30) as stranger:
+        wrong = await stranger.get("/kiosk/enrol?token=not-a-token")
+        assert wrong.status_code == 303 and "dialog_kiosk" not in stranger.cookies
+
+
+async def test_pages_are_served_self_contained(booth: Booth, http: httpx.AsyncClient) -> None:
+    for path in ("/kiosk", "/track"):
+        page = await http.get(f"{booth.url}{path}")
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert 'id="config"' in page.text and "__CONFIG__" not in page.text
+        assert "http://" not in page.text.split('id="config"')[0]  # nothing from elsewhere
+    script = await http.get(f"{booth.url}/kiosk/assets/kiosk.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert (await http.get(f"{booth.url}/kiosk/assets/..%2Fpages.py")).status_code == 404
+    assert (await http.get(f"{booth.url}/kiosk/assets/nothing.js")).status_code == 404
+
+
+# Reprints
+
+
+async def test_reprint_prints_a_new_copy_at_this_booth(
+    booth: Booth, http: httpx.AsyncClient, video: bytes
+) -> None:
+    _, _, receipt = await registered(booth, http, video)
+    number, code = receipt["registration_number"], receipt["access_code"]
+    first = booth.receipts / f"{number}-1.png"
+
+    async def printed_first() -> bool:
+        return first.exists()
+
+    await eventually(printed_first)
+
+    # The citizen stands at another booth with the receipt's number and code.
+    other_id, other_token = booth.kiosk_add("Другой ЦОН")
+    auth = {"Authorization": f"Bearer {other_token}"}
+    url = f"{booth.url}/api/v1/appeals/reprint"
+    wrong = str((int(code) + 1) % 10**8).zfill(8)
+    miss = await http.post(
+        url, json={"registration_number": number, "access_code": wrong}, headers=auth
+    )
+    assert miss.status_code == 404 and miss.json()["error"]["code"] == "lookup_not_found"
+    assert (
+        await http.post(url, json={"registration_number": number, "access_code": code})
+    ).status_code == 401  # booths only
+
+    done = await http.post(
+        url, json={"registration_number": number, "access_code": code}, headers=auth
+    )
+    assert done.status_code == 202, done.text
+    assert done.json() == {"registration_number": number, "copy_number": 2}
+    second = booth.receipts / f"{number}-2.png"
+
+    async def printed_second() -> bool:
+        return second.exists()
+
+    await eventually(printed_second)
+    # ...sent to this booth's printer queue only.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(booth.mongo_url, tz_aware=True)
+    try:
+        sent = await client["dialog_kiosk_gateway"].outbox.find_one(
+            {"routing_key": f"receipt.requested.{other_id}"}
+        )
+    finally:
+        await client.close()
+    assert sent is not None and sent["envelope"]["data"]["copy_number"] == 2
+
+    # Paper is not free: a few copies an hour, then a clear refusal.
+    for _ in range(2):
+        more = await http.post(
+            url, json={"registration_number": number, "access_code": code}, headers=auth
+        )
+        assert more.status_code == 202
+    limited = await http.post(
+        url, json={"registration_number": number, "access_code": code}, headers=auth
+    )
+    assert limited.status_code == 429 and limited.json()["error"]["message"]["kk"]
+    bad = await http.post(url, json={"registration_number": number}, headers=auth)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "access_code"
+
+
+# Discarding a draft
+
+
+async def test_a_discarded_draft_and_its_video_are_gone(
+    booth: Booth, http: httpx.AsyncClient, video: bytes
+) -> None:
+    kiosk_id, token = booth.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    appeal = (await http.post(f"{booth.url}/api/v1/appeals", json=APPEAL, headers=auth)).json()
+    put = await http.put(
+        f"{booth.url}{appeal['upload_url']}",
+        content=video,
+        headers={**auth, "Content-Type": "video/webm"},
+    )
+    assert put.status_code == 201
+    folder = booth.media / "appeals" / appeal["appeal_id"]
+    assert any(folder.iterdir())
+    gone = await http.delete(f"{booth.url}/api/v1/appeals/{appeal['appeal_id']}", headers=auth)
+    assert gone.status_code == 204
+    assert await booth.appeals(kiosk_id) == []
+    assert not [p for p in folder.rglob("*.webm")]
+    again = await http.delete(f"{booth.url}/api/v1/appeals/{appeal['appeal_id']}", headers=auth)
+    assert again.status_code == 404
+
+
+# The answer
+
+
+async def test_lookup_returns_the_current_answer_with_its_video(
+    booth: Booth, http: httpx.AsyncClient, video: bytes
+) -> None:
+    kiosk_id, _, receipt = await registered(booth, http, video)
+    number, code, appeal_id = (
+        receipt["registration_number"],
+        receipt["access_code"],
+        receipt["appeal_id"],
+    )
+    lookup = {"registration_number": number, "access_code": code}
+    before = (await http.post(f"{booth.url}/api/v1/answers/lookup", json=lookup)).json()
+    assert before["status"] == "registered" and before["answer"] is None
+
+    # The official's video answer is stored through media-store's internal API.
+    key = f"answers/{appeal_id}/{uuid.uuid4().hex}.webm"
+    stored = await http.put(
+        f"{booth.url}/api/v1/media/objects/{key}",
+        content=video,
+        headers={**INTERNAL, "Content-Type": "video/webm"},
+    )
+    assert stored.status_code == 201, stored.text
+    first_at = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    fixed_at = datetime(2026, 1, 10, 11, 0, tzinfo=UTC)
+    booth.dashboard.answers[appeal_id] = [
+        {
+            "id": "a1",
+            "text": "Первый ответ",
+            "language": "ru",
+            "video_key": None,
+            "answered_at": first_at.isoformat(),
+            "official_id": "deputy-housing",
+            "corrects": None,
+        },
+        {
+            "id": "a2",
+            "text": "Исправленный ответ: ремонт подъезда начнётся в мае.",
+            "language": "ru",
+            "video_key": key,
+            "answered_at": fixed_at.isoformat(),
+            "official_id": "deputy-housing",
+            "corrects": "a1",
+        },
+    ]
+    event = AnswerPosted(
+        appeal_id=appeal_id,
+        registration_number=number,
+        official_id="deputy-housing",
+        answered_at=fixed_at,
+        has_video=True,
+    )
+    await booth.publish(event)
+    await booth.publish(event)  # redelivered: changes nothing
+
+    async def answered() -> dict[str, Any] | None:
+        found = (await http.post(f"{booth.url}/api/v1/answers/lookup", json=lookup)).json()
+        return found if found["status"] == "answered" else None
+
+    found = await eventually(answered)
+    answer = found["answer"]
+    assert answer["text"].startswith("Исправленный ответ")
+    assert datetime.fromisoformat(answer["answered_at"]) == fixed_at
+    # The playback link works and serves the stored video, for seeking too.
+    link = answer["video_url"]
+    link = link if link.startswith("http") else f"{booth.url}{link}"
+    part = await http.get(link, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == video[:100]
+
+    # An older AnswerPosted arriving late does not undo the newer one.
+    await booth.publish(event.model_copy(update={"answered_at": first_at, "has_video": False}))
+    await asyncio.sleep(1.0)
+    [appeal] = await booth.appeals(kiosk_id)
+    assert appeal["answer"]["has_video"] is True
+    assert appeal["answer"]["answered_at"] == fixed_at
