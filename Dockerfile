@@ -4,7 +4,9 @@
 # SERVICE is a folder under services/ (= its package name), or `all` for every service.
 
 # Both stages must use the same Python: the virtualenv is copied across and points at it.
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# Exact tags, so a rebuild gets the same system; to move to a newer patch release, change them
+# here (and pin by digest, `python:3.11.14-slim-bookworm@sha256:…`, where the registry is known).
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
@@ -38,7 +40,9 @@ FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE=all
 
 # The receipt needs a font with the Kazakh letters, and USB printers need libusb: only the
-# images that print get them.
+# images that print get them. Their versions follow the pinned base image's Debian release
+# (bookworm's security updates), so they are not pinned one by one.
+# hadolint ignore=DL3008
 RUN case "$SERVICE" in \
       printer-agent|all) \
         apt-get update \

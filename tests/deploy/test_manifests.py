@@ -1,61 +1,35 @@
-"""The deployment files: both kustomize overlays build, every service is deployed the same safe
-way, and docker-compose.yml runs every service."""
+"""The Kubernetes manifests: both overlays build, and every service is deployed the same safe way,
+scaled on its own signal, with its settings from ConfigMaps and a Secret that is never committed."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml  # PyYAML: in the venv through uvicorn[standard]
+from deploy_support import BOOTH_ONLY, SERVICES, Doc, of_kind
 
-REPO = Path(__file__).resolve().parents[2]
-OVERLAYS = REPO / "deploy" / "k8s" / "overlays"
-SERVICES = sorted(p.name for p in (REPO / "services").iterdir() if (p / "pyproject.toml").is_file())
-# Runs on the booth's computer, next to its printer: never in the cluster.
-BOOTH_ONLY = {"printer-agent"}
-PUBLISHED = {"kiosk-gateway", "dashboard"}
+from dialog_contracts.topology import BINDINGS, queue_name
 
-Doc = dict[str, Any]
-
-
-def kustomize(overlay: str) -> list[Doc]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail("kubectl is not installed: it builds the overlays (`kubectl kustomize`)")
-    result = subprocess.run(
-        [kubectl, "kustomize", str(OVERLAYS / overlay)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"kubectl kustomize {overlay} failed:\n{result.stderr}"
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-@pytest.fixture(scope="module")
-def built() -> dict[str, list[Doc]]:
-    return {overlay: kustomize(overlay) for overlay in ("cluster", "small-site")}
-
-
-def of_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
-    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+HTTP_SCALED = {"kiosk-gateway", "media-store", "dashboard"}
+QUEUE_SCALED = {"routing", "notifier"}
+BACKENDS = {"rabbitmq", "mongo", "minio"}
 
 
 def test_services_are_found() -> None:
     assert set(SERVICES) >= {"kiosk-gateway", "printer-agent"}, SERVICES
 
 
-def test_cluster_deploys_every_service_but_the_booths(built: dict[str, list[Doc]]) -> None:
+def test_cluster_deploys_every_service_but_the_booths_under_one_name(
+    built: dict[str, list[Doc]],
+) -> None:
     docs = built["cluster"]
     expected = set(SERVICES) - BOOTH_ONLY
     deployments = of_kind(docs, "Deployment")
     assert set(deployments) == expected
-    assert set(of_kind(docs, "Service")) == expected
-    assert set(of_kind(docs, "ServiceAccount")) == expected
+    for kind in ("Service", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
+        missing = expected - set(of_kind(docs, kind))
+        assert not missing, f"no {kind} for {sorted(missing)}"
+    config_maps = {n.rsplit("-", 1)[0] for n in of_kind(docs, "ConfigMap")}
+    assert {f"{name}-config" for name in expected} <= config_maps
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == name
@@ -66,51 +40,61 @@ def test_cluster_deploys_every_service_but_the_booths(built: dict[str, list[Doc]
         assert args[0] == "run" and args[args.index("--target") + 1] == name, args
 
 
-@pytest.mark.parametrize("overlay", ["cluster", "small-site"])
-def test_every_deployment_is_probed_limited_and_locked_down(
-    built: dict[str, list[Doc]], overlay: str
-) -> None:
-    deployments = of_kind(built[overlay], "Deployment")
-    assert deployments
-    for name, deployment in deployments.items():
-        pod = deployment["spec"]["template"]["spec"]
-        volumes = {v["name"]: v for v in pod.get("volumes", [])}
-        for container in pod["containers"]:
-            where = f"{overlay}: {name}/{container['name']}"
-            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", where
-            assert container["livenessProbe"]["httpGet"]["path"] == "/livez", where
-            for kind in ("requests", "limits"):
-                assert {"cpu", "memory"} <= set(container["resources"][kind]), where
-            security = container["securityContext"]
-            assert security["allowPrivilegeEscalation"] is False, where
-            assert security["readOnlyRootFilesystem"] is True, where
-            assert "ALL" in security["capabilities"]["drop"], where
+def _workloads(docs: list[Doc]) -> dict[str, Doc]:
+    return {**of_kind(docs, "Deployment"), **of_kind(docs, "StatefulSet"), **of_kind(docs, "Job")}
+
+
+def test_every_pod_is_probed_limited_and_locked_down(built: dict[str, list[Doc]]) -> None:
+    for overlay, docs in built.items():
+        workloads = _workloads(docs)
+        assert workloads
+        for name, workload in workloads.items():
+            pod = workload["spec"]["template"]["spec"]
             pod_security = pod.get("securityContext", {})
-            assert security.get("runAsNonRoot", pod_security.get("runAsNonRoot")) is True, where
-            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
-            assert "emptyDir" in volumes[mounts["/tmp"]], f"{where}: /tmp must be an emptyDir"
+            assert pod_security.get("seccompProfile", {}).get("type") == "RuntimeDefault", name
+            assert pod.get("automountServiceAccountToken") is False, name
+            volumes = {v["name"]: v for v in pod.get("volumes", [])}
+            for container in pod["containers"]:
+                where = f"{overlay}: {workload['kind']} {name}/{container['name']}"
+                for kind in ("requests", "limits"):
+                    assert {"cpu", "memory"} <= set(container["resources"][kind]), where
+                security = container["securityContext"]
+                assert security["allowPrivilegeEscalation"] is False, where
+                assert security["capabilities"]["drop"] == ["ALL"], where
+                non_root = security.get("runAsNonRoot", pod_security.get("runAsNonRoot"))
+                assert non_root is True, where
+                if workload["kind"] == "Job":
+                    continue
+                assert "readinessProbe" in container and "livenessProbe" in container, where
+                if name == "rabbitmq":
+                    continue  # its entrypoint writes /etc/rabbitmq (the manifest says why)
+                assert security["readOnlyRootFilesystem"] is True, where
+                if workload["kind"] == "Deployment":
+                    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", where
+                    assert container["livenessProbe"]["httpGet"]["path"] == "/livez", where
+                    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+                    assert "emptyDir" in volumes[mounts["/tmp"]], f"{where}: /tmp not an emptyDir"
 
 
-@pytest.mark.parametrize("overlay", ["cluster", "small-site"])
-def test_settings_come_from_the_config_map_and_an_uncommitted_secret(
-    built: dict[str, list[Doc]], overlay: str
+def test_settings_come_from_config_maps_and_an_uncommitted_secret(
+    built: dict[str, list[Doc]],
 ) -> None:
-    docs = built[overlay]
-    assert not of_kind(docs, "Secret"), "no Secret may be committed"
-    config_maps = [n for n in of_kind(docs, "ConfigMap") if n.startswith("dialog-config-")]
-    assert len(config_maps) == 1, config_maps
-    for name, deployment in of_kind(docs, "Deployment").items():
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
-            sources = [s["configMapRef"]["name"] for s in container.get("envFrom", [])]
-            assert sources == config_maps, name
-            secrets = {
-                e["valueFrom"]["secretKeyRef"]["name"]
-                for e in container.get("env", [])
-                if "secretKeyRef" in e.get("valueFrom", {})
-            }
-            assert secrets == {"dialog-secrets"}, name
-            keys = {e["name"] for e in container["env"]}
-            assert "DIALOG_SECRET_KEY" in keys, name
+    for overlay, docs in built.items():
+        assert not of_kind(docs, "Secret"), f"{overlay}: no Secret may be committed"
+        config_maps = set(of_kind(docs, "ConfigMap"))
+        for name, deployment in of_kind(docs, "Deployment").items():
+            for container in deployment["spec"]["template"]["spec"]["containers"]:
+                sources = [s["configMapRef"]["name"] for s in container.get("envFrom", [])]
+                assert sources and set(sources) <= config_maps, (overlay, name, sources)
+                assert any(s.startswith("dialog-config-") for s in sources), (overlay, name)
+                secrets = {
+                    e["valueFrom"]["secretKeyRef"]["name"]
+                    for e in container.get("env", [])
+                    if "secretKeyRef" in e.get("valueFrom", {})
+                }
+                assert secrets == {"dialog-secrets"}, (overlay, name)
+                for entry in container.get("env", []):
+                    assert "value" not in entry or "SECRET" not in entry["name"], entry
 
 
 def test_small_site_is_one_process_with_its_data_on_a_volume(built: dict[str, list[Doc]]) -> None:
@@ -121,10 +105,12 @@ def test_small_site_is_one_process_with_its_data_on_a_volume(built: dict[str, li
     # Only one process may hold the embedded database files.
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert not of_kind(docs, "HorizontalPodAutoscaler")
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     args = container["args"]
     assert args[0] == "run" and args[args.index("--target") + 1] == "all", args
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
 
     (config,) = of_kind(docs, "ConfigMap").values()
     data_dir = config["data"]["DIALOG_DATA_DIR"]
@@ -134,24 +120,94 @@ def test_small_site_is_one_process_with_its_data_on_a_volume(built: dict[str, li
     assert claim in of_kind(docs, "PersistentVolumeClaim")
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Doc]:
-    services: dict[str, Doc] = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
-    return services
+def test_cluster_runs_the_backends_as_stateful_sets_on_volumes(
+    built: dict[str, list[Doc]],
+) -> None:
+    docs = built["cluster"]
+    sets = of_kind(docs, "StatefulSet")
+    assert set(sets) == BACKENDS
+    services = of_kind(docs, "Service")
+    for name, stateful in sets.items():
+        assert stateful["spec"]["serviceName"] in services, name
+        assert stateful["spec"]["volumeClaimTemplates"], name
+        env = stateful["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        for entry in env:
+            if any(word in entry["name"] for word in ("PASS", "USER")):
+                assert entry["valueFrom"]["secretKeyRef"]["name"] == "dialog-backends", entry
+    mongo = sets["mongo"]["spec"]["template"]["spec"]["containers"][0]
+    assert "--replSet" in mongo["command"], "the outbox needs transactions: a replica set"
 
 
-def test_compose_runs_every_service_from_its_own_image(compose: dict[str, Doc]) -> None:
-    missing = set(SERVICES) - set(compose)
-    assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
-    for name in SERVICES:
-        service = compose[name]
-        assert service["build"]["args"]["SERVICE"] == name
-        assert service["image"].split(":")[0] == name
-        assert service["healthcheck"]["test"] == ["CMD", "dialog", "healthcheck"], name
-        conditions = {d["condition"] for d in service["depends_on"].values()}
-        assert conditions <= {"service_healthy", "service_completed_successfully"}, name
+def _target(doc: Doc) -> str:
+    name: str = doc["spec"]["scaleTargetRef"]["name"]
+    return name
 
 
-def test_compose_publishes_only_the_booth_and_the_dashboard(compose: dict[str, Doc]) -> None:
-    published = {name for name, service in compose.items() if service.get("ports")}
-    assert published == PUBLISHED
+def test_http_services_scale_on_cpu_and_consumers_on_their_queues(
+    built: dict[str, list[Doc]],
+) -> None:
+    docs = built["cluster"]
+    hpas = {_target(h): h for h in of_kind(docs, "HorizontalPodAutoscaler").values()}
+    assert set(hpas) == HTTP_SCALED
+    for name, hpa in hpas.items():
+        assert hpa["spec"]["minReplicas"] >= 2, name
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu", name
+
+    scaled = {_target(s): s for s in of_kind(docs, "ScaledObject").values()}
+    assert set(scaled) == QUEUE_SCALED
+    authentications = of_kind(docs, "TriggerAuthentication")
+    for name, scaled_object in scaled.items():
+        # Deadline sweeps and held SMS need one pod running.
+        assert scaled_object["spec"]["minReplicaCount"] >= 1, name
+        triggers = scaled_object["spec"]["triggers"]
+        queues = {t["metadata"]["queueName"] for t in triggers}
+        consumed = {
+            queue_name("dialog", b.consumer, b.event) for b in BINDINGS if b.consumer == name
+        }
+        assert queues == consumed, f"{name}: KEDA watches {sorted(queues)}, it consumes {consumed}"
+        for trigger in triggers:
+            assert trigger["type"] == "rabbitmq"
+            assert trigger["authenticationRef"]["name"] in authentications
+
+    # Whoever scales a Deployment owns its replica count: a fixed one would fight the scaler.
+    for name, deployment in of_kind(docs, "Deployment").items():
+        if name in HTTP_SCALED | QUEUE_SCALED:
+            assert "replicas" not in deployment["spec"], name
+
+
+def _paths(ingress: Doc) -> dict[str, str]:
+    paths: dict[str, str] = {}
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            paths[path["path"]] = path["backend"]["service"]["name"]
+    return paths
+
+
+def test_ingress_publishes_the_booth_tracking_and_dashboard_addresses_only(
+    built: dict[str, list[Doc]],
+) -> None:
+    for overlay, docs in built.items():
+        (ingress,) = of_kind(docs, "Ingress").values()
+        paths = _paths(ingress)
+        for public in ("/kiosk", "/track", "/dashboard", "/api/v1/appeals", "/api/v1/answers"):
+            assert public in paths, (overlay, public)
+        assert paths["/dashboard"] in {"dashboard", "dialog"}
+        # Kiosk administration, the directory, cases and media writes stay inside.
+        for inner in ("/", "/api/v1/kiosks", "/api/v1/directory", "/api/v1/cases", "/api/v1/media"):
+            assert inner not in paths, (overlay, inner)
+        services = of_kind(docs, "Service")
+        assert set(paths.values()) <= set(services), overlay
+        assert ingress["spec"]["tls"][0]["secretName"], overlay
+
+
+def _spec(doc: Doc) -> Any:
+    return doc["spec"]
+
+
+def test_every_namespace_denies_by_default(built: dict[str, list[Doc]]) -> None:
+    for overlay, docs in built.items():
+        deny = of_kind(docs, "NetworkPolicy")["default-deny"]
+        assert _spec(deny)["podSelector"] == {}, overlay
+        assert set(_spec(deny)["policyTypes"]) == {"Ingress", "Egress"}, overlay
+        assert "ingress" not in _spec(deny) and "egress" not in _spec(deny), overlay
