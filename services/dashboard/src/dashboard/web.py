@@ -65,7 +65,7 @@ def client_ip(request: Request) -> str:
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return (
-        path.endswith(".json")
+        path.endswith((".json", "/video"))
         or path.startswith(f"{PREFIX}/internal/")
         or request.headers.get("accept", "").startswith("application/json")
     )
