@@ -8,7 +8,7 @@ VENV := .venv
 DIALOG := $(VENV)/bin/dialog
 PYTEST_ARGS ?=
 
-.PHONY: help setup run run-distributed test lint typecheck bench clean
+.PHONY: help setup run run-distributed test lint typecheck bench clean settings-reference
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: setup ## ruff and mypy
 
 test: lint ## lint, types, then every test against real servers
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+settings-reference: setup ## regenerate README's settings reference from the settings classes
+	@$(VENV)/bin/python scripts/settings-reference.py
 
 bench: setup ## benchmarks: print figures and ratios
 	@$(VENV)/bin/python bench/upload.py
