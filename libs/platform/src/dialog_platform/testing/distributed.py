@@ -6,6 +6,7 @@ For developers; production runs the same targets against RabbitMQ, MongoDB and M
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -16,6 +17,8 @@ from .servers import embedded_mongo, ensure_rabbitmq, moto_s3, s3_media_url
 
 
 def main() -> int:
+    # moto's S3 server logs every request on stderr, burying the addresses printed below.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     data_dir = Path("data/distributed").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     rabbit = ensure_rabbitmq()
@@ -41,6 +44,11 @@ def main() -> int:
         cluster.start_one("printer-agent", printer_kiosk="dev-booth")
         print(f"{'printer-agent':14s} {cluster.url('printer-agent')}", file=sys.stderr)
         print(f"kiosk 'dev-booth' token: {token}", file=sys.stderr)
+        gateway = cluster.url("kiosk-gateway")
+        print(
+            f"try: curl -H 'Authorization: Bearer {token}' {gateway}/api/v1/officials",
+            file=sys.stderr,
+        )
         print(f"receipts: {data_dir / 'printer-agent' / 'receipts'}", file=sys.stderr)
         print("press Ctrl+C to stop", file=sys.stderr)
         stop = {"now": False}
