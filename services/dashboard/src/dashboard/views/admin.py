@@ -32,7 +32,9 @@ def official_body(form: FormData) -> dict[str, Any]:
         for name in LOCALIZED
     }
     body["supervisor_id"] = str(form.get("supervisor_id") or "").strip() or None
-    body["phone"] = str(form.get("phone") or "").strip()
+    # People type "+7 701 234 56 78"; routing stores E.164.
+    phone = re.sub(r"[\s()-]", "", str(form.get("phone") or ""))
+    body["phone"] = phone or None
     body["language"] = str(form.get("language") or "ru")
     return body
 
