@@ -20,8 +20,8 @@ import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
 
 const BOOTH = { [config.session_header]: "1" };
 const RETRY_DELAYS_S = [1, 2, 4, 8, 8];
-// The one-time extension is offered in the last quarter minute of the base time (1:45 of 2:00).
-const EXTEND_OFFER_S = 15;
+// The one-time extension is offered in the last eighth of the base time (from 1:45 of 2:00).
+const EXTEND_OFFER_SHARE = 1 / 8;
 const BACK = { consent: "start", category: "consent", officials: "category", identity: "officials", record: "identity" };
 const NO_IDLE = new Set(["start", "unavailable", "upload"]);
 
@@ -45,7 +45,7 @@ function go(name) {
   for (const section of document.querySelectorAll("[data-screen]")) {
     section.hidden = section.dataset.screen !== name;
   }
-  document.body.dataset.screen = name;
+  document.body.dataset.current = name;
   show($("#home"), !["start", "unavailable"].includes(name));
   lastTouch = performance.now();
 }
@@ -124,7 +124,11 @@ async function openOfficials() {
 }
 
 function areas(official) {
-  return official.competence[getLang()].split(/[,;]\s*/).map((a) => a.trim()).filter(Boolean);
+  return official.competence[getLang()]
+    .split(/[,;]\s*/)
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => a[0].toUpperCase() + a.slice(1));
 }
 
 function renderOfficials() {
@@ -321,7 +325,8 @@ function tick() {
   const left = limit - elapsed;
   $("#timer").textContent = clock(left);
   const extension = state.appeal.limits.extension_s;
-  const offer = !extended && extension > 0 && left <= EXTEND_OFFER_S;
+  const offerFrom = state.appeal.limits.base_duration_s * EXTEND_OFFER_SHARE;
+  const offer = !extended && extension > 0 && left <= offerFrom;
   if (offer && $("#record-extend").hidden) {
     const minutes = extension % 60 === 0;
     $("#record-extend").textContent = t(minutes ? "record_extend_min" : "record_extend_sec", { n: minutes ? extension / 60 : extension });
@@ -572,9 +577,10 @@ function hideIdle() {
   show($("#idle"), false);
 }
 
-document.addEventListener("pointerdown", (event) => {
+// Only "yes, I'm here" closes the question: a touch that closed it on the way down would land
+// on whatever lies under it.
+document.addEventListener("pointerdown", () => {
   lastTouch = performance.now();
-  if (idleUntil !== null && event.target.closest("#idle")) hideIdle();
 }, true);
 $("#idle-stay").addEventListener("click", hideIdle);
 
