@@ -107,7 +107,8 @@ def build_router(web: Web) -> APIRouter:
         phone = await dash.reveal_phone(account, case, ip=ip) if reveal else None
         timeline, notifier_ok = await dash.timeline(case, answers)
         officials: list[dict[str, Any]] = []
-        if account.role == "controller" or dash.may_answer(account, case):
+        # An answered case is closed: nothing left to forward.
+        if not answers and (account.role == "controller" or dash.may_answer(account, case)):
             try:
                 officials = [
                     o

@@ -32,12 +32,15 @@ def build_router(web: Web) -> APIRouter:
             raise PageError(404, "not_found")
         return session, account
 
-    async def directory() -> tuple[list[dict[str, Any]], list[str]]:
+    async def directory() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The officials, and their departments keyed by the Russian name routing filters on."""
         officials = await dash.routing.officials(active_only=False)
-        departments = sorted(
-            {str((o.get("department") or {}).get("ru") or "") for o in officials} - {""}
-        )
-        return officials, departments
+        departments = {
+            str(o["department"]["ru"]): o["department"]
+            for o in officials
+            if isinstance(o.get("department"), dict) and o["department"].get("ru")
+        }
+        return officials, dict(sorted(departments.items()))
 
     @router.get("")
     async def cases(request: Request) -> Response:
