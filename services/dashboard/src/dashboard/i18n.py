@@ -25,7 +25,7 @@ def pick(value: str | None) -> Lang:
 
 
 class Translator:
-    """`t("inbox.title")` in templates; `t("x", n=3)` formats; a missing key shows itself."""
+    """`t("inbox.title")` in templates; values fill `{n}` fields; a missing key shows itself."""
 
     def __init__(self, lang: Lang) -> None:
         self.lang = lang

@@ -1,0 +1,92 @@
+"""Every text on the dashboard exists in Kazakh and in Russian."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from dashboard import audit
+from dashboard.i18n import catalog
+from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
+
+PACKAGE = Path(str(resources.files("dashboard")))
+LITERAL = re.compile(r"""\bt\(\s*["']([a-z0-9_.-]+)["']""")
+CODES = re.compile(r"""(?:PageError|AnswerRejected)\([^)]*?["']([a-z_]+)["']""")
+ACCOUNT_CODES = re.compile(r"""AccountInvalid\(\s*["'][a-z_]+["'],\s*["']([a-z_]+)["']""")
+# Keys built from a value: each value that can occur needs its text.
+DYNAMIC = {
+    "status": CASE_STATUSES,
+    "sort": CASE_SORTS,
+    "role": ROLES,
+    "audit": audit.ACTIONS,
+    "category": ("question", "violation"),
+    "language": ("kk", "ru"),
+    "history": (
+        "routed",
+        "opened",
+        "forwarded",
+        "extended",
+        "reminded",
+        "overdue",
+        "answered",
+        "answer_posted",
+        "answer_correction",
+        "notification",
+    ),
+    "state": ("pending", "sending", "sent", "delivered", "held", "failed"),
+    "purpose": (
+        "appeal_routed",
+        "appeal_recorded",
+        "answer_posted",
+        "receipt_failed",
+        "deadline_approaching",
+        "appeal_overdue",
+        "appeal_overdue_supervisor",
+        "appeal_forwarded",
+        "appeal_extended",
+    ),
+    "csv": (
+        "registration_number",
+        "official_id",
+        "addressed_official_id",
+        "status",
+        "category",
+        "language",
+        "recorded_at",
+        "control_date",
+        "legal_deadline",
+        "days_left",
+        "overdue",
+        "answered_at",
+        "appeal_id",
+    ),
+}
+
+
+def used_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in [*PACKAGE.rglob("*.html"), *PACKAGE.rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        keys |= {k for k in LITERAL.findall(text) if not k.endswith(".")}
+        if path.suffix == ".py":
+            keys |= {f"error.{c}" for c in CODES.findall(text)}
+            keys |= {f"error.{c}" for c in ACCOUNT_CODES.findall(text)}
+    for prefix, values in DYNAMIC.items():
+        keys |= {f"{prefix}.{v}" for v in values}
+    keys |= {"error.login_wrong", "error.too_many_logins", "error.login_required"}
+    return keys
+
+
+def test_both_catalogs_have_the_same_keys_and_no_empty_text() -> None:
+    kk, ru = catalog("kk"), catalog("ru")
+    assert set(kk) == set(ru), set(kk) ^ set(ru)
+    assert all(v.strip() for v in [*kk.values(), *ru.values()])
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_key_the_pages_use_is_in_the_catalog(lang: str) -> None:
+    missing = sorted(used_keys() - set(catalog(lang)))  # type: ignore[arg-type]
+    assert not missing, f"missing in {lang}.json: {missing}"
