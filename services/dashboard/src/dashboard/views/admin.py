@@ -172,7 +172,10 @@ def build_router(web: Web, kiosks: KioskClient) -> APIRouter:
     async def set_active(official_id: str, request: Request) -> Response:
         form, account = await admin_form(request)
         await known_official(official_id)
-        active = str(form.get("active") or "") == "1"
+        flag = str(form.get("active") or "")
+        if flag not in ("0", "1"):
+            raise PageError(422, "invalid", field="active")
+        active = flag == "1"
         await dash.routing.update_official(official_id, {"active": active, "by": account.login})
         await note(account, request, "directory_edit", official_id=official_id, active=active)
         return RedirectResponse(f"{PREFIX}/admin/officials", status_code=303)
