@@ -73,7 +73,7 @@ class Lookup:
 
     async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
         appeal = await self._verified(body, client=client)
-        answered = appeal.get("answer")
+        answered = await repo.get_answer(self.db, appeal_id=appeal["_id"])
         return LookupResult(
             registration_number=appeal["registration_number"],
             status="answered" if answered else "registered",

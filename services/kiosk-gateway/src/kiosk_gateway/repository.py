@@ -150,18 +150,24 @@ async def record_receipt(
 
 
 async def record_answer(db: Db, *, appeal_id: str, answer: Doc) -> bool:
-    """Remember that the appeal is answered; a redelivered older event never undoes a newer one."""
-    result = await db.appeals.update_one(
-        {
-            "_id": appeal_id,
-            "$or": [
-                {"answer": None},
-                {"answer.answered_at": {"$lte": answer["answered_at"]}},
-            ],
-        },
-        {"$set": {"answer": answer}},
-    )
-    return result.modified_count == 1
+    """Remember that the appeal is answered; a redelivered older event never undoes a newer one.
+
+    Kept apart from the appeal document: the receipt's handler writes that one at the same
+    moment, and the embedded nx-27017 server does not merge concurrent updates of one document.
+    """
+    try:
+        result = await db.answers.replace_one(
+            {"_id": appeal_id, "answered_at": {"$lte": answer["answered_at"]}},
+            {"_id": appeal_id, **answer},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False  # a newer answer is already recorded
+    return result.modified_count == 1 or result.upserted_id is not None
+
+
+async def get_answer(db: Db, *, appeal_id: str) -> Doc | None:
+    return await db.answers.find_one({"_id": appeal_id})
 
 
 async def next_receipt_copy(

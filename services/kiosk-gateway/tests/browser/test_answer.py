@@ -1,0 +1,157 @@
+"""The citizen sees the answer: on the tracking page (a phone) and at the booth, text and video."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from dialog_contracts import AnswerPosted
+from dialog_platform.testing.webm import make_webm
+from kiosk_gateway.pages import catalogs
+
+from ..conftest import INTERNAL, Booth
+from ..test_booth_api import registered
+from .conftest import SCREENSHOTS, Kiosk, open_kiosk
+
+pytestmark = pytest.mark.browser
+ANSWER = "Құрметті Айгүл! Аулаңыздағы жарық мамыр айында жөнделеді."
+
+
+def text(lang: str, key: str) -> str:
+    return catalogs()[lang][key]
+
+
+@pytest.fixture(scope="module")
+def video_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_webm(tmp_path_factory.mktemp("answer") / "a.webm", seconds=3).read_bytes()
+
+
+async def answer(
+    booth: Booth, http: httpx.AsyncClient, receipt: dict[str, Any], video: bytes
+) -> None:
+    """The official answers with text and video (through the dashboard's contract)."""
+    appeal_id = receipt["appeal_id"]
+    key = f"answers/{appeal_id}/{uuid.uuid4().hex}.webm"
+    stored = await http.put(
+        f"{booth.url}/api/v1/media/objects/{key}",
+        content=video,
+        headers={**INTERNAL, "Content-Type": "video/webm"},
+    )
+    assert stored.status_code == 201
+    at = datetime.now(UTC)
+    booth.dashboard.answers[appeal_id] = [
+        {
+            "id": "a1",
+            "text": ANSWER,
+            "language": "kk",
+            "video_key": key,
+            "answered_at": at.isoformat(),
+            "official_id": "deputy-housing",
+            "corrects": None,
+        }
+    ]
+    await booth.publish(
+        AnswerPosted(
+            appeal_id=appeal_id,
+            registration_number=receipt["registration_number"],
+            official_id="deputy-housing",
+            answered_at=at,
+            has_video=True,
+        )
+    )
+    lookup = {
+        "registration_number": receipt["registration_number"],
+        "access_code": receipt["access_code"],
+    }
+    for _ in range(150):
+        found = (await http.post(f"{booth.url}/api/v1/answers/lookup", json=lookup)).json()
+        if found["status"] == "answered":
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the answer never reached the gateway: {found}")
+
+
+async def test_tracking_page_on_a_phone(
+    browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes
+) -> None:
+    _, _, receipt = await registered(booth, http, video_bytes, language="kk")
+    number, code = receipt["registration_number"], receipt["access_code"]
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="ru-RU"
+    )
+    page = await context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    await page.goto(f"{booth.url}/track")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # A Russian-speaking phone opens it in Russian; the switch changes it.
+    assert await page.locator("h1").inner_text() == text("ru", "track_title")
+    await page.screenshot(path=str(SCREENSHOTS / "ru-30-track.png"))
+    await page.locator('[data-lang-switch="kk"]').tap()
+    assert await page.locator("h1").inner_text() == text("kk", "track_title")
+
+    digits = number.replace("-", "")
+    wrong = digits[:6] + str((int(digits[6]) + 1) % 10) + digits[7:]
+    await page.locator("#number").fill(wrong)
+    await page.locator("#code").fill(code)
+    await page.locator("button[type=submit]").tap()
+    assert await page.locator("#number-error").inner_text() == text("kk", "err_number_check")
+    await asyncio.sleep(0.3)
+    assert not [r for r in requests if "/answers/lookup" in r]
+    await page.screenshot(path=str(SCREENSHOTS / "kk-31-track-mistyped.png"))
+
+    await page.locator("#number").fill(number)
+    await page.locator("button[type=submit]").tap()
+    status = page.locator("#result-status")
+    await status.filter(has_text=text("kk", "status_registered")).wait_for()
+    await page.screenshot(path=str(SCREENSHOTS / "kk-32-track-not-answered.png"), full_page=True)
+
+    await answer(booth, http, receipt, video_bytes)
+    await page.locator("button[type=submit]").tap()
+    await status.filter(has_text=text("kk", "status_answered")).wait_for()
+    assert await page.locator("#answer-text").inner_text() == ANSWER
+    video = page.locator("#answer-video")
+    await video.wait_for(state="visible")
+    await page.wait_for_function(
+        "() => document.querySelector('#answer-video').readyState >= 1", timeout=15_000
+    )
+    duration = await video.evaluate("v => v.duration")
+    assert 2.0 < duration < 4.5
+    await page.screenshot(path=str(SCREENSHOTS / "kk-33-track-answered.png"), full_page=True)
+    await page.locator('[data-lang-switch="ru"]').tap()
+    await status.filter(has_text=text("ru", "status_answered")).wait_for()
+    await page.screenshot(path=str(SCREENSHOTS / "ru-33-track-answered.png"), full_page=True)
+    await context.close()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_booth_plays_the_answer(
+    browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
+) -> None:
+    _, _, receipt = await registered(booth, http, video_bytes, language=lang)
+    await answer(booth, http, receipt, video_bytes)
+    kiosk: Kiosk = await open_kiosk(browser, booth)
+    await kiosk.tap(f'[data-action="lookup"][data-value="{lang}"]')
+    await kiosk.screen("lookup")
+    await kiosk.type("#lookup-keyboard", receipt["registration_number"].replace("-", ""))
+    await kiosk.type("#lookup-keyboard", receipt["access_code"])
+    await kiosk.tap("#lookup-show")
+    await kiosk.screen("result")
+    assert await kiosk.text("#result-status") == text(lang, "status_answered")
+    assert await kiosk.text("#answer-text") == ANSWER
+    # The video answer plays by itself.
+    await kiosk.page.wait_for_function(
+        "() => { const v = document.querySelector('#answer-video');"
+        " return v.currentTime > 0.3 && !v.paused; }",
+        timeout=15_000,
+    )
+    await kiosk.shot(f"{lang}-22-result-answered")
+    # And with larger text, for those who need it.
+    await kiosk.tap("#larger")
+    await kiosk.shot(f"{lang}-23-result-answered-larger")
+    await kiosk.page.context.close()
