@@ -174,6 +174,8 @@ class Web:
             account=session.account if session else None,
             csrf=session.csrf if session else "",
             path=request.url.path,
+            # Matches the due-soon list only if routing uses the same lead (both default to 3).
+            soon_days=self.settings.due_soon_days,
             here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
             **values,
         )
