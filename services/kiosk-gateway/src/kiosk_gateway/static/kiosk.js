@@ -405,6 +405,7 @@ async function send() {
       await new Promise((r) => setTimeout(r, RETRY_DELAYS_S[attempt - 1] * 1000));
       if (!alive()) return;
     }
+    progress(0); // a new attempt sends the whole recording again
     const sent = await uploadOnce(state.appeal.upload_url, state.recording.blob, BOOTH, progress);
     if (!alive()) return;
     if (sent.status === 201) return register(generation);
