@@ -3,16 +3,140 @@
 nx-27017's fast SQL paths mishandle a few things our services rely on (seen with 0.8.1): a
 top-level `$set` of a datetime stores a string, and `count_documents` with `{field: None}` in a
 document written inside a transaction counts nothing. Its own Python paths get them right, so
-the server runs with those paths forced. Production runs real MongoDB and is not affected.
+the server runs with those paths forced.
+
+Transactions need more. nx-27017 keeps one SQLite connection per database and runs every
+session's transaction as a SAVEPOINT on it, so two transactions open at once nest inside each
+other: committing one releases the other's savepoint ("no such savepoint"), aborting one rolls
+back the other's writes and any plain write made meanwhile by another client. Our outbox opens
+transactions from several handlers at once, and updates were lost that way. `TransactionGate`
+gives each database one open transaction at a time: while a session's transaction is open,
+other sessions' requests on that database wait until it commits or aborts.
+
+Production runs real MongoDB and is not affected by any of this.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("dialog.embedded_nx")
+
+# A transaction whose session sent nothing for this long is taken to be abandoned (its client
+# died mid-way); the next waiter goes ahead rather than blocking the database for good.
+ABANDONED_AFTER_S = 15.0
+# Requests wait in worker threads; enough of them that waiters never starve the transaction
+# they wait for of a thread to run its next request in.
+WORKERS = 64
+
+
+def _command_of(msg: dict[str, Any]) -> dict[str, Any]:
+    for kind, data in msg.get("sections", ()):
+        if kind == "body" and isinstance(data, dict):
+            return data
+    return {}
+
+
+def _session_id(command: dict[str, Any]) -> str | None:
+    lsid = command.get("lsid")
+    if not isinstance(lsid, dict) or "id" not in lsid:
+        return None
+    raw = lsid["id"]
+    return bytes(raw).hex() if isinstance(raw, bytes | bytearray) else str(raw)
+
+
+class TransactionGate:
+    """At most one open transaction per database; other sessions' requests there wait."""
+
+    def __init__(self, abandoned_after_s: float = ABANDONED_AFTER_S) -> None:
+        self.abandoned_after_s = abandoned_after_s
+        self._cond = threading.Condition()
+        self._owner: dict[str, list[Any]] = {}  # database → [session id, last activity]
+        self._database_of: dict[str, str] = {}  # session id → database
+
+    def enter(self, command: dict[str, Any]) -> None:
+        database = str(command.get("$db", ""))
+        session = _session_id(command)
+        with self._cond:
+            while True:
+                owner = self._owner.get(database)
+                if owner is None or owner[0] == session:
+                    break
+                if time.monotonic() - owner[1] > self.abandoned_after_s:
+                    log.warning("transaction abandoned; database %s released", database)
+                    self._release(owner[0])
+                    break
+                self._cond.wait(timeout=0.5)
+            if session is None:
+                return
+            if command.get("startTransaction"):
+                self._owner[database] = [session, time.monotonic()]
+                self._database_of[session] = database
+            elif owner is not None and owner[0] == session:
+                owner[1] = time.monotonic()
+
+    def leave(self, command: dict[str, Any]) -> None:
+        if not ("commitTransaction" in command or "abortTransaction" in command):
+            return
+        session = _session_id(command)
+        if session is None:
+            return
+        with self._cond:
+            self._release(session)
+            self._cond.notify_all()
+
+    def _release(self, session: str) -> None:
+        database = self._database_of.pop(session, None)
+        if database is not None and self._owner.get(database, [None])[0] == session:
+            del self._owner[database]
+
+    def wrap(
+        self, handle: Callable[[Any, dict[str, Any]], Any]
+    ) -> Callable[[Any, dict[str, Any]], Any]:
+        @functools.wraps(handle)
+        def gated(handler: Any, msg: dict[str, Any]) -> Any:
+            command = _command_of(msg)
+            self.enter(command)
+            try:
+                return handle(handler, msg)
+            finally:
+                self.leave(command)
+
+        return gated
+
+
+def _install_gate() -> None:
+    from nx_27017.handler import NeoSQLiteHandler
+
+    gate = TransactionGate()
+    NeoSQLiteHandler.handle_command = gate.wrap(NeoSQLiteHandler.handle_command)  # type: ignore[method-assign]
+    NeoSQLiteHandler.handle_insert = gate.wrap(NeoSQLiteHandler.handle_insert)  # type: ignore[method-assign]
+
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="nx-request")
+
+    async def to_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
+        return await loop.run_in_executor(pool, call)
+
+    # The server hands each request to asyncio.to_thread, whose default pool has only
+    # cpu_count + 4 threads; this process serves nothing else.
+    asyncio.to_thread = to_thread
 
 
 def main() -> None:
     from neosqlite.collection.query_helper.utils import set_force_fallback
 
     set_force_fallback(True)
+    _install_gate()
     from nx_27017.nx_27017 import main as nx_main
 
     nx_main()

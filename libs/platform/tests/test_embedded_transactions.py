@@ -1,0 +1,49 @@
+"""The embedded server keeps concurrent transactions apart, as MongoDB does.
+
+nx-27017 runs each transaction as a SAVEPOINT on one SQLite connection per database, so
+without the gate in dialog_platform.embedded_nx two open transactions nest: one's commit fails
+with "no such savepoint" and one's abort takes others' writes with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from dialog_platform.documents import connect
+
+
+async def test_concurrent_transactions_and_plain_writes_all_land(
+    mongo_url: str, db_prefix: str
+) -> None:
+    client = connect(mongo_url)
+    db = client[f"{db_prefix}_gate"]
+    await db.doc.insert_one({"_id": "appeal"})
+
+    async def in_transaction(i: int, *, abort: bool) -> None:
+        async with client.start_session() as session:
+            await session.start_transaction()
+            await db.doc.update_one({"_id": "appeal"}, {"$set": {f"tx{i}": i}}, session=session)
+            await asyncio.sleep(0.01)  # others' requests arrive while this one is open
+            await db.events.insert_one({"i": i}, session=session)
+            if abort:
+                await session.abort_transaction()
+            else:
+                await session.commit_transaction()
+
+    async def plain(i: int) -> None:
+        await db.doc.update_one({"_id": "appeal"}, {"$set": {f"plain{i}": i}})
+
+    try:
+        await asyncio.gather(
+            *(in_transaction(i, abort=i % 5 == 0) for i in range(15)),
+            *(plain(i) for i in range(15)),
+        )
+        doc = await db.doc.find_one({"_id": "appeal"})
+        assert doc is not None
+        committed = {i for i in range(15) if i % 5}
+        assert {k for k in doc if k.startswith("tx")} == {f"tx{i}" for i in committed}
+        assert {k for k in doc if k.startswith("plain")} == {f"plain{i}" for i in range(15)}
+        assert {e["i"] async for e in db.events.find()} == committed
+    finally:
+        await client.drop_database(f"{db_prefix}_gate")
+        await client.close()
