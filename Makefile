@@ -35,8 +35,10 @@ test: lint ## lint, types, then every test against real servers
 settings-reference: setup ## regenerate README's settings reference from the settings classes
 	@$(VENV)/bin/python scripts/settings-reference.py
 
-bench: setup ## benchmarks: print figures and ratios
+bench: setup ## benchmarks: print figures and ratios (upload, notify, inbox)
 	@$(VENV)/bin/python bench/upload.py
+	@$(VENV)/bin/python bench/notify.py
+	@$(VENV)/bin/python bench/inbox.py
 
 clean: ## remove the venv, caches and local data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
