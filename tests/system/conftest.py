@@ -47,6 +47,7 @@ class System:
     gateway_url: str
     routing_url: str
     media_store_url: str
+    dashboard_url: str
     receipts_dir: Path
     mongo_url: str
     db_prefix: str
@@ -104,6 +105,7 @@ def _single(tmp: Path, smsc: FakeSmscServer) -> Iterator[System]:
             gateway_url=runner.url,
             routing_url=runner.url,
             media_store_url=runner.url,
+            dashboard_url=runner.url,
             receipts_dir=tmp / "receipts",
             mongo_url=f"mongodb://127.0.0.1:{state['port']}/?directConnection=true",
             db_prefix="dialog",
@@ -136,6 +138,7 @@ def _distributed(
                 gateway_url=runner.url("kiosk-gateway"),
                 routing_url=runner.url("routing"),
                 media_store_url=runner.url("media-store"),
+                dashboard_url=runner.url("dashboard"),
                 receipts_dir=tmp / "printer-agent" / "receipts",
                 mongo_url=mongo_url,
                 db_prefix=namespace,

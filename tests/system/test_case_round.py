@@ -1,0 +1,212 @@
+"""The whole round, in one process and across RabbitMQ: the citizen records, the official is told
+by SMS, logs in, plays the video and answers with text and a video; the citizen is told by SMS
+and sees both with the number and code. Then the deadlines: a case left unanswered is overdue,
+and the official and their supervisor are told.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dialog_platform.testing.launch import run_cli
+from dialog_platform.testing.webm import make_webm
+
+from .conftest import System
+from .test_core_path import appeal_body, eventually
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CITIZEN = "+77012345678"
+HOUSING = "+77010000004"  # deputy-housing's SMS phone in the demo directory (reads Russian)
+AKIM = "+77010000001"  # deputy-housing's supervisor (reads Kazakh)
+
+
+@pytest.fixture(scope="module")
+def answer_video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = make_webm(tmp_path_factory.mktemp("answer") / "answer.webm", seconds=3)
+    return path.read_bytes()
+
+
+async def record_appeal(
+    system: System, http: httpx.AsyncClient, video: bytes, **fields: Any
+) -> dict[str, Any]:
+    _, token = system.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    gw = system.gateway_url
+    created = await http.post(f"{gw}/api/v1/appeals", json=appeal_body(**fields), headers=auth)
+    assert created.status_code == 201, created.text
+    appeal: dict[str, Any] = created.json()
+    uploaded = await http.put(
+        f"{gw}{appeal['upload_url']}", content=video, headers={**auth, "Content-Type": "video/webm"}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    submitted = await http.post(f"{gw}{appeal['submit_url']}", headers=auth)
+    assert submitted.status_code == 201, submitted.text
+    appeal.update(submitted.json())
+    return appeal
+
+
+async def routing_case(system: System, http: httpx.AsyncClient, appeal_id: str) -> dict[str, Any]:
+    response = await http.get(
+        f"{system.routing_url}/api/v1/cases/{appeal_id}", headers=system.internal_headers()
+    )
+    return response.json() if response.status_code == 200 else {}
+
+
+def absolute(system: System, url: str) -> str:
+    return url if url.startswith("http") else f"{system.media_store_url}{url}"
+
+
+class Official:
+    """An official at the dashboard, through its real login form and CSRF tokens."""
+
+    def __init__(self, system: System) -> None:
+        self.client = httpx.AsyncClient(base_url=system.dashboard_url, timeout=60)
+        self.page = ""
+
+    async def get(self, path: str) -> httpx.Response:
+        response = await self.client.get(path)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            self.page = response.text
+        return response
+
+    def csrf(self) -> str:
+        found = CSRF.search(self.page)
+        assert found, "no CSRF token on the page"
+        return found.group(1)
+
+    async def post(self, path: str, form: dict[str, str]) -> httpx.Response:
+        return await self.client.post(path, data={**form, "csrf": self.csrf()})
+
+    async def login(self, login: str, password: str) -> None:
+        await self.get("/dashboard/login")
+        response = await self.post("/dashboard/login", {"login": login, "password": password})
+        assert response.status_code == 303, response.text
+
+
+def add_official_account(system: System, login: str, official_id: str) -> str:
+    """`dialog user add`, as the akimat's admin would; the generated password is the last line."""
+    out = run_cli(
+        ["user", "add", login, "--role", "official", "--official", official_id],
+        system.runner.cli_env(),
+    )
+    return out.strip().splitlines()[-1]
+
+
+async def test_official_answers_and_the_citizen_sees_it(
+    system: System, http: httpx.AsyncClient, videos: dict[str, Path], answer_video: bytes
+) -> None:
+    video = videos["short"].read_bytes()
+    appeal = await record_appeal(system, http, video, language="ru")
+    appeal_id, number, code = appeal["appeal_id"], appeal["registration_number"], appeal["access_code"]
+
+    async def routed() -> bool:
+        return bool(await routing_case(system, http, appeal_id))
+
+    await eventually(routed)
+
+    # The official learns of the new appeal by SMS, in the official's language.
+    async def official_told() -> list[str]:
+        return [m.text for m in system.smsc.state.sent_to(HOUSING) if number in m.text]
+
+    [told] = await eventually(official_told)
+    assert told.startswith(f"Новое обращение {number}")
+
+    official = Official(system)
+    try:
+        password = add_official_account(system, f"housing-{system.mode}", "deputy-housing")
+        await official.login(f"housing-{system.mode}", password)
+        inbox = await official.get("/dashboard/inbox")
+        assert inbox.status_code == 200 and number in inbox.text
+
+        page = await official.get(f"/dashboard/cases/{appeal_id}")
+        assert page.status_code == 200 and number in page.text
+        # The video plays with seeking: a short-lived URL that answers range requests.
+        link = await official.client.get(f"/dashboard/cases/{appeal_id}/video-url.json")
+        assert link.status_code == 200, link.text
+        part = await http.get(
+            absolute(system, link.json()["url"]), headers={"Range": "bytes=1000-1999"}
+        )
+        assert part.status_code == 206 and part.content == video[1000:2000]
+
+        uploaded = await official.client.post(
+            f"/dashboard/cases/{appeal_id}/video",
+            content=answer_video,
+            headers={"Content-Type": "video/webm", "X-CSRF-Token": official.csrf()},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        text = "Ваш вопрос решён: ремонт крыши назначен на следующую неделю."
+        posted = await official.post(
+            f"/dashboard/cases/{appeal_id}/answer",
+            {"text": text, "video_key": uploaded.json()["key"]},
+        )
+        assert posted.status_code in (200, 303), posted.text
+    finally:
+        await official.client.aclose()
+
+    async def answered() -> bool:
+        return (await routing_case(system, http, appeal_id)).get("status") == "answered"
+
+    await eventually(answered)
+
+    # The citizen is told by SMS in the appeal's language (the access code is never sent)...
+    async def citizen_told() -> list[str]:
+        return [m.text for m in system.smsc.state.sent_to(CITIZEN) if "готов" in m.text]
+
+    [ready] = await eventually(citizen_told)
+    assert ready.startswith(f"Ответ на {number} готов") and code not in ready
+
+    # ...and sees the answer, text and video, with the number and code from the receipt.
+    async def looked_up() -> dict[str, Any] | None:
+        r = await http.post(
+            f"{system.gateway_url}/api/v1/answers/lookup",
+            json={"registration_number": number, "access_code": code},
+        )
+        body: dict[str, Any] = r.json()
+        return body if r.status_code == 200 and body.get("answer") else None
+
+    found = await eventually(looked_up)
+    assert found["status"] == "answered"
+    assert found["answer"]["text"] == text
+    played = await http.get(absolute(system, found["answer"]["video_url"]))
+    assert played.status_code == 200 and played.content == answer_video
+
+
+async def test_unanswered_case_goes_overdue_and_the_supervisor_is_told(
+    system: System, http: httpx.AsyncClient, videos: dict[str, Path]
+) -> None:
+    appeal = await record_appeal(system, http, videos["short"].read_bytes())
+    appeal_id, number = appeal["appeal_id"], appeal["registration_number"]
+
+    async def routed() -> bool:
+        return bool(await routing_case(system, http, appeal_id))
+
+    await eventually(routed)
+
+    # Past the control date (14 calendar days) with no answer; the scan runs as it would on
+    # its own every minute, and firing twice changes nothing.
+    system.runner.move_clock(timedelta(days=16))
+    timers = f"{system.routing_url}/api/v1/cases/timers/run"
+    for _ in range(2):
+        ran = await http.post(timers, headers=system.internal_headers())
+        assert ran.status_code == 200, ran.text
+
+    async def overdue() -> bool:
+        return bool((await routing_case(system, http, appeal_id)).get("overdue"))
+
+    await eventually(overdue)
+
+    async def both_told() -> tuple[list[str], list[str]] | None:
+        official = [m.text for m in system.smsc.state.sent_to(HOUSING) if "Просрочено" in m.text]
+        akim = [m.text for m in system.smsc.state.sent_to(AKIM) if number in m.text]
+        official = [t for t in official if number in t]
+        return (official, akim) if official and akim else None
+
+    official, akim = await eventually(both_told)
+    assert len(official) == 1 and official[0].startswith(f"Просрочено обращение {number}")
+    assert len(akim) == 1 and akim[0].startswith(f"Мерзімі өтті: {number}")
