@@ -103,7 +103,8 @@ async def test_official_answers_and_the_citizen_sees_it(
 ) -> None:
     video = videos["short"].read_bytes()
     appeal = await record_appeal(system, http, video, language="ru")
-    appeal_id, number, code = appeal["appeal_id"], appeal["registration_number"], appeal["access_code"]
+    appeal_id, number = appeal["appeal_id"], appeal["registration_number"]
+    code = appeal["access_code"]
 
     async def routed() -> bool:
         return bool(await routing_case(system, http, appeal_id))
