@@ -1,0 +1,84 @@
+"""The embedded server forces nx-27017's Python paths for writes only, so finds use indexes.
+
+Each test fails on one of the two ways of getting this wrong: nx-27017 as published (its SQL
+update path turns a `$set` datetime into a string) and the Python paths forced for everything
+(a find scans the whole collection and misses explicit nulls).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dialog_platform.documents import connect
+
+Db = AsyncDatabase[dict[str, Any]]
+
+
+@pytest.fixture
+async def db(mongo_url: str, db_prefix: str) -> AsyncIterator[Db]:
+    client = connect(mongo_url)
+    try:
+        yield client[f"{db_prefix}_fallback"]
+    finally:
+        await client.drop_database(f"{db_prefix}_fallback")
+        await client.close()
+
+
+async def test_a_datetime_set_on_a_stored_document_reads_back_as_a_datetime(db: Db) -> None:
+    answered = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    extended = datetime(2026, 11, 17, 14, 5, tzinfo=UTC)
+    await db.cases.insert_one({"_id": "a1", "status": "new"})
+
+    await db.cases.update_one({"_id": "a1"}, {"$set": {"answered_at": answered}})
+    after = await db.cases.find_one_and_update(
+        {"_id": "a1"},
+        {"$set": {"extended_at": extended}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+    assert after is not None and after["extended_at"] == extended
+    stored = await db.cases.find_one({"_id": "a1"})
+    assert stored is not None
+    assert isinstance(stored["answered_at"], datetime) and stored["answered_at"] == answered
+    assert isinstance(stored["extended_at"], datetime) and stored["extended_at"] == extended
+    # Compared as datetimes, not strings: a range on the field finds it.
+    assert await db.cases.find_one({"answered_at": {"$lt": extended}}) is not None
+
+
+async def test_null_or_missing_matches_after_a_transactional_write(db: Db) -> None:
+    async with db.client.start_session() as session:
+        await session.start_transaction()
+        await db.cases.insert_one({"_id": "null", "answered_at": None}, session=session)
+        await db.cases.insert_one({"_id": "missing"}, session=session)
+        await db.cases.insert_one({"_id": "set", "answered_at": 1}, session=session)
+        await session.commit_transaction()
+
+    found = {c["_id"] async for c in db.cases.find({"answered_at": None})}
+    # Not asserted: nx-27017 0.8.1 counts no explicit null through the aggregation PyMongo's
+    # count_documents sends, forced or not; a find is what to use for null there.
+
+    assert found == {"null", "missing"}
+    assert await db.cases.count_documents({"answered_at": {"$exists": False}}) == 1
+
+
+async def test_a_range_on_an_indexed_field_walks_the_index(db: Db) -> None:
+    await db.cases.create_index([("inbox_key", ASCENDING)])
+    await db.cases.insert_many(
+        [{"_id": f"c{i}", "inbox_key": f"akim|0|{i:04d}"} for i in range(50)]
+    )
+    query = {"inbox_key": {"$gte": "akim|0|0010", "$lt": "akim|0|0020"}}
+
+    plan = await db.command(
+        "explain", {"find": "cases", "filter": query, "sort": {"inbox_key": 1}, "limit": 5}
+    )
+    rows = [c["_id"] async for c in db.cases.find(query, sort=[("inbox_key", 1)], limit=5)]
+
+    assert "USING INDEX idx_cases_inbox_key" in json.dumps(plan["queryPlanner"]["winningPlan"])
+    assert rows == ["c10", "c11", "c12", "c13", "c14"]
