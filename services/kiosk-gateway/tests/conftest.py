@@ -1,8 +1,9 @@
 """One real `dialog run` (embedded backends) for the gateway's API and browser tests.
 
-The dashboard's answers endpoint is answered by a stand-in (`AnswersStandIn`) until the real
-one lands; everything else is the real system. Events such as AnswerPosted enter the running
-process's in-process bus through its outbox relay, the same path every published event takes.
+Everything is the real system, the dashboard included: an appeal is answered by logging in to the
+process's own dashboard as a demo official. A test that must replay an event (a redelivery, a
+late one) puts the dashboard's own envelope into the gateway's outbox, so it enters the running
+process's in-process bus by the path every published event takes.
 """
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
 
-from dialog_contracts import Envelope, EventData
-from dialog_platform.net import free_port
+from dialog_contracts import AnswerPosted
+from dialog_platform.testing import dashboard
 from dialog_platform.testing.launch import TEST_SECRET, SingleProcess
 
 # Short limits and idle times so the browser tests take seconds, not minutes.
@@ -38,57 +38,13 @@ INTERNAL = {
 }
 
 
-@dataclass
-class AnswersStandIn:
-    """GET /dashboard/internal/answers/{appeal_id} of the contract, and nothing else."""
+# The development demo seeds one dashboard account per official, named after it.
+OFFICIAL = "deputy-housing"
+DEMO_SEEDED = "Demo dashboard accounts"
 
-    answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    calls: int = 0
-    port: int = 0
-    _server: ThreadingHTTPServer | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> AnswersStandIn:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                stand_in.calls += 1
-                prefix = "/dashboard/internal/answers/"
-                if self.headers.get("X-Dialog-Internal") != INTERNAL["X-Dialog-Internal"]:
-                    self._send(403, {"error": {"code": "forbidden"}})
-                elif not self.path.startswith(prefix):
-                    self._send(404, {"error": {"code": "not_found"}})
-                else:
-                    found = stand_in.answers.get(self.path[len(prefix) :])
-                    if found:
-                        self._send(200, {"answers": found})
-                    else:
-                        self._send(404, {"error": {"code": "not_found"}})
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+def demo_password(login: str) -> str:
+    return f"dialog-{login}"
 
 
 @dataclass
@@ -98,7 +54,6 @@ class Booth:
     runner: SingleProcess
     data_dir: Path
     mongo_url: str
-    dashboard: AnswersStandIn
 
     @property
     def url(self) -> str:
@@ -126,16 +81,42 @@ class Booth:
         finally:
             await client.close()
 
-    async def publish(self, data: EventData) -> None:
-        """Publish an event into the running system, relayed by the gateway's outbox."""
-        envelope = Envelope.wrap(data, source="/test")
+    async def answer(
+        self, appeal_id: str, text: str, video: bytes | None = None, *, official: str = OFFICIAL
+    ) -> dashboard.Posted:
+        """The official answers (or corrects the answer) on the process's own dashboard."""
+        return await dashboard.answer(
+            self.url,
+            login=official,
+            password=demo_password(official),
+            appeal_id=appeal_id,
+            text=text,
+            video=video,
+        )
+
+    async def answers_posted(self, appeal_id: str) -> list[dict[str, Any]]:
+        """The dashboard's outbox entries of its AnswerPosted for the appeal, oldest first."""
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.mongo_url, tz_aware=True)
+        try:
+            found = client["dialog_dashboard"].outbox.find(
+                {"envelope.type": AnswerPosted.TYPE, "envelope.data.appeal_id": appeal_id},
+                sort=[("created_at", 1)],
+            )
+            return [doc async for doc in found]
+        finally:
+            await client.close()
+
+    async def replay(self, sent: dict[str, Any]) -> None:
+        """Deliver an outbox entry's envelope again, unchanged (its id included), as a
+        redelivery or a late arrival would; relayed by the gateway's outbox."""
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.mongo_url, tz_aware=True)
         try:
             await client["dialog_kiosk_gateway"].outbox.insert_one(
                 {
-                    "_id": envelope.id,
-                    "routing_key": data.routing_key(),
-                    "envelope": envelope.model_dump(mode="json", exclude_none=True),
+                    # The envelope keeps its id; only this outbox entry is new.
+                    "_id": f"replay-{uuid.uuid4().hex}",
+                    "routing_key": sent["routing_key"],
+                    "envelope": sent["envelope"],
                     "created_at": datetime.now(UTC),
                     "state": "pending",
                     "lease_until": 0.0,
@@ -146,15 +127,24 @@ class Booth:
             await client.close()
 
 
+def wait_for_demo_accounts(runner: SingleProcess, timeout: float = 60.0) -> None:
+    """The dashboard seeds them once routing answers, just after start; a login before that
+    would fail and count towards the account's lock."""
+    assert runner.process is not None
+    deadline = time.monotonic() + timeout
+    while DEMO_SEEDED not in runner.process.log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no demo accounts after {timeout}s:\n{runner.process.tail()}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
     data_dir = tmp_path_factory.mktemp("booth")
-    dashboard = AnswersStandIn().start()
     runner = SingleProcess(
         data_dir=data_dir,
         env={
             "DIALOG_BUS_RETRY_FIRST_DELAY_S": "0.2",
-            "DIALOG_DASHBOARD_URL": dashboard.url,
             "DIALOG_KIOSK_GATEWAY_BASE_DURATION_S": str(BASE_S),
             "DIALOG_KIOSK_GATEWAY_EXTENSION_S": str(EXTENSION_S),
             "DIALOG_KIOSK_GATEWAY_IDLE_S": str(IDLE_S),
@@ -165,16 +155,15 @@ def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
     )
     try:
         runner.start()
+        wait_for_demo_accounts(runner)
         state = json.loads((data_dir / "nx-27017.json").read_text())
         yield Booth(
             runner=runner,
             data_dir=data_dir,
             mongo_url=f"mongodb://127.0.0.1:{state['port']}/?directConnection=true",
-            dashboard=dashboard,
         )
     finally:
         runner.stop()
-        dashboard.stop()
 
 
 @pytest.fixture

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from dialog_contracts import AnswerPosted
 from dialog_platform.testing.webm import make_webm
 from kiosk_gateway.pages import catalogs
 
-from ..conftest import INTERNAL, Booth
+from ..conftest import Booth
 from ..test_booth_api import registered
 from .conftest import SCREENSHOTS, Kiosk, open_kiosk
 
@@ -34,36 +31,8 @@ def video_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 async def answer(
     booth: Booth, http: httpx.AsyncClient, receipt: dict[str, Any], video: bytes
 ) -> None:
-    """The official answers with text and video (through the dashboard's contract)."""
-    appeal_id = receipt["appeal_id"]
-    key = f"answers/{appeal_id}/{uuid.uuid4().hex}.webm"
-    stored = await http.put(
-        f"{booth.url}/api/v1/media/objects/{key}",
-        content=video,
-        headers={**INTERNAL, "Content-Type": "video/webm"},
-    )
-    assert stored.status_code == 201
-    at = datetime.now(UTC)
-    booth.dashboard.answers[appeal_id] = [
-        {
-            "id": "a1",
-            "text": ANSWER,
-            "language": "kk",
-            "video_key": key,
-            "answered_at": at.isoformat(),
-            "official_id": "deputy-housing",
-            "corrects": None,
-        }
-    ]
-    await booth.publish(
-        AnswerPosted(
-            appeal_id=appeal_id,
-            registration_number=receipt["registration_number"],
-            official_id="deputy-housing",
-            answered_at=at,
-            has_video=True,
-        )
-    )
+    """The official answers with text and video on the dashboard; wait until the gateway has it."""
+    await booth.answer(receipt["appeal_id"], ANSWER, video)
     lookup = {
         "registration_number": receipt["registration_number"],
         "access_code": receipt["access_code"],
