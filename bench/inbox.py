@@ -11,11 +11,15 @@ this script starts. At each size it runs, through routing's own query code
 N times each (200 by default), and prints p50 and p95 per query and size and the ratio
 p95(large)/p95(small). Goal: ≤ 2 (the queries walk an index, they do not scan).
 
+Both lists are served by the composite sort keys routing stores on each case
+(`routing.repository.case_keys`, added here as routing adds them): one range on a one-field
+index, which nx-27017 walks in its index.
+
 `--server embedded` is the server as `dialog run` starts it (`dialog_platform.embedded_nx`, with
-nx-27017's Python query paths forced for correctness); `--server plain` is nx-27017 with its own
-SQL paths; `--server both` runs one after the other. A query set that runs past `--budget-s`
-stops early and says how many queries it ran. It also asks the server to `explain` each query
-and prints what it answers.
+nx-27017's Python paths forced for write commands only); `--server plain` is nx-27017 as
+published; `--server both` runs one after the other. A query set that runs past `--budget-s`
+stops early and says how many queries it ran. It also asks the server to `explain` each query,
+as routing sends it, and prints what it answers.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from typing import Any
 from dialog_platform.documents import EmbeddedMongo, connect
 from dialog_platform.net import free_port, wait_for_port
 from routing import repository
-from routing.queries import CaseFilter, build_query, page
+from routing.queries import CaseFilter, build_query, key_range, page
 
 TODAY = date(2026, 11, 16)
 OFFICIALS = [f"official-{i:03d}" for i in range(200)]
@@ -104,7 +108,7 @@ def make_case(n: int, rng: random.Random) -> dict[str, Any]:
         control = TODAY + timedelta(days=rng.randint(0, 20))
     appeal_id = f"{n:012d}"
     official = OFFICIALS[rng.randrange(len(OFFICIALS))]
-    return {
+    case = {
         "_id": appeal_id,
         "appeal_id": appeal_id,
         "registration_number": f"2026-{n:06d}",
@@ -124,6 +128,7 @@ def make_case(n: int, rng: random.Random) -> dict[str, Any]:
         "fired": [],
         "history": [{"at": recorded, "what": "routed", "official_id": official}],
     }
+    return {**case, **repository.case_keys(case)}
 
 
 async def fill(db: Any, start: int, stop: int, rng: random.Random) -> float:
@@ -160,17 +165,16 @@ async def run_set(
 
 
 async def explain(db: Any, f: CaseFilter) -> str:
-    query = build_query(f, today=TODAY, soon_until=TODAY)
-    field = f.sort.lstrip("-")
+    keyed = key_range(f, today=TODAY, soon_until=TODAY + timedelta(days=3))
+    if keyed is not None:
+        query = {keyed.key: keyed.bounds(descending=False, after=None)}
+        sort = {keyed.key: 1}
+    else:
+        query = build_query(f, today=TODAY, soon_until=TODAY)
+        sort = {f.sort.lstrip("-"): 1, "appeal_id": 1}
     try:
         answer = await db.command(
-            "explain",
-            {
-                "find": "cases",
-                "filter": query,
-                "sort": {field: 1, "appeal_id": 1},
-                "limit": PAGE + 1,
-            },
+            "explain", {"find": "cases", "filter": query, "sort": sort, "limit": PAGE + 1}
         )
     except Exception as exc:  # the server may not implement explain; say so
         return f"explain refused: {type(exc).__name__}: {exc}"[:300]

@@ -3,6 +3,10 @@
 `after` is an opaque cursor holding the last row's sort value and id; the next page starts
 strictly after it in (sort value, appeal id) order. Unlike `skip`, that costs the same on page
 1000 as on page 1, and a case arriving between two pages neither repeats nor hides a row.
+
+Open cases by control date, one official's or everyone's (the inbox, the overdue and due-soon
+lists), are one range of a composite key (see `repository.case_keys`); other filters query the
+fields. Both give the same rows, in the same order, with the same cursors.
 """
 
 from __future__ import annotations
@@ -76,6 +80,52 @@ def build_query(f: CaseFilter, *, today: date, soon_until: date) -> Doc:
     return query
 
 
+@dataclass(frozen=True)
+class KeyRange:
+    """A composite key's range [low, high) and the prefix its keys share."""
+
+    key: str
+    prefix: str
+    low: str
+    high: str
+
+    def bounds(self, *, descending: bool, after: tuple[str, str] | None) -> Doc:
+        """The range, narrowed to what comes strictly after the cursor's row."""
+        low: Doc = {"$gte": self.low}
+        high = self.high
+        if after is not None:
+            value, last_id = after
+            last = f"{self.prefix}{value}{repo.KEY_SEP}{last_id}"
+            if descending:
+                high = min(high, last)
+            elif last >= self.low:
+                low = {"$gt": last}
+        return {**low, "$lt": high}
+
+
+def key_range(f: CaseFilter, *, today: date, soon_until: date) -> KeyRange | None:
+    """The key range that holds exactly the filter's rows, or None when no key serves it."""
+    open_only = f.status in ("open", "overdue") or f.due is not None
+    if f.sort.lstrip("-") != "control_date" or f.department or not open_only:
+        return None
+    if f.status not in (None, "open", "overdue"):
+        return None  # new / in progress / answered: the status is an equality on its own field
+    if f.official_id:
+        if repo.KEY_SEP in f.official_id:
+            return None  # no official has such an id; the field query finds nothing, rightly
+        key, prefix = repo.INBOX_KEY, f"{f.official_id}{repo.KEY_SEP}0{repo.KEY_SEP}"
+    else:
+        key, prefix = repo.OVERDUE_KEY, f"0{repo.KEY_SEP}"
+    # A date D's keys lie in [prefix + D, prefix + D + KEY_END).
+    low, high = prefix, prefix[: -len(repo.KEY_SEP)] + repo.KEY_END
+    if f.status == "overdue" or f.due == "overdue":
+        high = min(high, prefix + today.isoformat())
+    if f.due == "soon":
+        low = max(low, prefix + today.isoformat())
+        high = min(high, prefix + soon_until.isoformat() + repo.KEY_END)
+    return KeyRange(key=key, prefix=prefix, low=low, high=high)
+
+
 async def page(
     db: repo.Db,
     f: CaseFilter,
@@ -88,16 +138,27 @@ async def page(
     """One page of cases and the cursor of the next one (None on the last page)."""
     descending = f.sort.startswith("-")
     field = f.sort.lstrip("-")
-    query = build_query(f, today=today, soon_until=soon_until)
-    if after:
-        value, last_id = _decode(after, field)
-        op = "$lt" if descending else "$gt"
-        keyset = {"$or": [{field: {op: value}}, {field: value, "appeal_id": {op: last_id}}]}
-        query = {"$and": [query, keyset]} if query else keyset
+    cursor = _decode(after, field) if after else None
+    keyed = key_range(f, today=today, soon_until=soon_until)
     # One more row than asked tells whether there is a next page without counting.
-    rows = await repo.find_cases(
-        db, query=query, sort_field=field, descending=descending, limit=limit + 1
-    )
+    if keyed is not None:
+        rows = await repo.find_by_key(
+            db,
+            key=keyed.key,
+            bounds=keyed.bounds(descending=descending, after=cursor),
+            descending=descending,
+            limit=limit + 1,
+        )
+    else:
+        query = build_query(f, today=today, soon_until=soon_until)
+        if cursor is not None:
+            value, last_id = cursor
+            op = "$lt" if descending else "$gt"
+            keyset = {"$or": [{field: {op: value}}, {field: value, "appeal_id": {op: last_id}}]}
+            query = {"$and": [query, keyset]} if query else keyset
+        rows = await repo.find_cases(
+            db, query=query, sort_field=field, descending=descending, limit=limit + 1
+        )
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

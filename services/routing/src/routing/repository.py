@@ -1,9 +1,16 @@
 """routing's own database: the officials directory and the cases.
 
-Every case query the API offers has a compound index whose equality fields come first and whose
-last fields are the sort key and `appeal_id` (the tie-breaker of the keyset cursor), so a page
-is an index range walk whatever the collection's size: no skip, no in-memory sort. The
-tie-breaker is a copy of `_id` because nx-27017 cannot put `_id` in a compound index.
+Every case query the API offers has an index whose equality fields come first and whose last
+fields are the sort key and `appeal_id` (the tie-breaker of the keyset cursor), so a page is an
+index range walk whatever the collection's size: no skip, no in-memory sort. The tie-breaker is
+a copy of `_id` because nx-27017 cannot put `_id` in a compound index.
+
+The two lists read most, an official's open cases and all open cases (the control office's
+overdue and due-soon lists), both by control date, are served by composite keys each case
+carries (`case_keys`): the equality parts and the sort value in one string under a one-field
+index, so the page is one range on one index. nx-27017, the embedded server, walks such a range
+in its index but turns an equality filter into a scan and uses no compound index; real MongoDB
+serves the same query as well.
 """
 
 from __future__ import annotations
@@ -26,15 +33,28 @@ SUMMARY_FIELDS = {"history": 0, "video": 0, "phone": 0, "fired": 0}
 
 SORT_FIELDS = ("control_date", "recorded_at")
 
+# "<official>|<0 open, 1 answered>|<control date>|<appeal id>" and "<0|1>|<control date>|<appeal
+# id>". Official ids never hold the separator, dates are fixed-width ISO, so the keys sort as
+# (official, open, control date, appeal id) do, and a prefix's range ends at KEY_END, the
+# character after the separator.
+INBOX_KEY = "inbox_key"
+OVERDUE_KEY = "overdue_key"
+KEY_SEP = "|"
+KEY_END = "}"
+# Marks a database whose every case carries the keys (cases stored before them get them once).
+KEYS_MARKER = {"_id": "case_keys", "version": 1}
+KEYS_BATCH = 500
+
 CASE_INDEXES: tuple[tuple[str, ...], ...] = (
-    # One official's inbox: open cases by control date, and their due-soon / overdue lists.
-    ("official_id", "open", "control_date", "appeal_id"),
+    # One official's inbox, open cases by control date, and their due-soon / overdue lists;
+    # the same over every case for the control office.
+    (INBOX_KEY,),
+    (OVERDUE_KEY,),
     ("official_id", "status", "control_date", "appeal_id"),
     ("official_id", "status", "recorded_at", "appeal_id"),
     ("official_id", "control_date", "appeal_id"),
     ("official_id", "recorded_at", "appeal_id"),
-    # The control office: overdue and due-soon lists over every case.
-    ("open", "control_date", "appeal_id"),
+    # The control office's other lists.
     ("status", "control_date", "appeal_id"),
     ("status", "recorded_at", "appeal_id"),
     ("department", "open", "control_date", "appeal_id"),
@@ -48,11 +68,55 @@ CASE_INDEXES: tuple[tuple[str, ...], ...] = (
 )
 
 
+def case_keys(case: Doc) -> Doc:
+    """The composite sort keys of a case; stored again whenever its handler, its open state or
+    its control date changes."""
+    open_ = case.get("open", case.get("status") != "answered")
+    state = "0" if open_ else "1"
+    tail = f"{case['control_date']}{KEY_SEP}{case['appeal_id']}"
+    return {
+        INBOX_KEY: f"{case['official_id']}{KEY_SEP}{state}{KEY_SEP}{tail}",
+        OVERDUE_KEY: f"{state}{KEY_SEP}{tail}",
+    }
+
+
 async def create_indexes(db: Db) -> None:
     for keys in CASE_INDEXES:
         await db.cases.create_index([(k, ASCENDING) for k in keys])
     # Only cases with a timer still to fire carry the field; answered ones drop out of it.
     await db.cases.create_index([("next_check_at", ASCENDING)], sparse=True)
+    # An index over the keys lists only the cases that carry them.
+    await add_missing_case_keys(db)
+
+
+async def add_missing_case_keys(db: Db) -> int:
+    """Give the keys to cases stored before routing kept them; once per database."""
+    if await db.meta.find_one(KEYS_MARKER) is not None:
+        return 0
+    added, last = 0, ""
+    fields = {"official_id": 1, "open": 1, "status": 1, "control_date": 1, "appeal_id": 1}
+    while True:
+        batch = [
+            c
+            async for c in db.cases.find(
+                {INBOX_KEY: {"$exists": False}, "_id": {"$gt": last}},
+                fields,
+                sort=[("_id", ASCENDING)],
+                limit=KEYS_BATCH,
+            )
+        ]
+        for case in batch:
+            # Guarded: a case changed meanwhile got its keys with that change.
+            result = await db.cases.update_one(
+                {"_id": case["_id"], INBOX_KEY: {"$exists": False}},
+                {"$set": case_keys({"appeal_id": case["_id"], **case})},
+            )
+            added += result.modified_count
+        if len(batch) < KEYS_BATCH:
+            break
+        last = batch[-1]["_id"]
+    await db.meta.replace_one({"_id": KEYS_MARKER["_id"]}, KEYS_MARKER, upsert=True)
+    return added
 
 
 # --- officials -------------------------------------------------------------------------------
@@ -192,6 +256,13 @@ async def find_cases(
         sort=[(sort_field, direction), ("appeal_id", direction)],
         limit=limit,
     )
+    return [c async for c in cursor]
+
+
+async def find_by_key(db: Db, *, key: str, bounds: Doc, descending: bool, limit: int) -> list[Doc]:
+    """One page of a composite key's range (`bounds`, keyset condition included), in its order."""
+    direction = DESCENDING if descending else ASCENDING
+    cursor = db.cases.find({key: bounds}, SUMMARY_FIELDS, sort=[(key, direction)], limit=limit)
     return [c async for c in cursor]
 
 

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 # APPC: an extension is reasoned and bounded; the product's rule is two calendar months at most.
 MAX_EXTENSION_MONTHS = 2
+# Each attempt loses only to a forward or an extension made in between; they are rare.
+ANSWER_ATTEMPTS = 5
 
 
 def load_seed(path: Path | None) -> list[Doc]:
@@ -57,6 +59,11 @@ def add_months(d: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable: every month has 28 days")
+
+
+def _key_guard(case: Doc) -> Doc:
+    """A change that stores new sort keys applies only to the state they were computed from."""
+    return {"official_id": case["official_id"], "control_date": case["control_date"]}
 
 
 def _department_key(official: Doc | None) -> str | None:
@@ -115,6 +122,7 @@ class Routing:
                 "history": [{"at": now, "what": "routed", "official_id": handler_id, "by": None}],
             }
             case.update(schedule_fields(case, lead_working_days=self.lead_working_days)[0])
+            case.update(repo.case_keys(case))
             await repo.insert_case(self.db, case=case, session=tx.session)
             await tx.add(
                 AppealRouted(
@@ -134,27 +142,35 @@ class Routing:
 
     async def answered(self, event: AnswerPosted) -> bool:
         """Close the case; a redelivery or a corrected answer changes nothing more."""
-        case = await repo.get_case(self.db, appeal_id=event.appeal_id)
-        if case is None:
-            # The answer overtook the recorded event (separate queues): raising makes the bus
-            # retry with backoff, by when the case exists.
-            raise LookupError(f"no case {event.appeal_id} yet")
-        updated = await repo.update_case(
-            self.db,
-            appeal_id=event.appeal_id,
-            guard={"status": {"$ne": "answered"}},
-            changes={
+        for _ in range(ANSWER_ATTEMPTS):
+            case = await repo.get_case(self.db, appeal_id=event.appeal_id)
+            if case is None:
+                # The answer overtook the recorded event (separate queues): raising makes the
+                # bus retry with backoff, by when the case exists.
+                raise LookupError(f"no case {event.appeal_id} yet")
+            if case["status"] == "answered":
+                return False
+            changes: Doc = {
                 "status": "answered",
                 "open": False,
                 "answered_at": event.answered_at,
                 "answered_date": local_date(event.answered_at).isoformat(),
-            },
-            unset=["next_check_at"],
-            history=[
-                {"at": event.answered_at, "what": "answered", "official_id": event.official_id}
-            ],
-        )
-        return updated is not None
+            }
+            updated = await repo.update_case(
+                self.db,
+                appeal_id=event.appeal_id,
+                # The keys are computed from the handler and control date read above.
+                guard={"status": {"$ne": "answered"}, **_key_guard(case)},
+                changes={**changes, **repo.case_keys({**case, **changes})},
+                unset=["next_check_at"],
+                history=[
+                    {"at": event.answered_at, "what": "answered", "official_id": event.official_id}
+                ],
+            )
+            if updated is not None:
+                return True
+        # Forwarded or extended on every attempt: the bus retries the event with backoff.
+        raise RuntimeError(f"case {event.appeal_id} kept changing while being answered")
 
     # --- the dashboard's actions -------------------------------------------------------------
 
@@ -199,12 +215,13 @@ class Routing:
                 self.db,
                 appeal_id=appeal_id,
                 # Decided on this handler and an open case; anything else is a concurrent change.
-                guard={"official_id": case["official_id"], "status": {"$ne": "answered"}},
+                guard={"status": {"$ne": "answered"}, **_key_guard(case)},
                 # The new official has not seen it yet.
                 changes={
                     "official_id": target["_id"],
                     "department": _department_key(target),
                     "status": "new",
+                    **repo.case_keys({**case, "official_id": target["_id"]}),
                 },
                 history=[
                     {
@@ -282,11 +299,16 @@ class Routing:
             updated = await repo.update_case(
                 self.db,
                 appeal_id=appeal_id,
-                guard={"legal_deadline": case["legal_deadline"], "status": {"$ne": "answered"}},
+                guard={
+                    "legal_deadline": case["legal_deadline"],
+                    "status": {"$ne": "answered"},
+                    **_key_guard(case),
+                },
                 changes={
                     "control_date": control.isoformat(),
                     "legal_deadline": body.legal_deadline.isoformat(),
                     **schedule,
+                    **repo.case_keys(moved),
                 },
                 unset=unset,
                 history=[
