@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import Browser, Dialog, eventually, internal, logged_in, make_appeal
+from dialog_platform.testing import dashboard
+
+from .conftest import PASSWORD, Browser, Dialog, eventually, internal, logged_in, make_appeal
 
 
 def parse_csv(body: bytes) -> list[list[str]]:
@@ -115,9 +117,9 @@ async def test_statistics_per_official_and_department_with_a_weekly_chart(
     control = dialog.user("control-office", "controller")
     official = dialog.user("security", "official", "deputy-security")
     appeal = await make_appeal(dialog, http, videos["appeal"], official_id="deputy-security")
-    answerer = await logged_in(browser, official)
-    await answerer.get(f"/dashboard/cases/{appeal.appeal_id}")
-    await answerer.post(f"/dashboard/cases/{appeal.appeal_id}/answer", {"text": "Жауап."})
+    await dashboard.answer(
+        dialog.url, login=official, password=PASSWORD, appeal_id=appeal.appeal_id, text="Жауап."
+    )
 
     async def routing_counted() -> bool:
         r = await http.get(f"{dialog.url}/api/v1/cases/stats", headers=internal())
