@@ -11,6 +11,10 @@ this script starts. At each size it runs, through routing's own query code
 N times each (200 by default), and prints p50 and p95 per query and size and the ratio
 p95(large)/p95(small). Goal: ≤ 2 (the queries walk an index, they do not scan).
 
+A page's cost grows with its rows. Spread over the default 200 officials, an inbox at 10,000
+cases holds about 15 open cases, short of a page, and a full page of 50 at 1,000,000; with
+`--officials 50` both sizes give full pages, so the ratio measures the store's size alone.
+
 Both lists are served by the composite sort keys routing stores on each case
 (`routing.repository.case_keys`, added here as routing adds them): one range on a one-field
 index, which nx-27017 walks in its index.
@@ -45,7 +49,7 @@ from routing import repository
 from routing.queries import CaseFilter, build_query, key_range, page
 
 TODAY = date(2026, 11, 16)
-OFFICIALS = [f"official-{i:03d}" for i in range(200)]
+DEFAULT_OFFICIALS = 200
 DEPARTMENTS = [f"Отдел {i}" for i in range(20)]
 BATCH = 10_000
 PAGE = 50
@@ -98,7 +102,11 @@ def embedded(data_dir: Path) -> Iterator[str]:
         server.stop()
 
 
-def make_case(n: int, rng: random.Random) -> dict[str, Any]:
+def officials(count: int) -> list[str]:
+    return [f"official-{i:03d}" for i in range(count)]
+
+
+def make_case(n: int, rng: random.Random, staff: list[str]) -> dict[str, Any]:
     """A case as routing stores it; about 30 % open, 3 % of all overdue."""
     recorded = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=n % 1_500_000)
     control = recorded.date() + timedelta(days=14)
@@ -107,14 +115,15 @@ def make_case(n: int, rng: random.Random) -> dict[str, Any]:
         # Most open cases are recent: the control date lies ahead of TODAY.
         control = TODAY + timedelta(days=rng.randint(0, 20))
     appeal_id = f"{n:012d}"
-    official = OFFICIALS[rng.randrange(len(OFFICIALS))]
+    index = rng.randrange(len(staff))
+    official = staff[index]
     case = {
         "_id": appeal_id,
         "appeal_id": appeal_id,
         "registration_number": f"2026-{n:06d}",
         "addressed_official_id": official,
         "official_id": official,
-        "department": DEPARTMENTS[OFFICIALS.index(official) % len(DEPARTMENTS)],
+        "department": DEPARTMENTS[index % len(DEPARTMENTS)],
         "kiosk_id": "booth-1",
         "phone": "+77012345678",
         "category": "question",
@@ -131,10 +140,10 @@ def make_case(n: int, rng: random.Random) -> dict[str, Any]:
     return {**case, **repository.case_keys(case)}
 
 
-async def fill(db: Any, start: int, stop: int, rng: random.Random) -> float:
+async def fill(db: Any, start: int, stop: int, rng: random.Random, staff: list[str]) -> float:
     began = time.perf_counter()
     for first in range(start, stop, BATCH):
-        docs = [make_case(n, rng) for n in range(first, min(first + BATCH, stop))]
+        docs = [make_case(n, rng, staff) for n in range(first, min(first + BATCH, stop))]
         await db.cases.insert_many(docs, ordered=False)
         done = min(first + BATCH, stop)
         if done % 100_000 == 0 or done == stop:
@@ -184,7 +193,7 @@ async def explain(db: Any, f: CaseFilter) -> str:
 
 
 async def bench_server(
-    url: str, label: str, sizes: list[int], queries: int, budget: float
+    url: str, label: str, sizes: list[int], queries: int, budget: float, staff: list[str]
 ) -> dict[int, dict[str, float]]:
     client = connect(url)
     db = client["bench_routing"]
@@ -194,15 +203,15 @@ async def bench_server(
     stored = 0
     results: dict[int, dict[str, float]] = {}
     for size in sizes:
-        print(f"\n[{label}] generating up to {size:,} cases", flush=True)
-        took = await fill(db, stored, size, rng)
+        print(f"\n[{label}] generating up to {size:,} cases ({len(staff)} officials)", flush=True)
+        took = await fill(db, stored, size, rng, staff)
         print(
             f"    generated {size - stored:,} cases (insert_many, {BATCH:,} each) in {took:.1f} s"
         )
         stored = size
         qrng = random.Random(size)
         inbox = [
-            CaseFilter(official_id=qrng.choice(OFFICIALS), status="open", sort="control_date")
+            CaseFilter(official_id=qrng.choice(staff), status="open", sort="control_date")
             for _ in range(queries)
         ]
         overdue = [CaseFilter(due="overdue", sort="control_date") for _ in range(queries)]
@@ -246,6 +255,13 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--server", choices=["embedded", "plain", "both"], default="both")
     parser.add_argument("--budget-s", type=float, default=300.0, help="per query set and size")
+    parser.add_argument(
+        "--officials",
+        type=int,
+        default=DEFAULT_OFFICIALS,
+        help="cases are spread over this many officials; with 200, an inbox at 10,000 cases "
+        "holds about 15 open cases, less than a page, so its page is smaller than at 1,000,000",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     servers = ["embedded", "plain"] if args.server == "both" else [args.server]
@@ -253,7 +269,9 @@ async def main() -> None:
         with tempfile.TemporaryDirectory(prefix="dialog-bench-inbox-") as tmp:
             start = embedded if kind == "embedded" else plain_nx
             with start(Path(tmp)) as url:
-                results = await bench_server(url, kind, sizes, args.queries, args.budget_s)
+                results = await bench_server(
+                    url, kind, sizes, args.queries, args.budget_s, officials(args.officials)
+                )
             ratios(kind, results, sizes)
 
 
