@@ -1,14 +1,15 @@
 """Entry point of the embedded MongoDB-wire server (nx-27017), with our compatibility fixes.
 
 nx-27017's SQL update path (seen with 0.8.1) stores a datetime given to `$set` as a string, so
-it reads back as a `str`; its Python update path keeps it a datetime. neosqlite has one global
-switch for its Python paths (`set_force_fallback`), and forcing it for everything made every
-find a scan of the whole collection. `FallbackScope` forces the Python paths only while the
-server handles a write command (`update`, `findAndModify`, `delete`, `bulkWrite`); finds,
-counts and aggregations use SQL, so a range on an indexed field walks the index.
-(`count_documents({field: None})` counts no explicit null on either path, transaction or not:
-PyMongo sends it as an aggregation, which nx-27017 gets wrong; `find({field: None})` is right on
-the SQL path and was not with everything forced.)
+it reads back as a `str`; its Python update path keeps it a datetime. neosqlite's one switch for
+its Python paths (`set_force_fallback`) also sends every filter to Python, so forcing it made
+every find, and every find inside a write (`find_one_and_update` reads the document back by
+`_id`), a scan of the whole collection. `force_python_updates` forces the Python paths only
+where an update is applied; filters, finds, counts and aggregations use SQL, so an `_id` or a
+range on an indexed field is looked up in the index. (`count_documents({field: None})` counts
+no explicit null either way, transaction or not: PyMongo sends it as an aggregation, which
+nx-27017 gets wrong; `find({field: None})` is right on the SQL path and was not with everything
+forced.)
 
 Transactions need more. nx-27017 keeps one SQLite connection per database and runs every
 session's transaction as a SAVEPOINT on it, so two transactions open at once nest inside each
@@ -26,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -138,58 +139,31 @@ def _install_gate() -> None:
     asyncio.to_thread = to_thread
 
 
-class FallbackScope:
-    """neosqlite's Python paths, forced for the request being handled only, not the process.
+# The neosqlite modules whose force-fallback check decides how an update is applied (SQL
+# json_set, or in Python on the decoded document); none of them decides how a filter is matched.
+UPDATE_MODULES = (
+    "neosqlite.collection.query_helper._sql_updates",
+    "neosqlite.collection.query_helper.update_operations",
+    "neosqlite.collection.query_engine.find_operations",  # findAndModify's UPDATE … RETURNING
+)
 
-    Each request runs in its own context (a worker thread entered through a copied context),
-    so the flag set for one write never leaks into a find handled at the same time.
-    """
 
-    # Writes whose updates must keep datetimes (see the module's docstring). Deletes have no
-    # update, but had always run forced; they stay so, as nothing asked for them to change.
-    FORCED_COMMANDS = frozenset({"update", "findAndModify", "findandmodify", "delete", "bulkWrite"})
+def _always() -> bool:
+    return True
 
-    def __init__(self) -> None:
-        self._forced: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            "nx_force_fallback", default=False
-        )
 
-    def forced(self) -> bool:
-        return self._forced.get()
-
-    def wrap(
-        self, handle: Callable[[Any, dict[str, Any]], Any]
-    ) -> Callable[[Any, dict[str, Any]], Any]:
-        @functools.wraps(handle)
-        def scoped(handler: Any, msg: dict[str, Any]) -> Any:
-            name = next(iter(_command_of(msg)), "")
-            token = self._forced.set(name in self.FORCED_COMMANDS)
-            try:
-                return handle(handler, msg)
-            finally:
-                self._forced.reset(token)
-
-        return scoped
-
-    def install(self) -> None:
-        # Both imports load the neosqlite modules whose bindings are replaced below.
-        from neosqlite.collection.query_helper import utils
-        from nx_27017.handler import NeoSQLiteHandler
-
-        original = utils.get_force_fallback
-        # neosqlite's modules import the function by name at import time (and some inside
-        # functions, from `utils` or the package): every binding must answer per request.
-        for module_name, module in list(sys.modules.items()):
-            if module_name.startswith("neosqlite") and (
-                getattr(module, "get_force_fallback", None) is original
-            ):
-                module.get_force_fallback = self.forced  # type: ignore[attr-defined]
-        NeoSQLiteHandler.handle_command = self.wrap(NeoSQLiteHandler.handle_command)  # type: ignore[method-assign]
-        NeoSQLiteHandler.handle_insert = self.wrap(NeoSQLiteHandler.handle_insert)  # type: ignore[method-assign]
+def force_python_updates() -> None:
+    """neosqlite's Python paths for applying updates only; filters keep their SQL paths."""
+    for name in UPDATE_MODULES:
+        module = importlib.import_module(name)
+        # Bound by name at import time; a renamed binding would silently bring the bug back.
+        if not callable(getattr(module, "get_force_fallback", None)):
+            raise RuntimeError(f"{name} no longer checks get_force_fallback")
+        module.get_force_fallback = _always  # type: ignore[attr-defined]
 
 
 def main() -> None:
-    FallbackScope().install()
+    force_python_updates()
     _install_gate()
     from nx_27017.nx_27017 import main as nx_main
 
