@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from dialog_platform.calendar import local_date
+
 from ..charts import weekly_chart
 from ..csvexport import cases_csv
 from ..i18n import Translator
@@ -77,7 +79,7 @@ def build_router(web: Web) -> APIRouter:
             if not after or not page["cases"]:
                 break
         body = cases_csv(rows[:EXPORT_MAX], Translator(lang_of(request)))
-        stamp = dash.clock().date().isoformat()
+        stamp = local_date(dash.clock()).isoformat()
         return Response(
             body.encode("utf-8"),
             media_type="text/csv; charset=utf-8",
@@ -91,7 +93,8 @@ def build_router(web: Web) -> APIRouter:
     async def stats(request: Request) -> Response:
         session, _ = await controller(request)
         q = request.query_params
-        today = dash.clock().date()
+        # Almaty's date, as routing counts: after 19:00 UTC it is already tomorrow there.
+        today = local_date(dash.clock())
         try:
             until = date.fromisoformat(q["to"]) if q.get("to") else today
         except ValueError as exc:
