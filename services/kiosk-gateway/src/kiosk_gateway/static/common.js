@@ -116,3 +116,29 @@ export function show(el, visible = true) {
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }
+
+// The look-up's status and dates, shown the same way at the booth and on the tracking page.
+// Returns whether the appeal is answered.
+export function fillLookupResult(found) {
+  $("#result-title").textContent = t("result_title", { number: found.registration_number });
+  const answered = found.status === "answered";
+  $("#result-status").textContent = t(answered ? "status_answered" : "status_registered");
+  $("#result-status").className = `status${answered ? " ok" : ""}`;
+  $("#result-hint").textContent = answered ? "" : t("status_registered_hint");
+  const dates = $("#result-dates");
+  dates.replaceChildren();
+  const row = (key, value) => {
+    const dt = document.createElement("dt");
+    dt.textContent = t(key);
+    const dd = document.createElement("dd");
+    dd.textContent = formatDate(value);
+    dates.append(dt, dd);
+  };
+  row("date_registered", found.registered_at);
+  if (found.answer) row("date_answered", found.answer.answered_at);
+  else {
+    row("date_control", found.control_date);
+    row("date_legal", found.legal_deadline);
+  }
+  return answered;
+}

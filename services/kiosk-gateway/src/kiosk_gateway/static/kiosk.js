@@ -7,6 +7,7 @@ import {
   api,
   applyTexts,
   config,
+  fillLookupResult,
   formatDate,
   formatNumber,
   getLang,
@@ -522,26 +523,7 @@ $("#lookup-show").addEventListener("click", async () => {
 
 function showResult(found) {
   go("result");
-  $("#result-title").textContent = t("result_title", { number: found.registration_number });
-  const answered = found.status === "answered";
-  $("#result-status").textContent = t(answered ? "status_answered" : "status_registered");
-  $("#result-status").className = `status ${answered ? "ok" : ""}`;
-  $("#result-hint").textContent = answered ? "" : t("status_registered_hint");
-  const dates = $("#result-dates");
-  dates.replaceChildren();
-  const row = (key, value) => {
-    const dt = document.createElement("dt");
-    dt.textContent = t(key);
-    const dd = document.createElement("dd");
-    dd.textContent = formatDate(value);
-    dates.append(dt, dd);
-  };
-  row("date_registered", found.registered_at);
-  if (found.answer) row("date_answered", found.answer.answered_at);
-  else {
-    row("date_control", found.control_date);
-    row("date_legal", found.legal_deadline);
-  }
+  const answered = fillLookupResult(found);
   show($("#result-answer"), answered);
   $("#answer-text").textContent = found.answer?.text ?? "";
   show($("#answer-unavailable"), answered && !found.answer);

@@ -1,6 +1,15 @@
 // The tracking page at /track: the receipt's number and code → the status or the answer.
 
-import { $, api, applyTexts, formatDate, formatNumber, numberProblem, setLang, t } from "./common.js";
+import {
+  $,
+  api,
+  applyTexts,
+  fillLookupResult,
+  formatNumber,
+  numberProblem,
+  setLang,
+  t,
+} from "./common.js";
 
 let last = null;
 
@@ -59,26 +68,7 @@ $("#form").addEventListener("submit", async (event) => {
 
 function render(found) {
   $("#result").hidden = false;
-  $("#result-title").textContent = t("result_title", { number: found.registration_number });
-  const answered = found.status === "answered";
-  $("#result-status").textContent = t(answered ? "status_answered" : "status_registered");
-  $("#result-status").className = `status${answered ? " ok" : ""}`;
-  $("#result-hint").textContent = answered ? "" : t("status_registered_hint");
-  const dates = $("#result-dates");
-  dates.replaceChildren();
-  const row = (key, value) => {
-    const dt = document.createElement("dt");
-    dt.textContent = t(key);
-    const dd = document.createElement("dd");
-    dd.textContent = formatDate(value);
-    dates.append(dt, dd);
-  };
-  row("date_registered", found.registered_at);
-  if (found.answer) row("date_answered", found.answer.answered_at);
-  else {
-    row("date_control", found.control_date);
-    row("date_legal", found.legal_deadline);
-  }
+  const answered = fillLookupResult(found);
   $("#answer-text").hidden = !found.answer;
   $("#answer-text").textContent = found.answer?.text ?? "";
   $("#answer-unavailable").hidden = !(answered && !found.answer);
