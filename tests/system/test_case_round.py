@@ -6,7 +6,6 @@ and the official and their supervisor are told.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
+from dialog_platform.testing.dashboard import Official
 from dialog_platform.testing.launch import run_cli
 from dialog_platform.testing.webm import make_webm
 
 from .conftest import System
 from .test_core_path import appeal_body, eventually
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CITIZEN = "+77012345678"
 HOUSING = "+77010000004"  # deputy-housing's SMS phone in the demo directory (reads Russian)
 AKIM = "+77010000001"  # deputy-housing's supervisor (reads Kazakh)
@@ -62,33 +61,6 @@ def absolute(system: System, url: str) -> str:
     return url if url.startswith("http") else f"{system.media_store_url}{url}"
 
 
-class Official:
-    """An official at the dashboard, through its real login form and CSRF tokens."""
-
-    def __init__(self, system: System) -> None:
-        self.client = httpx.AsyncClient(base_url=system.dashboard_url, timeout=60)
-        self.page = ""
-
-    async def get(self, path: str) -> httpx.Response:
-        response = await self.client.get(path)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            self.page = response.text
-        return response
-
-    def csrf(self) -> str:
-        found = CSRF.search(self.page)
-        assert found, "no CSRF token on the page"
-        return found.group(1)
-
-    async def post(self, path: str, form: dict[str, str]) -> httpx.Response:
-        return await self.client.post(path, data={**form, "csrf": self.csrf()})
-
-    async def login(self, login: str, password: str) -> None:
-        await self.get("/dashboard/login")
-        response = await self.post("/dashboard/login", {"login": login, "password": password})
-        assert response.status_code == 303, response.text
-
-
 def add_official_account(system: System, login: str, official_id: str) -> str:
     """`dialog user add`, as the akimat's admin would; the generated password is the last line."""
     out = run_cli(
@@ -118,15 +90,14 @@ async def test_official_answers_and_the_citizen_sees_it(
     [told] = await eventually(official_told)
     assert told.startswith(f"Новое обращение {number}")
 
-    official = Official(system)
-    try:
+    async with Official(system.dashboard_url) as official:
         password = add_official_account(system, f"housing-{system.mode}", "deputy-housing")
         await official.login(f"housing-{system.mode}", password)
-        inbox = await official.get("/dashboard/inbox")
+        inbox = await official.client.get("/dashboard/inbox")
         assert inbox.status_code == 200 and number in inbox.text
 
-        page = await official.get(f"/dashboard/cases/{appeal_id}")
-        assert page.status_code == 200 and number in page.text
+        page = await official.case_page(appeal_id)
+        assert number in page
         # The video plays with seeking: a short-lived URL that answers range requests.
         link = await official.client.get(f"/dashboard/cases/{appeal_id}/video-url.json")
         assert link.status_code == 200, link.text
@@ -135,20 +106,9 @@ async def test_official_answers_and_the_citizen_sees_it(
         )
         assert part.status_code == 206 and part.content == video[1000:2000]
 
-        uploaded = await official.client.post(
-            f"/dashboard/cases/{appeal_id}/video",
-            content=answer_video,
-            headers={"Content-Type": "video/webm", "X-CSRF-Token": official.csrf()},
-        )
-        assert uploaded.status_code == 201, uploaded.text
         text = "Ваш вопрос решён: ремонт крыши назначен на следующую неделю."
-        posted = await official.post(
-            f"/dashboard/cases/{appeal_id}/answer",
-            {"text": text, "video_key": uploaded.json()["key"]},
-        )
-        assert posted.status_code in (200, 303), posted.text
-    finally:
-        await official.client.aclose()
+        posted = await official.answer(appeal_id, text, answer_video)
+        assert posted.video_key and posted.corrects is None
 
     async def answered() -> bool:
         return (await routing_case(system, http, appeal_id)).get("status") == "answered"
