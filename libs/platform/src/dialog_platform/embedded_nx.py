@@ -61,43 +61,64 @@ def _session_id(command: dict[str, Any]) -> str | None:
 
 
 class TransactionGate:
-    """At most one open transaction per database; other sessions' requests there wait."""
+    """At most one open transaction per database, never beside a plain write in flight there.
+
+    A plain request that reached SQLite while a transaction's SAVEPOINT is open becomes part of
+    it (and is rolled back with it), so the two must not overlap: a transaction starts only once
+    the database's plain requests in flight are done, and plain requests wait while a
+    transaction is open or waiting to start (so a busy booth cannot starve the outbox).
+    """
 
     def __init__(self, abandoned_after_s: float = ABANDONED_AFTER_S) -> None:
         self.abandoned_after_s = abandoned_after_s
         self._cond = threading.Condition()
         self._owner: dict[str, list[Any]] = {}  # database → [session id, last activity]
         self._database_of: dict[str, str] = {}  # session id → database
+        self._in_flight: dict[str, int] = {}  # database → plain requests running
+        self._starting: dict[str, int] = {}  # database → transactions waiting to start
 
-    def enter(self, command: dict[str, Any]) -> None:
+    def enter(self, command: dict[str, Any]) -> str | None:
+        """Wait for this request's turn; returns the database it holds a plain slot of."""
         database = str(command.get("$db", ""))
         session = _session_id(command)
+        starts = bool(command.get("startTransaction")) and session is not None
         with self._cond:
-            while True:
-                owner = self._owner.get(database)
-                if owner is None or owner[0] == session:
-                    break
-                if time.monotonic() - owner[1] > self.abandoned_after_s:
-                    log.warning("transaction abandoned; database %s released", database)
-                    self._release(owner[0])
-                    break
-                self._cond.wait(timeout=0.5)
-            if session is None:
-                return
-            if command.get("startTransaction"):
-                self._owner[database] = [session, time.monotonic()]
-                self._database_of[session] = database
-            elif owner is not None and owner[0] == session:
-                owner[1] = time.monotonic()
+            if starts:
+                self._starting[database] = self._starting.get(database, 0) + 1
+            try:
+                while True:
+                    owner = self._owner.get(database)
+                    if owner is not None and owner[0] == session:
+                        owner[1] = time.monotonic()
+                        return None
+                    if owner is not None:
+                        if time.monotonic() - owner[1] > self.abandoned_after_s:
+                            log.warning("transaction abandoned; database %s released", database)
+                            self._release(owner[0])
+                            continue
+                    elif starts:
+                        if not self._in_flight.get(database):
+                            self._owner[database] = [session, time.monotonic()]
+                            self._database_of[str(session)] = database
+                            return None
+                    elif not self._starting.get(database):
+                        self._in_flight[database] = self._in_flight.get(database, 0) + 1
+                        return database
+                    self._cond.wait(timeout=0.5)
+            finally:
+                if starts:
+                    self._starting[database] -= 1
 
-    def leave(self, command: dict[str, Any]) -> None:
-        if not ("commitTransaction" in command or "abortTransaction" in command):
-            return
+    def leave(self, command: dict[str, Any], plain_slot: str | None) -> None:
         session = _session_id(command)
-        if session is None:
+        ends = "commitTransaction" in command or "abortTransaction" in command
+        if plain_slot is None and not (ends and session is not None):
             return
         with self._cond:
-            self._release(session)
+            if plain_slot is not None:
+                self._in_flight[plain_slot] -= 1
+            if ends and session is not None:
+                self._release(session)
             self._cond.notify_all()
 
     def _release(self, session: str) -> None:
@@ -111,11 +132,11 @@ class TransactionGate:
         @functools.wraps(handle)
         def gated(handler: Any, msg: dict[str, Any]) -> Any:
             command = _command_of(msg)
-            self.enter(command)
+            slot = self.enter(command)
             try:
                 return handle(handler, msg)
             finally:
-                self.leave(command)
+                self.leave(command, slot)
 
         return gated
 
