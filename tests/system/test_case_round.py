@@ -15,10 +15,11 @@ import pytest
 
 from dialog_platform.testing.dashboard import Official
 from dialog_platform.testing.launch import run_cli
+from dialog_platform.testing.waiting import eventually
 from dialog_platform.testing.webm import make_webm
 
 from .conftest import System
-from .test_core_path import appeal_body, eventually
+from .test_core_path import appeal_body
 
 CITIZEN = "+77012345678"
 HOUSING = "+77010000004"  # deputy-housing's SMS phone in the demo directory (reads Russian)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from PIL import Image
 
+from dialog_platform.testing.waiting import eventually
+
 from .conftest import System
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {probe.__name__}")
-        await asyncio.sleep(0.2)
 
 
 def appeal_body(**overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from dialog_platform.testing.launch import TEST_SECRET, SingleProcess, dialog_exe
+from dialog_platform.testing.waiting import eventually
 
 MAX_VIDEO_BYTES = 3_000_000
 ENV = {
@@ -36,17 +37,6 @@ ENV = {
 }
 PASSWORD = "correct-horse-battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {probe.__name__}")
-        await asyncio.sleep(0.2)
 
 
 def internal() -> dict[str, str]:

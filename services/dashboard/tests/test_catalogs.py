@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import audit
+from dashboard.csvexport import COLUMNS
 from dashboard.i18n import catalog
 from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
 
@@ -48,21 +49,7 @@ DYNAMIC = {
         "appeal_forwarded",
         "appeal_extended",
     ),
-    "csv": (
-        "registration_number",
-        "official_id",
-        "addressed_official_id",
-        "status",
-        "category",
-        "language",
-        "recorded_at",
-        "control_date",
-        "legal_deadline",
-        "days_left",
-        "overdue",
-        "answered_at",
-        "appeal_id",
-    ),
+    "csv": COLUMNS,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from dialog_platform.testing.waiting import eventually
 from dialog_platform.testing.webm import make_webm
 
 from .conftest import INTERNAL, Booth
@@ -26,15 +26,6 @@ APPEAL = {
     "full_name": "Айгүл Серікқызы Нұрланова",
     "iin": "900101400013",
 }
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (result := await probe()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {probe.__name__}")
-        await asyncio.sleep(0.2)
-    return result
 
 
 @pytest.fixture(scope="module")
