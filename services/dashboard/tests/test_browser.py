@@ -156,3 +156,34 @@ async def test_control_office_overdue_list_and_csv_download(
     await page.goto(f"{dialog.url}/dashboard/control/stats")
     await page.locator("svg.chart").wait_for()
     await page.screenshot(path=SHOTS / "07-stats.png", full_page=True)
+
+
+async def test_answer_with_an_uploaded_video_in_kazakh(
+    dialog: Dialog, page: Any, http: httpx.AsyncClient, videos: dict[str, Path]
+) -> None:
+    login = dialog.user("social", "official", "deputy-social")
+    appeal = await make_appeal(
+        dialog, http, videos["appeal"], official_id="deputy-social", language="kk"
+    )
+    await log_in(page, dialog, login)
+    await page.goto(f"{dialog.url}/dashboard/lang/kk?next=/dashboard/cases/{appeal.appeal_id}")
+    await page.wait_for_load_state("networkidle")
+    picker = page.locator("#answer-form .file-picker")
+    # The page's own words, not the browser's English "Choose file".
+    assert await picker.locator("label").inner_text() == "Файл таңдау"
+    assert await picker.locator(".file-name").inner_text() == "Файл таңдалмаған"
+
+    await page.fill("textarea[name=text]", "Құрметті Айгүл! Жөндеу мамыр айында жоспарланған.")
+    await page.set_input_files("#video-file", str(videos["appeal"]))
+    assert await picker.locator(".file-name").inner_text() == videos["appeal"].name
+    await page.wait_for_function(
+        "document.querySelector('input[name=video_key]').value.length > 0", timeout=30_000
+    )
+    await page.screenshot(path=SHOTS / "08-answer-upload-kk.png", full_page=True)
+    await page.click("#answer-submit")
+    await page.wait_for_load_state("networkidle")
+    await page.locator("article.answer video").wait_for()
+
+    r = await dialog.internal_answers(http, appeal.appeal_id)
+    [answer] = r.json()["answers"]
+    assert answer["video_key"] and answer["text"].startswith("Құрметті")

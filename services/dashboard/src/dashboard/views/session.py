@@ -17,6 +17,7 @@ STATIC = {
     "dashboard.css": "text/css; charset=utf-8",
     "inbox.js": "text/javascript; charset=utf-8",
     "case.js": "text/javascript; charset=utf-8",
+    "files.js": "text/javascript; charset=utf-8",
 }
 
 
