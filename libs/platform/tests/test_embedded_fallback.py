@@ -82,3 +82,75 @@ async def test_a_range_on_an_indexed_field_walks_the_index(db: Db) -> None:
 
     assert "USING INDEX idx_cases_inbox_key" in json.dumps(plan["queryPlanner"]["winningPlan"])
     assert rows == ["c10", "c11", "c12", "c13", "c14"]
+
+
+async def test_projections_return_what_mongodb_returns(db: Db) -> None:
+    # Plain projections take our copy-free path; the others stay neosqlite's. Both must answer
+    # as MongoDB does, and a projection must never change the stored document.
+    recorded = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    doc = {
+        "_id": "p1",
+        "status": "new",
+        "recorded_at": recorded,
+        "history": [{"at": recorded, "what": "routed"}],
+        "video": {"key": "v/p1.webm", "size": 10},
+        "phone": "+77012345678",
+    }
+    await db.cases.insert_one(doc)
+
+    excluded = await db.cases.find_one({"_id": "p1"}, {"history": 0, "phone": 0})
+    assert excluded == {
+        "_id": "p1",
+        "status": "new",
+        "recorded_at": recorded,
+        "video": doc["video"],
+    }
+    included = await db.cases.find_one({"_id": "p1"}, {"status": 1, "video": 1})
+    assert included == {"_id": "p1", "status": "new", "video": doc["video"]}
+    no_id = await db.cases.find_one({"_id": "p1"}, {"status": True, "_id": False})
+    assert no_id == {"status": "new"}
+    only_id_out = await db.cases.find_one({"_id": "p1"}, {"_id": 0})
+    assert only_id_out is not None and "_id" not in only_id_out and only_id_out["phone"]
+    nested = await db.cases.find_one({"_id": "p1"}, {"video.key": 1})
+    assert nested is not None and nested["video"] == {"key": "v/p1.webm"}
+
+    pages = [c async for c in db.cases.find({}, {"history": 0}).limit(5)]
+    assert pages == [{k: v for k, v in doc.items() if k != "history"}]
+    assert await db.cases.find_one({"_id": "p1"}) == doc
+
+
+async def test_projections_of_paths_into_documents_and_arrays(db: Db) -> None:
+    doc = {
+        "_id": "p2",
+        "photo": {"data": b"\x89PNG" * 100, "type": "image/png"},
+        "history": [{"at": 1, "what": "routed"}, {"at": 2, "what": "answered"}, "note"],
+        "n": 5,
+    }
+    await db.officials.insert_one(doc)
+
+    public = await db.officials.find_one({"_id": "p2"}, {"photo.data": 0})
+    assert public is not None and public["photo"] == {"type": "image/png"}
+    assert public["history"] == doc["history"] and public["n"] == 5
+    whats = await db.officials.find_one({"_id": "p2"}, {"history.what": 1, "n.x": 1})
+    assert whats == {"_id": "p2", "history": [{"what": "routed"}, {"what": "answered"}]}
+    dropped = await db.officials.find_one({"_id": "p2"}, {"history.at": 0, "_id": 0})
+    assert dropped is not None and "_id" not in dropped
+    assert dropped["history"] == [{"what": "routed"}, {"what": "answered"}, "note"]
+    assert await db.officials.find_one({"_id": "p2"}, {"_id": 1}) == {"_id": "p2"}
+    assert await db.officials.find_one({"_id": "p2"}) == doc
+
+
+async def test_object_ids_and_long_cursors_survive_the_reply_encoder(db: Db) -> None:
+    from bson import ObjectId
+
+    oid = ObjectId()
+    await db.audit.insert_one({"_id": oid, "refs": [ObjectId()], "at": {"by": ObjectId()}})
+    stored = await db.audit.find_one({"_id": oid})
+    assert stored is not None and stored["_id"] == oid and isinstance(stored["refs"][0], ObjectId)
+    assert isinstance(stored["at"]["by"], ObjectId)
+
+    # More rows than a first batch holds: the driver follows the cursor id with getMore.
+    await db.many.insert_many([{"_id": f"r{i}", "n": i, "id": 0} for i in range(250)])
+    rows = [r async for r in db.many.find({}, sort=[("n", ASCENDING)])]
+    assert [r["n"] for r in rows] == list(range(250))
+    assert all(r["id"] == 0 for r in rows)

@@ -19,6 +19,14 @@ transactions from several handlers at once, and updates were lost that way. `Tra
 gives each database one open transaction at a time: while a session's transaction is open,
 other sessions' requests on that database wait until it commits or aborts.
 
+A find's projection is applied by neosqlite to a deep copy of every document it returns (seen
+with 1.17.2), which made that copy most of the time of a 50-row page; `fast_projections` applies
+a projection of field paths to each freshly decoded document without copying it. It also answers
+as MongoDB does where neosqlite did not: a dotted path (`{"photo.data": 0}`) was ignored.
+nx-27017 also rebuilt every reply in Python before encoding it, to turn neosqlite's ObjectIds and
+Decimals into BSON's, on the one thread that serves every connection; `fast_replies` lets the
+BSON encoder (C) call back for those two types only.
+
 Production runs real MongoDB and is not affected by any of this.
 """
 
@@ -183,8 +191,154 @@ def force_python_updates() -> None:
         module.get_force_fallback = _always  # type: ignore[attr-defined]
 
 
+# A projection's field paths as a tree: each key is one step of a path; LEAF ends a path.
+LEAF: dict[str, Any] = {}
+Tree = dict[str, Any]
+
+
+def plain_projection(projection: Any) -> tuple[bool, Tree, bool] | None:
+    """(inclusive, path tree, keep _id) of a projection of field paths with 0 or 1 only; None
+    for anything else (operators, expressions, a mixed or colliding projection), which stays
+    neosqlite's to answer."""
+    if not isinstance(projection, dict) or not projection:
+        return None
+    flags: dict[str, bool] = {}
+    for key, value in projection.items():
+        if not isinstance(key, str) or not key or key.startswith("$") or "$" in key:
+            return None
+        if type(value) not in (int, bool, float) or value not in (0, 1):
+            return None
+        flags[key] = bool(value)
+    id_flag = flags.pop("_id", None)
+    if len(set(flags.values())) > 1 or any(k.startswith("_id.") for k in flags):
+        return None
+    tree: Tree = {}
+    for path in flags:
+        node = tree
+        *steps, last = path.split(".")
+        for step in steps:
+            node = node.setdefault(step, {})
+            if node is LEAF or not isinstance(node, dict):
+                return None  # "a" and "a.b" together: MongoDB calls it a path collision
+        if last in node:
+            return None
+        node[last] = LEAF
+    # `{_id: 1}` alone is an inclusion of `_id` only.
+    inclusive = all(flags.values()) if flags else id_flag is True
+    return inclusive, tree, id_flag is not False
+
+
+def _exclude(value: Any, tree: Tree) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            sub = tree.get(k)
+            if sub is None:
+                out[k] = v
+            elif sub is not LEAF:
+                out[k] = _exclude(v, sub)
+        return out
+    if isinstance(value, list):
+        # As MongoDB does: a path into an array applies to each document in it.
+        return [_exclude(e, tree) for e in value]
+    return value
+
+
+def _include(value: Any, tree: Tree) -> Any:
+    if isinstance(value, list):
+        return [_include(e, tree) for e in value if isinstance(e, dict | list)]
+    out = {}
+    for k, v in value.items():
+        sub = tree.get(k)
+        if sub is LEAF:
+            out[k] = v
+        elif sub is not None and isinstance(v, dict | list):
+            out[k] = _include(v, sub)
+    return out
+
+
+def project(doc: dict[str, Any], inclusive: bool, tree: Tree, keep_id: bool) -> dict[str, Any]:
+    """The document as MongoDB projects it; the result shares untouched values with `doc`."""
+    projected: dict[str, Any]
+    if inclusive:
+        projected = _include(doc, tree)
+        if keep_id and "_id" in doc:
+            projected = {"_id": doc["_id"], **projected}
+        return projected
+    projected = _exclude(doc, tree)
+    if not keep_id:
+        projected.pop("_id", None)
+    return projected
+
+
+def fast_projections() -> None:
+    """A find's plain projection applied without neosqlite's deep copy of each document."""
+    from neosqlite.collection.cursor import Cursor
+
+    original = Cursor._apply_projection
+
+    @functools.wraps(original)
+    def apply(self: Any, docs: Any) -> list[dict[str, Any]]:
+        plain = plain_projection(self._projection)
+        if plain is None:
+            theirs: list[dict[str, Any]] = original(self, docs)
+            return theirs
+        # Each document was decoded from its row for this cursor alone; nothing else holds it.
+        return [project(doc, *plain) for doc in docs]
+
+    Cursor._apply_projection = apply  # type: ignore[method-assign]
+
+
+def _bson_fallback(value: Any) -> Any:
+    from decimal import Decimal
+
+    from bson import Decimal128
+    from bson import ObjectId as BsonObjectId
+    from neosqlite.objectid import ObjectId as NeoObjectId
+
+    if isinstance(value, NeoObjectId):
+        return BsonObjectId(value.binary)
+    if isinstance(value, Decimal):
+        return Decimal128(value)
+    return value  # the encoder then says which type it cannot encode
+
+
+def reply_ids(document: Any) -> Any:
+    """A reply's cursor id as an int64, as drivers read it (nx-27017 did that by rebuilding the
+    whole reply, documents included)."""
+    from bson.int64 import Int64
+
+    if not isinstance(document, dict):
+        return document
+    cursor = document.get("cursor")
+    if isinstance(cursor, dict) and type(cursor.get("id")) is int:
+        document = {**document, "cursor": {**cursor, "id": Int64(cursor["id"])}}
+    if type(document.get("id")) is int and document["id"] == 0:
+        document = {**document, "id": Int64(0)}
+    return document
+
+
+def fast_replies() -> None:
+    """Replies encoded by BSON's encoder, which calls back only for neosqlite's own types."""
+    import bson
+    from bson.codec_options import CodecOptions, TypeRegistry
+    from nx_27017 import wire_protocol
+
+    # Bound by name at import time; a renamed binding would silently leave the slow path in.
+    for name in ("_convert_objectids", "encode"):
+        if not callable(getattr(wire_protocol, name, None)):
+            raise RuntimeError(f"nx_27017.wire_protocol no longer has {name}")
+    options: CodecOptions[Any] = CodecOptions(
+        type_registry=TypeRegistry(fallback_encoder=_bson_fallback)
+    )
+    wire_protocol._convert_objectids = reply_ids  # type: ignore[attr-defined]
+    wire_protocol.encode = functools.partial(bson.encode, codec_options=options)  # type: ignore[attr-defined]
+
+
 def main() -> None:
     force_python_updates()
+    fast_projections()
+    fast_replies()
     _install_gate()
     from nx_27017.nx_27017 import main as nx_main
 
