@@ -56,6 +56,18 @@ async def log_in(page: Any, dialog: Dialog, login: str) -> None:
     await page.wait_for_load_state("networkidle")
 
 
+async def submit_once_video_stored(page: Any, shot: str) -> None:
+    """Wait until the answer's video is stored, keep a screenshot of the form, send it, and
+    wait for the answer to show."""
+    await page.wait_for_function(
+        "document.querySelector('input[name=video_key]').value.length > 0", timeout=30_000
+    )
+    await page.screenshot(path=SHOTS / shot, full_page=True)
+    await page.click("#answer-submit")
+    await page.wait_for_load_state("networkidle")
+    await page.locator("article.answer").wait_for()
+
+
 async def test_official_logs_in_watches_and_answers(
     dialog: Dialog, page: Any, http: httpx.AsyncClient, videos: dict[str, Path]
 ) -> None:
@@ -102,13 +114,7 @@ async def test_official_logs_in_watches_and_answers(
     await page.click("#record-start")
     await page.wait_for_timeout(2500)
     await page.click("#record-stop")
-    await page.wait_for_function(
-        "document.querySelector('input[name=video_key]').value.length > 0", timeout=30_000
-    )
-    await page.screenshot(path=SHOTS / "04-answer-form.png", full_page=True)
-    await page.click("#answer-submit")
-    await page.wait_for_load_state("networkidle")
-    await page.locator("article.answer").wait_for()
+    await submit_once_video_stored(page, "04-answer-form.png")
     assert "Ремонт запланирован на май" in await page.locator("article.answer").inner_text()
     assert await page.locator("article.answer video").count() == 1
     await page.screenshot(path=SHOTS / "05-answered.png", full_page=True)
@@ -176,13 +182,8 @@ async def test_answer_with_an_uploaded_video_in_kazakh(
     await page.fill("textarea[name=text]", "Құрметті Айгүл! Жөндеу мамыр айында жоспарланған.")
     await page.set_input_files("#video-file", str(videos["appeal"]))
     assert await picker.locator(".file-name").inner_text() == videos["appeal"].name
-    await page.wait_for_function(
-        "document.querySelector('input[name=video_key]').value.length > 0", timeout=30_000
-    )
-    await page.screenshot(path=SHOTS / "08-answer-upload-kk.png", full_page=True)
-    await page.click("#answer-submit")
-    await page.wait_for_load_state("networkidle")
-    await page.locator("article.answer video").wait_for()
+    await submit_once_video_stored(page, "08-answer-upload-kk.png")
+    assert await page.locator("article.answer video").count() == 1
 
     r = await dialog.internal_answers(http, appeal.appeal_id)
     [answer] = r.json()["answers"]
