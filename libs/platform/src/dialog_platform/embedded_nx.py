@@ -43,6 +43,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bson.int64 import Int64
+
 log = logging.getLogger("dialog.embedded_nx")
 
 # A transaction whose session sent nothing for this long is taken to be abandoned (its client
@@ -204,7 +206,7 @@ def plain_projection(projection: Any) -> tuple[bool, Tree, bool] | None:
         return None
     flags: dict[str, bool] = {}
     for key, value in projection.items():
-        if not isinstance(key, str) or not key or key.startswith("$") or "$" in key:
+        if not isinstance(key, str) or not key or "$" in key:
             return None
         if type(value) not in (int, bool, float) or value not in (0, 1):
             return None
@@ -289,25 +291,9 @@ def fast_projections() -> None:
     Cursor._apply_projection = apply  # type: ignore[method-assign]
 
 
-def _bson_fallback(value: Any) -> Any:
-    from decimal import Decimal
-
-    from bson import Decimal128
-    from bson import ObjectId as BsonObjectId
-    from neosqlite.objectid import ObjectId as NeoObjectId
-
-    if isinstance(value, NeoObjectId):
-        return BsonObjectId(value.binary)
-    if isinstance(value, Decimal):
-        return Decimal128(value)
-    return value  # the encoder then says which type it cannot encode
-
-
 def reply_ids(document: Any) -> Any:
     """A reply's cursor id as an int64, as drivers read it (nx-27017 did that by rebuilding the
     whole reply, documents included)."""
-    from bson.int64 import Int64
-
     if not isinstance(document, dict):
         return document
     cursor = document.get("cursor")
@@ -320,17 +306,27 @@ def reply_ids(document: Any) -> Any:
 
 def fast_replies() -> None:
     """Replies encoded by BSON's encoder, which calls back only for neosqlite's own types."""
+    from decimal import Decimal
+
     import bson
+    from bson import Decimal128
+    from bson import ObjectId as BsonObjectId
     from bson.codec_options import CodecOptions, TypeRegistry
+    from neosqlite.objectid import ObjectId as NeoObjectId
     from nx_27017 import wire_protocol
+
+    def fallback(value: Any) -> Any:
+        if isinstance(value, NeoObjectId):
+            return BsonObjectId(value.binary)
+        if isinstance(value, Decimal):
+            return Decimal128(value)
+        return value  # the encoder then says which type it cannot encode
 
     # Bound by name at import time; a renamed binding would silently leave the slow path in.
     for name in ("_convert_objectids", "encode"):
         if not callable(getattr(wire_protocol, name, None)):
             raise RuntimeError(f"nx_27017.wire_protocol no longer has {name}")
-    options: CodecOptions[Any] = CodecOptions(
-        type_registry=TypeRegistry(fallback_encoder=_bson_fallback)
-    )
+    options: CodecOptions[Any] = CodecOptions(type_registry=TypeRegistry(fallback_encoder=fallback))
     wire_protocol._convert_objectids = reply_ids  # type: ignore[attr-defined]
     wire_protocol.encode = functools.partial(bson.encode, codec_options=options)  # type: ignore[attr-defined]
 
