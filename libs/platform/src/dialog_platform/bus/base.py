@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from dialog_contracts import Envelope, EventData
 
+from ..faults import Transient
+
 Handler = Callable[[Envelope], Awaitable[None]]
 
 # A kiosk id becomes the last part of a topic routing key: no dots, no wildcards.
@@ -40,8 +42,11 @@ class BusError(Exception):
     """Base of the bus errors; the underlying library's errors are translated into these."""
 
 
-class PublishError(BusError):
-    """The broker did not confirm the message (nack, timeout, or connection lost)."""
+class PublishError(BusError, Transient):
+    """The broker did not confirm the message (nack, timeout, or connection lost).
+
+    Transient: a handler that publishes while the broker is away is retried, not dead-lettered.
+    """
 
 
 class UnroutableError(PublishError):
