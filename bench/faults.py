@@ -53,6 +53,13 @@ def main() -> int:
     parser.add_argument("--broker", action="store_true", help="also kill a broker of our own")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=4, help="citizens at once (4)")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds between appeal starts (default: spread over --kills, else 0.5)",
+    )
     parser.add_argument("--settle-timeout", type=float, default=240.0, metavar="S")
     parser.add_argument(
         "--keep", type=Path, default=None, metavar="DIR", help="work in DIR and keep it (logs)"
@@ -73,6 +80,7 @@ def main() -> int:
         broker=args.broker,
         seed=args.seed,
         concurrency=args.concurrency,
+        pace_s=args.pace,
         settle_timeout_s=args.settle_timeout,
     )
     started = time.monotonic()
