@@ -1,0 +1,229 @@
+"""Dead letters seen, replayed and dropped: RabbitMQ's DLQs and the single process's store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from dialog_contracts import AppealRouted, Envelope, queue_name
+from dialog_platform.bus import AmqpBus, RetryPolicy
+from dialog_platform.bus.deadletters import (
+    AmqpDeadLetters,
+    StoredDeadLetters,
+    UnknownQueue,
+    format_age,
+    open_dead_letters,
+)
+from dialog_platform.settings import CommonSettings
+
+FAST = RetryPolicy(max_attempts=2, delays_s=(0.1,))
+
+
+def routed() -> Envelope:
+    data = AppealRouted(
+        appeal_id=uuid.uuid4().hex,
+        registration_number="2025-000001-7",
+        official_id="off-1",
+        addressed_official_id="off-1",
+        language="kk",
+        control_date=date(2025, 3, 17),
+        legal_deadline=date(2025, 3, 24),
+        routed_at=datetime(2025, 3, 3, 10, 0, tzinfo=UTC),
+    )
+    return Envelope.wrap(data, source="test/routing")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+async def dlq_count(letters: AmqpDeadLetters | StoredDeadLetters, dlq: str) -> int:
+    return next(s.count for s in await letters.summary() if s.queue == dlq)
+
+
+def test_ages_read_like_durations() -> None:
+    assert format_age(None) == "—"
+    assert format_age(42.9) == "42s"
+    assert format_age(192) == "3m12s"
+    assert format_age(2 * 3600 + 5 * 60) == "2h05m"
+    assert format_age(4 * 86400 + 3 * 3600) == "4d03h"
+
+
+@pytest.fixture
+async def letters(rabbitmq_url: str, bus_namespace: str) -> AsyncIterator[AmqpDeadLetters]:
+    dl = AmqpDeadLetters(rabbitmq_url, bus_namespace)
+    yield dl
+    await dl.close()
+
+
+async def test_amqp_dead_letter_is_seen_replayed_once_and_gone(
+    rabbitmq_url: str, bus_namespace: str, letters: AmqpDeadLetters
+) -> None:
+    broken = True
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope) -> None:
+        if broken:
+            raise ValueError(f"bad content in {envelope.id}")
+        handled.append(envelope.id)
+
+    bus = AmqpBus(rabbitmq_url, namespace=bus_namespace, retry=FAST)
+    bus.subscribe("notifier", AppealRouted, handler)
+    await bus.start()
+    try:
+        envelope = routed()
+        await bus.publish(envelope, AppealRouted.ROUTING_KEY)
+        dlq = queue_name(bus_namespace, "notifier", AppealRouted) + ".dlq"
+
+        async def dead() -> bool:
+            return await dlq_count(letters, dlq) == 1
+
+        await eventually(dead)
+        row = next(s for s in await letters.summary() if s.queue == dlq)
+        assert row.last_error == f"ValueError: bad content in {envelope.id}"
+        assert row.oldest_age_s is not None and 0 <= row.oldest_age_s < 60
+
+        shown = await letters.show(dlq)
+        assert [(d.id, d.type, d.consumer, d.attempts) for d in shown] == [
+            (envelope.id, AppealRouted.TYPE, "notifier", 2)
+        ]
+        assert shown[0].time == envelope.time and shown[0].subject == envelope.subject
+        assert await dlq_count(letters, dlq) == 1  # showing leaves it there
+
+        broken = False
+        # Either spelling of the queue names it.
+        assert await letters.replay(dlq.removesuffix(".dlq"), None) == 1
+
+        async def delivered() -> bool:
+            return handled == [envelope.id]
+
+        await eventually(delivered)
+        await asyncio.sleep(0.5)
+        assert handled == [envelope.id]
+        assert await dlq_count(letters, dlq) == 0
+        with pytest.raises(UnknownQueue):
+            await letters.show("nobody.nothing.dlq")
+    finally:
+        await bus.close()
+
+
+async def test_amqp_replay_by_id_and_drop_touch_only_the_one_chosen(
+    rabbitmq_url: str, bus_namespace: str, letters: AmqpDeadLetters
+) -> None:
+    handled: list[str] = []
+    fixed: set[str] = set()
+
+    async def handler(envelope: Envelope) -> None:
+        if envelope.id not in fixed:
+            raise RuntimeError("content")
+        handled.append(envelope.id)
+
+    bus = AmqpBus(rabbitmq_url, namespace=bus_namespace, retry=FAST)
+    bus.subscribe("dashboard", AppealRouted, handler)
+    await bus.start()
+    try:
+        first, second, third = routed(), routed(), routed()
+        for e in (first, second, third):
+            await bus.publish(e, AppealRouted.ROUTING_KEY)
+        dlq = queue_name(bus_namespace, "dashboard", AppealRouted) + ".dlq"
+
+        async def three() -> bool:
+            return await dlq_count(letters, dlq) == 3
+
+        await eventually(three)
+        assert await letters.drop(dlq, first.id) is True
+        assert await letters.drop(dlq, first.id) is False
+        assert {d.id for d in await letters.show(dlq)} == {second.id, third.id}
+
+        fixed.add(second.id)
+        assert await letters.replay(dlq, [second.id]) == 1
+
+        async def delivered() -> bool:
+            return handled == [second.id]
+
+        await eventually(delivered)
+        assert [d.id for d in await letters.show(dlq)] == [third.id]
+    finally:
+        await bus.close()
+
+
+# -- the single process ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def stored(mongo_url: str, db_prefix: str) -> AsyncIterator[StoredDeadLetters]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    settings = CommonSettings(db_prefix=db_prefix)
+    dl = open_dead_letters(settings, client)
+    assert isinstance(dl, StoredDeadLetters)
+    yield dl
+    await client.drop_database(f"{db_prefix}_bus")
+    await client.close()
+
+
+async def test_stored_dead_letters_are_listed_replayed_through_the_claim_and_dropped(
+    stored: StoredDeadLetters,
+) -> None:
+    one, two = routed(), routed()
+    await stored.record(one, "notifier", "ValueError: first", 5)
+    await stored.record(one, "notifier", "ValueError: first again", 5)  # the same one, updated
+    await stored.record(two, "notifier", "ValueError: second", 5)
+    dlq = "notifier.appeal-routed.dlq"
+
+    row = next(s for s in await stored.summary() if s.queue == dlq)
+    assert (row.count, row.last_error) == (2, "ValueError: second")
+    assert all(s.count == 0 for s in await stored.summary() if s.queue != dlq)
+    shown = await stored.show("notifier.appeal-routed", 10)
+    assert [(d.id, d.attempts, d.consumer) for d in shown] == [
+        (one.id, 5, "notifier"),
+        (two.id, 5, "notifier"),
+    ]
+
+    assert await stored.drop(dlq, one.id) is True
+    assert await stored.drop(dlq, one.id) is False
+    assert await stored.take_replays() == []
+    assert await stored.replay(dlq, None) == 1
+    assert await stored.replay(dlq, None) == 0  # already asked for
+    assert await stored.take_replays() == [("notifier", two)]
+    assert await stored.take_replays() == []
+    assert next(s for s in await stored.summary() if s.queue == dlq).count == 0
+    with pytest.raises(UnknownQueue):
+        await stored.replay("nobody.nothing", None)
+
+
+async def test_a_per_kiosk_receipt_is_kept_under_its_kiosks_queue(
+    stored: StoredDeadLetters,
+) -> None:
+    from dialog_contracts import Localized, ReceiptRequested
+
+    data = ReceiptRequested(
+        appeal_id=uuid.uuid4().hex,
+        kiosk_id="kiosk-a",
+        copy_number=1,
+        registration_number="2025-000003-3",
+        access_code="12345678",
+        language="kk",
+        category="violation",
+        recorded_at=datetime(2025, 3, 3, 10, 0, tzinfo=UTC),
+        control_date=date(2025, 3, 17),
+        center=Localized(kk="ХҚКО", ru="ЦОН"),
+        official_name=Localized(kk="Әлия", ru="Алия"),
+        official_position=Localized(kk="әкім", ru="аким"),
+        tracking_url="http://127.0.0.1:8080/track",
+    )
+    envelope = Envelope.wrap(data, source="test")
+    await stored.record(envelope, "printer-agent", "RuntimeError: paper", 3)
+    dlq = "printer-agent.receipt-requested.kiosk-a.dlq"
+    assert next(s for s in await stored.summary() if s.queue == dlq).count == 1
+    assert await stored.replay(dlq, [envelope.id]) == 1
