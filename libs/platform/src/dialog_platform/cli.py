@@ -1,25 +1,35 @@
-"""`dialog`: one command for every role of the system."""
+"""`dialog`: one command for every role of the system.
+
+A container runs `dialog healthcheck` every few seconds and a restarted pod runs
+`dialog run --target X` before it can serve, so both import only what they use: the built-in
+commands load no component, `run` loads only the components it serves, and the framework
+(uvicorn, FastAPI, PyMongo) is imported inside the command that needs it. Only a command a
+component contributes (`dialog kiosk add`), or a request for the full help, loads every
+component to find it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from .component import Component
+    from .settings import CommonSettings
 
-from .clock import make_clock
-from .component import Component, Context
-from .logging import configure_logging
-from .runner import Backends, base_urls, build_app, discover, resolve_targets
-from .settings import CommonSettings
+Components = dict[str, "Component"]
+BUILTIN_COMMANDS = ("run", "list-targets", "healthcheck", "dlq")
 
 
 def _settings(args: argparse.Namespace) -> CommonSettings:
+    from .settings import CommonSettings
+
     overrides: dict[str, Any] = {}
     for name in ("data_dir", "host", "port"):
         value = getattr(args, name, None)
@@ -28,11 +38,21 @@ def _settings(args: argparse.Namespace) -> CommonSettings:
     return CommonSettings(**overrides)
 
 
-def _cmd_run(args: argparse.Namespace, components: dict[str, Component]) -> int:
+def _cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .logging import configure_logging
+    from .runner import (
+        SHUTDOWN_GRACE_S,
+        build_app,
+        component_names,
+        load_components,
+        resolve_targets,
+    )
+
     settings = _settings(args)
-    targets = resolve_targets(args.target, components)
+    targets = resolve_targets(args.target, component_names())
+    components = load_components(targets)
     configure_logging("dialog" if len(targets) > 1 else targets[0], settings.log_level)
     self_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     app = build_app(
@@ -52,23 +72,36 @@ def _cmd_run(args: argparse.Namespace, components: dict[str, Component]) -> int:
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=10,
+        # Open requests get this long; the lifespan's own shutdown is bounded in the runner,
+        # so SIGTERM ends the process well within a container's stop grace period.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     server = uvicorn.Server(config)
     server.run()
     return 0 if server.started else 1
 
 
-def _cmd_list_targets(args: argparse.Namespace, components: dict[str, Component]) -> int:
+def _cmd_list_targets(args: argparse.Namespace) -> int:
+    from .runner import component_names, load_components
+
     print("all")
-    for name, component in components.items():
+    for name, component in load_components(component_names()).items():
         print(f"{name}\t{component.description}")
     return 0
 
 
-def _cmd_healthcheck(args: argparse.Namespace, components: dict[str, Component]) -> int:
-    settings = _settings(args)
-    url = args.url or f"http://127.0.0.1:{settings.port}/readyz"
+def _cmd_healthcheck(args: argparse.Namespace) -> int:
+    import httpx
+
+    url = args.url
+    if url is None:
+        port = args.port
+        env_port = os.environ.get("DIALOG_PORT", "")
+        if port is None and env_port.isdigit():
+            # The image sets DIALOG_PORT; reading it plainly spares each probe the settings'
+            # import. Anything else (unset, malformed) goes through the settings' validation.
+            port = int(env_port)
+        url = f"http://127.0.0.1:{port or _settings(args).port}/readyz"
     try:
         response = httpx.get(url, timeout=5.0)
     except httpx.HTTPError as exc:
@@ -78,9 +111,23 @@ def _cmd_healthcheck(args: argparse.Namespace, components: dict[str, Component])
     return 0 if response.status_code == 200 else 1
 
 
+def _dlq() -> Any:
+    # Imported by name, and only for `dialog dlq`: the module is written beside this one and
+    # no other command may fail, or slow down, for its sake.
+    return importlib.import_module("dialog_platform.dlq")
+
+
+def _cmd_dlq(args: argparse.Namespace) -> int:
+    return int(_dlq().command(args))
+
+
 async def _run_component_command(
     component: Component, args: argparse.Namespace, settings: CommonSettings
 ) -> int:
+    from .clock import make_clock
+    from .component import Context
+    from .runner import Backends, base_urls, component_names
+
     backends = Backends(
         settings=settings, need_db=component.needs_db, need_media=component.needs_media
     )
@@ -96,7 +143,7 @@ async def _run_component_command(
             media=backends.media,
             http=backends.http,
             # Commands work on the database and bus; URLs point where `dialog run` would serve.
-            base_urls=base_urls(settings, list(discover()), f"http://127.0.0.1:{settings.port}"),
+            base_urls=base_urls(settings, component_names(), f"http://127.0.0.1:{settings.port}"),
             public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
             clock=make_clock(settings),
         )
@@ -106,60 +153,106 @@ async def _run_component_command(
         await backends.close()
 
 
-def build_parser(components: dict[str, Component]) -> argparse.ArgumentParser:
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir", type=Path, help="data directory (default: $DIALOG_DATA_DIR or ./data)"
+    )
+
+
+def build_parser(
+    components: Components | None = None, *, only: str | None = None
+) -> argparse.ArgumentParser:
+    """The `dialog` parser with the built-in commands and the components' commands.
+
+    `only` names the one built-in command about to run: only its arguments are configured, so
+    listing the others imports nothing (`dlq` configures itself from its own module).
+    """
     parser = argparse.ArgumentParser(
         prog="dialog", description="Dialog: video appeals to officials"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--data-dir", type=Path, help="data directory (default: $DIALOG_DATA_DIR or ./data)"
+    def wanted(name: str) -> bool:
+        return only == name
+
+    def builtin(name: str, help_: str, func: Callable[[argparse.Namespace], int]) -> Any:
+        p = sub.add_parser(name, help=help_)
+        p.set_defaults(func=func)
+        return p
+
+    run = builtin("run", "serve the selected components", _cmd_run)
+    if wanted("run"):
+        run.add_argument(
+            "--target",
+            default=os.environ.get("DIALOG_TARGET", "all"),
+            help="all, or a comma-separated list of components",
         )
+        run.add_argument("--host", help="listen address (default 127.0.0.1)")
+        run.add_argument("--port", type=int, help="listen port (default 8080)")
+        _common(run)
 
-    run = sub.add_parser("run", help="serve the selected components")
-    run.add_argument(
-        "--target",
-        default=os.environ.get("DIALOG_TARGET", "all"),
-        help="all, or a comma-separated list of components",
-    )
-    run.add_argument("--host", help="listen address (default 127.0.0.1)")
-    run.add_argument("--port", type=int, help="listen port (default 8080)")
-    common(run)
-    run.set_defaults(func=_cmd_run)
+    builtin("list-targets", "list the components `run --target` accepts", _cmd_list_targets)
 
-    lt = sub.add_parser("list-targets", help="list the components `run --target` accepts")
-    lt.set_defaults(func=_cmd_list_targets)
+    hc = builtin("healthcheck", "exit 0 when /readyz answers 200", _cmd_healthcheck)
+    if wanted("healthcheck"):
+        hc.add_argument(
+            "--url", help="readiness URL (default http://127.0.0.1:$DIALOG_PORT/readyz)"
+        )
+        hc.add_argument("--port", type=int)
 
-    hc = sub.add_parser("healthcheck", help="exit 0 when /readyz answers 200")
-    hc.add_argument("--url", help="readiness URL (default http://127.0.0.1:$DIALOG_PORT/readyz)")
-    hc.add_argument("--port", type=int)
-    hc.set_defaults(func=_cmd_healthcheck)
+    dlq = builtin("dlq", "dead-letter queues: list, show, replay, drop", _cmd_dlq)
+    if wanted("dlq"):
+        _common(dlq)
+        _dlq().configure(dlq)
 
-    for component in components.values():
+    for component in (components or {}).values():
         for command in component.commands:
             p = sub.add_parser(command.name, help=command.help)
-            common(p)
+            _common(p)
             command.configure(p)
             p.set_defaults(component=component)
     return parser
 
 
+def _first_command(argv: list[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+        if arg in ("-h", "--help"):
+            return None
+    return None
+
+
+def _invalid_settings(exc: ValueError) -> bool:
+    # Looked up, not imported: pydantic takes longer to import than a healthcheck's whole run,
+    # and an error raised by it means it is loaded already.
+    core = sys.modules.get("pydantic_core")
+    return core is not None and isinstance(exc, core.ValidationError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    components = discover()
-    parser = build_parser(components)
+    argv = sys.argv[1:] if argv is None else argv
+    first = _first_command(argv)
+    if first in BUILTIN_COMMANDS:
+        parser = build_parser(only=first)
+    else:
+        from .runner import component_names, load_components
+
+        parser = build_parser(load_components(component_names()))
     args = parser.parse_args(argv)
     try:
         if hasattr(args, "func"):
-            return int(args.func(args, components))
+            return int(args.func(args))
+        from .logging import configure_logging
+
         settings = _settings(args)
         configure_logging(args.component.name, "WARNING")
         return asyncio.run(_run_component_command(args.component, args, settings))
-    except ValidationError as exc:
-        print(f"dialog: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
     except ValueError as exc:
-        print(f"dialog: {exc}", file=sys.stderr)
+        if _invalid_settings(exc):
+            print(f"dialog: invalid settings:\n{exc}", file=sys.stderr)
+        else:
+            print(f"dialog: {exc}", file=sys.stderr)
         return 2
 
 

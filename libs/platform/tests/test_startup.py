@@ -1,0 +1,116 @@
+"""`dialog` starts light: a healthcheck imports no service, a one-target run only its own.
+
+The image probes with `dialog healthcheck` every 10 s, and a restarted pod is unavailable for as
+long as `dialog run --target X` takes to start, so both must not import all six services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from dialog_platform.net import free_port
+from dialog_platform.runner import component_names
+from dialog_platform.testing.launch import TEST_SECRET, dialog_exe
+
+SERVICE_PACKAGES = {
+    "dashboard",
+    "kiosk_gateway",
+    "media_store",
+    "notifier",
+    "printer_agent",
+    "routing",
+}
+
+
+def imported_packages(importtime_log: str) -> set[str]:
+    """Top-level packages named in `python -X importtime` output."""
+    found = set()
+    for line in importtime_log.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", line)
+        if match:
+            found.add(match.group(1).split(".")[0])
+    return found
+
+
+def dialog_with_importtime(
+    args: list[str], env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    # To a file: the import log outgrows a pipe's buffer before the server is up.
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "dialog_platform.cli", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def test_healthcheck_imports_no_service_nor_the_web_stack(tmp_path: Path) -> None:
+    # Port 9 (discard) has no listener: the probe answers "unhealthy" at once.
+    for args, env in (
+        (["healthcheck", "--url", "http://127.0.0.1:9/readyz"], {}),
+        (["healthcheck"], {"DIALOG_PORT": "9"}),
+    ):
+        log = tmp_path / "healthcheck.log"
+        proc = dialog_with_importtime(args, env, log)
+        proc.wait(timeout=60)
+        stderr = log.read_text()
+        assert proc.returncode == 1, stderr[-2000:]
+        assert "unhealthy" in stderr
+        imported = imported_packages(stderr)
+        assert not imported & SERVICE_PACKAGES, imported & SERVICE_PACKAGES
+        heavy = {"fastapi", "starlette", "uvicorn", "pymongo", "pydantic"}
+        assert not imported & heavy, imported & heavy
+
+
+def test_run_with_one_target_imports_only_that_service(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"DIALOG_DATA_DIR": str(tmp_path), "DIALOG_SECRET_KEY": TEST_SECRET}
+    log = tmp_path / "run.log"
+    proc = dialog_with_importtime(["run", "--target", "routing", "--port", str(port)], env, log)
+    try:
+        ready = False
+        for _ in range(300):
+            if proc.poll() is not None:
+                break
+            with contextlib.suppress(httpx.HTTPError):
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+            if ready:
+                break
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    stderr = log.read_text()
+    assert ready, stderr[-3000:]
+    imported = imported_packages(stderr)
+    assert "routing" in imported
+    assert not imported & (SERVICE_PACKAGES - {"routing"}), imported & SERVICE_PACKAGES
+
+
+def test_component_commands_are_still_known() -> None:
+    result = subprocess.run(
+        [dialog_exe(), "kiosk", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "add" in result.stdout
+
+
+def test_list_targets_names_every_installed_component() -> None:
+    result = subprocess.run(
+        [dialog_exe(), "list-targets"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    listed = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    assert listed == ["all", *component_names()]
+    assert set(component_names()) >= {"routing", "kiosk-gateway", "printer-agent"}
