@@ -3,13 +3,19 @@
 `--target all` runs every component in one process on one port with embedded backends unless
 backend URLs are set; `--target NAME[,NAME]` runs the named components only. Shared
 infrastructure (bus, documents, media) is built here once and handed to the components.
+
+The runner also looks after what it starts: the embedded server is restarted when it dies, and
+shutdown finishes within a bound whatever a backend is doing, so an init system's SIGTERM is
+obeyed before its grace period runs out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -24,7 +30,7 @@ from dialog_contracts import Envelope
 from .bus import Bus, create_bus
 from .clock import make_clock
 from .component import Component, Context, Running
-from .documents import EmbeddedMongo, connect
+from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
 from .errors import install_error_handlers
 from .health import health_router
 from .media import MediaStore, create_media
@@ -42,14 +48,58 @@ SERVICE_URL_SETTINGS = {
 }
 
 
-def discover() -> dict[str, Component]:
+# Open requests get this long after SIGTERM; then the lifespan's shutdown gets its own budget,
+# each step bounded, so the process is gone within a container's stop grace period (8 s here).
+SHUTDOWN_GRACE_S = 3
+SHUTDOWN_BUDGET_S = 4.0
+CLOSE_BUDGET_S = 3.0
+# Every shutdown step gets at least this long, even once the budget is spent.
+MIN_STEP_S = 0.2
+
+
+def component_names() -> list[str]:
+    """The installed components' names, from their entry points, without importing them."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def load_components(names: Iterable[str]) -> dict[str, Component]:
+    """Import the named components only (an entry point is named like its component)."""
+    available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     found: dict[str, Component] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        component = ep.load()
+    for name in names:
+        if name not in available:
+            raise ValueError(f"no component {name!r} is installed")
+        component = available[name].load()
         if not isinstance(component, Component):
-            raise TypeError(f"entry point {ep.name} is not a Component")
-        found[component.name] = component
+            raise TypeError(f"entry point {name} is not a Component")
+        if component.name != name:
+            raise TypeError(f"entry point {name} declares component {component.name!r}")
+        found[name] = component
     return dict(sorted(found.items()))
+
+
+def discover() -> dict[str, Component]:
+    return load_components(component_names())
+
+
+async def bounded(step: str, awaitable: Awaitable[Any], deadline: float, cap_s: float) -> None:
+    """Await one shutdown step for at most `cap_s` (and the time left); never raise.
+
+    A step that overruns is cancelled and left behind rather than awaited: one backend that
+    hangs must not keep the process from exiting.
+    """
+    timeout = max(MIN_STEP_S, min(cap_s, deadline - time.monotonic()))
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.cancel()
+        log.warning(
+            "shutdown step overran; going on", extra={"step": step, "timeout_s": round(timeout, 2)}
+        )
+    elif not task.cancelled() and task.exception() is not None:
+        log.warning(
+            "shutdown step failed; going on", extra={"step": step, "error": repr(task.exception())}
+        )
 
 
 def resolve_targets(spec: str, available: Iterable[str]) -> list[str]:
@@ -75,6 +125,7 @@ class Backends:
     bus: Bus | None = None
     media: MediaStore | None = None
     http: httpx.AsyncClient | None = None
+    supervisor: EmbeddedSupervisor | None = None
     extra_stops: list[Any] = field(default_factory=list)
 
     def open_documents(self) -> None:
@@ -126,17 +177,33 @@ class Backends:
             self.media = create_media(self.settings)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
 
-    async def close(self) -> None:
+    def supervise(self) -> None:
+        """Restart the embedded server this process started whenever it dies (needs the loop)."""
+        if self.embedded is not None and self.supervisor is None:
+            self.supervisor = EmbeddedSupervisor(self.embedded)
+            self.supervisor.start()
+
+    async def alive(self) -> bool:
+        return self.supervisor is None or self.supervisor.alive()
+
+    async def close(self, deadline: float | None = None) -> None:
+        if deadline is None:
+            deadline = time.monotonic() + CLOSE_BUDGET_S
+        # First, so that the server stopped below is not started again.
+        if self.supervisor is not None:
+            await bounded("supervisor", self.supervisor.stop(), deadline, 1.0)
         if self.http is not None:
-            await self.http.aclose()
+            await bounded("http", self.http.aclose(), deadline, 1.0)
         if self.bus is not None:
-            await self.bus.close()
+            await bounded("bus", self.bus.close(), deadline, 2.0)
         if self.media is not None:
-            await self.media.close()
+            await bounded("media", self.media.close(), deadline, 1.0)
         if self.mongo is not None:
-            await self.mongo.close()
+            await bounded("documents", self.mongo.close(), deadline, 1.0)
         if self.embedded is not None:
-            self.embedded.stop()
+            # Killed once the grace is over: the files are safe (see EmbeddedMongo).
+            grace = max(MIN_STEP_S, min(2.0, deadline - time.monotonic()))
+            await self.embedded.stop_async(grace_s=grace)
 
 
 def base_urls(settings: CommonSettings, targets: list[str], self_url: str) -> dict[str, str]:
@@ -175,6 +242,7 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert backends.bus is not None
+        backends.supervise()
         try:
             for component in selected:
                 ctx = Context(
@@ -208,14 +276,18 @@ def build_app(
             log.info("dialog started", extra={"targets": targets})
             yield
         finally:
-            for ctx, built in zip(contexts, running, strict=False):
-                if built.uses_outbox:
-                    await ctx.outbox.stop()
-            for built in reversed(running):
+            deadline = time.monotonic() + SHUTDOWN_BUDGET_S
+            relays = [
+                ctx.outbox.stop()
+                for ctx, built in zip(contexts, running, strict=False)
+                if built.uses_outbox
+            ]
+            if relays:
+                await bounded("outbox", asyncio.gather(*relays), deadline, 1.5)
+            for component, built in reversed(list(zip(selected, running, strict=False))):
                 for hook in built.on_stop:
-                    with contextlib.suppress(Exception):
-                        await hook()
-            await backends.close()
+                    await bounded(f"{component.name} on_stop", hook(), deadline, 1.0)
+            await backends.close(deadline)
 
     app = FastAPI(
         title="Dialog", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json"
@@ -242,5 +314,5 @@ def build_app(
         return len(running) == len(selected)
 
     checks["components"] = component_checks
-    app.include_router(health_router(checks, targets))
+    app.include_router(health_router(checks, targets, liveness={"process": backends.alive}))
     return app
