@@ -168,7 +168,16 @@ class PrivateRabbit:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"rabbitmq-server not up after {timeout}s:\n{self.tail()}")
             time.sleep(0.2)
-        self.ctl(["await_startup"], timeout=timeout)
+        # After a SIGKILL the AMQP port can answer before the node is known to epmd again;
+        # the CLI then says "not running" for a moment.
+        while True:
+            try:
+                self.ctl(["await_startup"], timeout=max(5.0, deadline - time.monotonic()))
+                return
+            except (RuntimeError, subprocess.TimeoutExpired):
+                if self.popen.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
@@ -486,7 +495,11 @@ class Killer:
             pid = self.rabbit.kill()
             kill = Kill(target, pid, datetime.now(UTC))
             started = time.monotonic()
-            self.rabbit.start()
+            try:
+                self.rabbit.start()
+            except (RuntimeError, subprocess.TimeoutExpired):
+                self.rabbit.stop()
+                self.rabbit.start()
         else:
             process = self.cluster.processes[target]
             if not process.alive():
