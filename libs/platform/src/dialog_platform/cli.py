@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -111,14 +110,10 @@ def _cmd_healthcheck(args: argparse.Namespace) -> int:
     return 0 if response.status_code == 200 else 1
 
 
-def _dlq() -> Any:
-    # Imported by name, and only for `dialog dlq`: the module is written beside this one and
-    # no other command may fail, or slow down, for its sake.
-    return importlib.import_module("dialog_platform.dlq")
-
-
 def _cmd_dlq(args: argparse.Namespace) -> int:
-    return int(_dlq().command(args))
+    from . import dlq
+
+    return dlq.command(args)
 
 
 async def _run_component_command(
@@ -202,8 +197,10 @@ def build_parser(
 
     dlq = builtin("dlq", "dead-letter queues: list, show, replay, drop", _cmd_dlq)
     if wanted("dlq"):
+        from . import dlq as dead_letters
+
         _common(dlq)
-        _dlq().configure(dlq)
+        dead_letters.configure(dlq)
 
     for component in (components or {}).values():
         for command in component.commands:
