@@ -27,6 +27,8 @@ ACTIONS = (
     "kiosk_revoke",
     "account_add",
     "account_deactivate",
+    "dlq_replay",
+    "dlq_drop",
 )
 
 

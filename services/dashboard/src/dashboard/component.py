@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 
+from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.ratelimit import SlidingWindow
 from dialog_platform.settings import get_service_settings
@@ -95,6 +96,7 @@ async def build(ctx: Context) -> Running:
     accounts = build_accounts(ctx)
     web = Web.create(dashboard, accounts, settings, secure_cookies=not ctx.settings.is_development)
     kiosks = KioskClient(ctx.http, ctx.base_urls.get("kiosk-gateway", ""), ctx.settings)
+    dead_letters = open_dead_letters(ctx.settings, ctx.mongo)
     handlers.subscribe(ctx.bus)
     tasks: list[asyncio.Task[None]] = []
 
@@ -120,13 +122,14 @@ async def build(ctx: Context) -> Running:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await dead_letters.close()
 
     return Running(
         routers=[
             session.build_router(web),
             cases.build_router(web),
             control.build_router(web),
-            admin.build_router(web, kiosks),
+            admin.build_router(web, kiosks, dead_letters),
             internal.build_router(dashboard),
         ],
         on_start=[start],

@@ -1,4 +1,5 @@
-"""The admin's pages: the officials directory (through routing), kiosks, accounts, audit log."""
+"""The admin's pages: the officials directory (through routing), kiosks, accounts, audit log,
+and the dead letters of the bus (seen, replayed, dropped)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
+from dialog_platform.bus.deadletters import DeadLetters, UnknownQueue, format_age
+from dialog_platform.faults import is_transient
+
 from .. import audit
 from .. import repository as repo
 from ..accounts import AccountInvalid, generate_password
@@ -20,6 +24,9 @@ from ..web import PREFIX, PageError, Web, client_ip
 MAX_PHOTO = 2 * 1024 * 1024
 KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 LOCALIZED = ("full_name", "position", "competence", "department")
+# Queue names as the topology builds them: namespace, consumer, event slug, kiosk, `.dlq`.
+QUEUE = re.compile(r"^[a-z0-9][a-z0-9._*-]{0,199}$")
+DLQ_PAGE = 50
 
 
 def official_body(form: FormData) -> dict[str, Any]:
@@ -39,7 +46,9 @@ def official_body(form: FormData) -> dict[str, Any]:
     return body
 
 
-def build_router(web: Web, kiosks: KioskClient) -> APIRouter:
+def build_router(
+    web: Web, kiosks: KioskClient, dead_letters: DeadLetters | None = None
+) -> APIRouter:
     router = APIRouter(prefix=f"{PREFIX}/admin", tags=["dashboard"], route_class=web.route_class())
     dash = web.dashboard
 
@@ -355,5 +364,83 @@ def build_router(web: Web, kiosks: KioskClient) -> APIRouter:
             appeal_id=q.get("appeal_id", ""),
             older=entries[-1]["at"].isoformat() if len(entries) == 100 else None,
         )
+
+    # Dead letters
+
+    def letters() -> DeadLetters:
+        if dead_letters is None:
+            raise PageError(404, "not_found")
+        return dead_letters
+
+    def shown_count(value: str | None) -> int | None:
+        return int(value) if value is not None and value.isdigit() and len(value) < 8 else None
+
+    def known_queue(queue: str) -> str:
+        if not QUEUE.fullmatch(queue):
+            raise PageError(404, "queue_unknown")
+        return queue
+
+    async def on_bus(action: Any) -> Any:
+        try:
+            return await action
+        except UnknownQueue as exc:
+            raise PageError(404, "queue_unknown") from exc
+        except Exception as exc:
+            if not is_transient(exc) and not isinstance(exc, OSError):
+                raise
+            # The broker or the database is away: say so, change nothing.
+            raise PageError(503, "unavailable") from exc
+
+    @router.get("/dead-letters")
+    async def dead_letter_list(request: Request) -> Response:
+        session, _ = await admin(request)
+        rows = await on_bus(letters().summary())
+        return web.render(
+            request,
+            "admin_dead_letters.html",
+            session=session,
+            rows=rows,
+            age=format_age,
+            replayed=shown_count(request.query_params.get("replayed")),
+        )
+
+    @router.get("/dead-letters/{queue}")
+    async def dead_letter_queue(queue: str, request: Request) -> Response:
+        session, _ = await admin(request)
+        name = known_queue(queue)
+        shown = await on_bus(letters().show(name, DLQ_PAGE))
+        q = request.query_params
+        return web.render(
+            request,
+            "admin_dead_letter_queue.html",
+            session=session,
+            queue=name,
+            letters=shown,
+            page=DLQ_PAGE,
+            replayed=shown_count(q.get("replayed")),
+            dropped=q.get("dropped") == "1",
+        )
+
+    @router.post("/dead-letters/{queue}/replay")
+    async def dead_letter_replay(queue: str, request: Request) -> Response:
+        form, account = await admin_form(request)
+        name = known_queue(queue)
+        ids = [str(i) for i in form.getlist("id") if str(i)] or None
+        count = await on_bus(letters().replay(name, ids))
+        await note(account, request, "dlq_replay", queue=name, ids=ids or "all", count=count)
+        back = f"{PREFIX}/admin/dead-letters" + (f"/{name}" if ids else "")
+        return RedirectResponse(f"{back}?replayed={count}", status_code=303)
+
+    @router.post("/dead-letters/{queue}/drop")
+    async def dead_letter_drop(queue: str, request: Request) -> Response:
+        form, account = await admin_form(request)
+        name = known_queue(queue)
+        message_id = str(form.get("id") or "").strip()
+        if not message_id or len(message_id) > 200:
+            raise PageError(422, "invalid", field="id")
+        if not await on_bus(letters().drop(name, message_id)):
+            raise PageError(404, "not_found")
+        await note(account, request, "dlq_drop", queue=name, ids=[message_id])
+        return RedirectResponse(f"{PREFIX}/admin/dead-letters/{name}?dropped=1", status_code=303)
 
     return router
