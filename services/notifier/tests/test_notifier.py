@@ -3,6 +3,7 @@ right language, exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +23,8 @@ from dialog_contracts import (
     DeadlineApproaching,
     Envelope,
     EventData,
+    Localized,
+    OfficialContactChanged,
     ReceiptFailed,
     VideoRef,
 )
@@ -41,14 +44,14 @@ OFFICIALS = {
 }
 
 
-class DirectoryContacts(handlers.Contacts):
-    """routing's contact API, answered from a table (the system tests use the real routing)."""
-
-    def __init__(self) -> None:
-        pass
-
-    async def official(self, official_id: str) -> dict[str, Any] | None:
-        return OFFICIALS.get(official_id)
+def contact(official_id: str, version: int = 1, **changes: Any) -> OfficialContactChanged:
+    fields: dict[str, Any] = {**OFFICIALS.get(official_id, {}), **changes}
+    return OfficialContactChanged(
+        official_id=official_id,
+        version=version,
+        full_name=Localized(kk=official_id, ru=official_id),
+        **fields,
+    )
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Rig:
     notifier: Notifier
     smsc: FakeSmscServer
     clock: Clock
+    contacts: handlers.Contacts
+    dead: list[str]
 
     async def publish(self, data: EventData, times: int = 1) -> None:
         envelope = Envelope.wrap(data, source="/test")
@@ -115,12 +120,20 @@ async def rig(mongo_url: str, db_prefix: str, smsc_server: FakeSmscServer) -> As
             tracking_url="https://d.kz/track",
             dashboard_url="https://d.kz/dashboard",
         )
-        handlers.subscribe(bus, notifier, DirectoryContacts(), settings, "http://127.0.0.1:8080")
+        # The read model as routing's OfficialContactChanged events leave it; routing itself is
+        # never started here.
+        contacts = handlers.Contacts(db=db)
+        handlers.subscribe(bus, notifier, contacts, settings, "http://127.0.0.1:8080")
         await bus.start()
         from notifier import repository
 
         await repository.create_indexes(db)
-        yield Rig(bus=bus, notifier=notifier, smsc=smsc_server, clock=clock)
+        rig = Rig(
+            bus=bus, notifier=notifier, smsc=smsc_server, clock=clock, contacts=contacts, dead=dead
+        )
+        for official_id in OFFICIALS:
+            await rig.publish(contact(official_id))
+        yield rig
         await bus.close()
     await mongo.drop_database(f"{db_prefix}_notifier")
     await mongo.close()
@@ -360,3 +373,29 @@ async def test_a_case_forwarded_back_reaches_its_official_again(rig: Rig) -> Non
     )
     await rig.publish(again, times=2)
     assert len(rig.texts_to("+77010000004")) == 2
+
+
+async def test_a_contact_change_applies_once_and_an_older_one_never_wins(rig: Rig) -> None:
+    await rig.publish(contact("akim", version=3, phone="+77010000009"), times=2)
+    await rig.publish(contact("akim", version=2, phone="+77010000008"))  # a late retry
+    found = await rig.contacts.official("akim")
+    assert found is not None and found["phone"] == "+77010000009" and found["version"] == 3
+
+
+async def test_an_official_not_yet_known_waits_for_the_directory_event(rig: Rig) -> None:
+    """AppealRouted overtook the official's OfficialContactChanged: the SMS is not dropped."""
+    late = routed(appeal_id="c1").model_copy(update={"official_id": "new-official"})
+    waiting = asyncio.create_task(rig.publish(late))
+    await asyncio.sleep(0.3)
+    assert rig.texts_to("+77010000077") == []
+    await rig.publish(contact("new-official", phone="+77010000077", language="ru"))
+    await asyncio.wait_for(waiting, 30)
+    assert len(rig.texts_to("+77010000077")) == 1
+    assert rig.dead == []
+
+
+async def test_an_official_without_a_phone_is_skipped(rig: Rig) -> None:
+    await rig.publish(contact("no-phone", phone=None))
+    await rig.publish(routed(appeal_id="c2").model_copy(update={"official_id": "no-phone"}))
+    assert await rig.notifier.notifications("c2") == []
+    assert rig.dead == []

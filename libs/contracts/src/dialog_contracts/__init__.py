@@ -9,6 +9,13 @@ from .cases import (
     DeadlineApproaching,
 )
 from .common import Category, Language, Localized
+from .directory import (
+    DeputyWindow,
+    OfficialChanged,
+    OfficialContactChanged,
+    Photo,
+    acting_deputy_id,
+)
 from .envelope import Envelope, EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
 from .topology import BINDINGS, EVENTS, EVENTS_BY_TYPE, Binding, exchange_name, queue_name
@@ -26,14 +33,19 @@ __all__ = [
     "Binding",
     "Category",
     "DeadlineApproaching",
+    "DeputyWindow",
     "Envelope",
     "EventData",
     "Language",
     "Localized",
+    "OfficialChanged",
+    "OfficialContactChanged",
+    "Photo",
     "ReceiptFailed",
     "ReceiptPrinted",
     "ReceiptRequested",
     "VideoRef",
+    "acting_deputy_id",
     "exchange_name",
     "queue_name",
     "receipt_routing_key",

@@ -16,6 +16,7 @@ from .cases import (
     AppealOverdue,
     DeadlineApproaching,
 )
+from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
 
@@ -30,6 +31,8 @@ EVENTS: tuple[type[EventData], ...] = (
     AppealOverdue,
     AppealForwarded,
     AppealExtended,
+    OfficialChanged,
+    OfficialContactChanged,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -79,4 +82,8 @@ BINDINGS: tuple[Binding, ...] = (
     # event needs a bound queue even before its consumer is written.
     Binding("notifier", AppealForwarded),
     Binding("notifier", AppealExtended),
+    # The directory's read models: the public fields to the booth's gateway, the SMS phone to
+    # the notifier only.
+    Binding("kiosk-gateway", OfficialChanged),
+    Binding("notifier", OfficialContactChanged),
 )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dialog_platform.component import Check, Component, Context, Running
 from dialog_platform.internal import internal_headers
+from dialog_platform.replica import Reconciler
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
@@ -44,11 +45,13 @@ async def build(ctx: Context) -> Running:
         timezone=ZoneInfo(settings.timezone),
     )
     contacts = handlers.Contacts(
+        db=ctx.db,
         http=ctx.http,
         routing_url=ctx.service_url("routing"),
         headers=internal_headers(ctx.settings),
     )
     handlers.subscribe(ctx.bus, notifier, contacts, settings, ctx.public_url)
+    reconciler = Reconciler(contacts.collection, contacts.snapshot, name="notifier-directory")
     tasks: list[asyncio.Task[None]] = []
 
     async def release_loop() -> None:
@@ -62,8 +65,12 @@ async def build(ctx: Context) -> Running:
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         tasks.append(asyncio.create_task(release_loop(), name="notifier-quiet-hours"))
+        # In the background: the events keep the read model; the snapshot fills a fresh one
+        # and mends a gap, and a routing that is down delays nothing.
+        reconciler.start()
 
     async def stop() -> None:
+        await reconciler.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -19,9 +17,12 @@ from dialog_contracts import (
     AppealRouted,
     DeadlineApproaching,
     Envelope,
+    OfficialContactChanged,
     ReceiptFailed,
 )
+from dialog_platform import replica
 from dialog_platform.bus import Bus
+from dialog_platform.faults import Transient
 
 from . import repository as repo
 from .service import Notifier, Outgoing, day_month_year, short_url
@@ -30,44 +31,55 @@ from .settings import NotifierSettings
 log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
-
-
-class ContactUnavailable(Exception):
-    """routing could not be asked for an official's phone; the bus retries the event."""
+COLLECTION = "officials"
 
 
 @dataclass
 class Contacts:
-    http: httpx.AsyncClient
-    routing_url: str
-    headers: dict[str, str]
-    # The directory changes rarely; a minute's reuse saves a call to routing per SMS.
-    cache_s: float = 60.0
-    _cache: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+    """The officials' SMS contacts, notifier's own read model of routing's directory.
+
+    Filled from OfficialContactChanged and routing's snapshot; an SMS never waits on routing.
+    """
+
+    db: Any
+    http: httpx.AsyncClient | None = None
+    routing_url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def collection(self) -> Any:
+        return self.db[COLLECTION]
 
     async def official(self, official_id: str) -> dict[str, Any] | None:
-        cached = self._cache.get(official_id)
-        if cached is not None and time.monotonic() - cached[0] < self.cache_s:
-            return cached[1]
-        found = await self._fetch(official_id)
-        self._cache[official_id] = (time.monotonic(), found)
+        found: dict[str, Any] | None = await self.collection.find_one({"_id": official_id})
         return found
 
-    async def _fetch(self, official_id: str) -> dict[str, Any] | None:
-        try:
-            response = await self.http.get(
-                f"{self.routing_url}/api/v1/directory/officials/"
-                f"{quote(official_id, safe='')}/contact",
-                headers=self.headers,
-            )
-        except httpx.HTTPError as exc:
-            raise ContactUnavailable(str(exc)) from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise ContactUnavailable(f"routing answered {response.status_code}")
-        found: dict[str, Any] = response.json()
-        return found
+    async def changed(self, event: OfficialContactChanged) -> bool:
+        return await replica.apply(
+            self.collection, event.official_id, event.version, _fields(event)
+        )
+
+    async def snapshot(self) -> list[tuple[str, int, dict[str, Any]]]:
+        assert self.http is not None
+        response = await self.http.get(
+            f"{self.routing_url}/api/v1/directory/snapshot",
+            params={"audience": "contact"},
+            headers=self.headers,
+            timeout=30.0,
+        )
+        response.raise_for_status()
+        events = [OfficialContactChanged.model_validate(o) for o in response.json()["officials"]]
+        return [(e.official_id, e.version, _fields(e)) for e in events]
+
+
+def _fields(event: OfficialContactChanged) -> dict[str, Any]:
+    return {
+        "phone": event.phone,
+        "language": event.language,
+        "active": event.active,
+        "supervisor_id": event.supervisor_id,
+        "full_name": event.full_name.model_dump(),
+    }
 
 
 def subscribe(
@@ -88,7 +100,11 @@ def subscribe(
         if not official_id:
             return
         contact = await contacts.official(official_id)
-        if contact is None or not contact.get("phone"):
+        if contact is None:
+            # Not in the read model yet: its OfficialContactChanged (or the snapshot) is on the
+            # way, so the bus waits for it rather than the SMS being dropped.
+            raise Transient(f"official {official_id} not in the directory read model yet")
+        if not contact.get("phone"):
             log.warning("official has no SMS phone", extra={"official": official_id})
             return
         await notifier.notify(
@@ -249,6 +265,10 @@ def subscribe(
             occasion=occasion,
         )
 
+    async def on_contact(envelope: Envelope) -> None:
+        await contacts.changed(envelope.parse(OfficialContactChanged))
+
+    bus.subscribe(SERVICE, OfficialContactChanged, on_contact)
     bus.subscribe(SERVICE, AppealRecorded, on_recorded)
     bus.subscribe(SERVICE, AppealRouted, on_routed)
     bus.subscribe(SERVICE, AnswerPosted, on_answered)

@@ -7,7 +7,7 @@ token): the dashboard calls it on behalf of a logged-in person named in `by`.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -58,6 +58,14 @@ def directory_router(directory: Directory) -> APIRouter:
     @router.post("/officials", status_code=201)
     async def create(body: OfficialCreate, _: RequireInternal) -> Doc:
         return await directory.create(body)
+
+    @router.get("/snapshot")
+    async def snapshot(
+        _: RequireInternal, audience: Literal["public", "contact"] = "public"
+    ) -> dict[str, list[Doc]]:
+        """The whole directory as the read models keep it (`public` for the gateway, `contact`
+        for the notifier), inactive officials too, each with its version."""
+        return {"officials": await directory.snapshot(audience)}
 
     @router.get("/officials/{official_id}")
     async def official(official_id: str) -> Doc:

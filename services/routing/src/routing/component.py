@@ -17,7 +17,7 @@ from .timers import ScanLoop, Timers
 async def build(ctx: Context, settings: RoutingSettings | None = None) -> Running:
     settings = settings or get_service_settings(RoutingSettings)
     lead = settings.reminder_lead_working_days
-    directory = Directory(db=ctx.db, clock=ctx.clock)
+    directory = Directory(db=ctx.db, clock=ctx.clock, outbox=ctx.outbox)
     routing = Routing(
         db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, directory=directory, lead_working_days=lead
     )
@@ -27,6 +27,7 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
+        await directory.stamp_versions()
         if settings.seed_file is not None or ctx.settings.is_development:
             await directory.seed(load_seed(settings.seed_file))
         # After the indexes: the first scan picks up whatever fell due while routing was down.

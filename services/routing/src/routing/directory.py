@@ -15,12 +15,13 @@ from PIL import Image
 from dialog_platform.calendar import local_date
 from dialog_platform.component import Clock
 from dialog_platform.errors import ApiError
+from dialog_platform.outbox import Outbox, Pending
 
 from . import repository as repo
 from .messages import error
 from .models import Deputy, OfficialCreate, OfficialUpdate
 from .photos import placeholder_portrait
-from .views import acting_deputy_id, public_official
+from .views import acting_deputy_id, official_changed, official_contact_changed, public_official
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,37 @@ def check_photo(data: bytes, content_type: str) -> None:
 class Directory:
     db: repo.Db
     clock: Clock
+    outbox: Outbox
 
     def today(self) -> date:
         return local_date(self.clock())
+
+    async def _announce(self, tx: Pending, official_id: str) -> None:
+        """The official's new state as events, in the transaction that changed it."""
+        doc = await repo.get_official(
+            self.db, official_id=official_id, with_phone=True, session=tx.session
+        )
+        assert doc is not None
+        photo = await repo.get_photo(self.db, official_id=official_id, session=tx.session)
+        await tx.add(official_changed(doc, photo))
+        await tx.add(official_contact_changed(doc))
+
+    async def snapshot(self, audience: str) -> list[Doc]:
+        """Every official (inactive too) as its latest event's data, for a read model's sync."""
+        docs = await repo.all_officials(self.db)
+        if audience == "contact":
+            return [official_contact_changed(d).model_dump(mode="json") for d in docs]
+        result = []
+        for d in docs:
+            photo = await repo.get_photo(self.db, official_id=d["_id"])
+            result.append(official_changed(d, photo).model_dump(mode="json"))
+        return result
+
+    async def stamp_versions(self) -> None:
+        """Officials stored before versions were kept start at 1 (announced by the snapshot)."""
+        await self.db.officials.update_many(
+            {"version": {"$exists": False}}, {"$set": {"version": 1}}
+        )
 
     async def seed(self, officials: list[Doc]) -> int:
         """Load officials into an empty directory; a directory with anyone in it is left alone."""
@@ -76,29 +105,33 @@ class Directory:
         now = self.clock()
         for order, o in enumerate(officials):
             png = placeholder_portrait(o.get("color", "#445566"))
-            await repo.upsert_official(
-                self.db,
-                official={
-                    "_id": o["id"],
-                    "order": order,
-                    "full_name": o["full_name"],
-                    "position": o["position"],
-                    "competence": o["competence"],
-                    "department": o.get("department"),
-                    "supervisor_id": o.get("supervisor_id"),
-                    "phone": o.get("phone"),
-                    "language": o.get("language", "ru"),
-                    "active": o.get("active", True),
-                    "deputy": None,
-                    "photo": {
-                        "content_type": "image/png",
-                        "data": png,
-                        "etag": hashlib.sha256(png).hexdigest()[:16],
-                    },
-                    "created_at": now,
-                    "updated_at": now,
+            official: Doc = {
+                "_id": o["id"],
+                "order": order,
+                "full_name": o["full_name"],
+                "position": o["position"],
+                "competence": o["competence"],
+                "department": o.get("department"),
+                "supervisor_id": o.get("supervisor_id"),
+                "phone": o.get("phone"),
+                "language": o.get("language", "ru"),
+                "active": o.get("active", True),
+                "deputy": None,
+                "photo": {
+                    "content_type": "image/png",
+                    "data": png,
+                    "etag": hashlib.sha256(png).hexdigest()[:16],
                 },
-            )
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+
+            async def write(tx: Pending, official: Doc = official) -> None:
+                await repo.upsert_official(self.db, official=official, session=tx.session)
+                await self._announce(tx, official["_id"])
+
+            await self.outbox.run(write)
         log.info("officials directory seeded", extra={"count": len(officials)})
         return len(officials)
 
@@ -188,9 +221,15 @@ class Directory:
             "created_at": now,
             "updated_at": now,
             "updated_by": body.by,
+            "version": 1,
         }
+
+        async def write(tx: Pending) -> None:
+            await repo.insert_official(self.db, official=doc, session=tx.session)
+            await self._announce(tx, body.id)
+
         try:
-            await repo.insert_official(self.db, official=doc)
+            await self.outbox.run(write)
         except Exception as exc:  # two admins creating the same id at once
             if await repo.get_official(self.db, official_id=body.id) is not None:
                 raise error(409, "official_exists", field="id") from exc
@@ -215,7 +254,14 @@ class Directory:
             changes["deputy"] = _deputy_doc(body.deputy) if body.deputy else None
         changes["updated_at"] = self.clock()
         changes["updated_by"] = body.by
-        await repo.update_official(self.db, official_id=official_id, changes=changes, unset=[])
+
+        async def write(tx: Pending) -> None:
+            await repo.update_official(
+                self.db, official_id=official_id, changes=changes, unset=[], session=tx.session
+            )
+            await self._announce(tx, official_id)
+
+        await self.outbox.run(write)
         log.info(
             "official updated",
             extra={"official_id": official_id, "fields": sorted(given), "by": body.by},
@@ -231,5 +277,12 @@ class Directory:
             "data": data,
             "etag": hashlib.sha256(data).hexdigest()[:16],
         }
-        await repo.set_photo(self.db, official_id=official_id, photo=photo, now=self.clock())
+
+        async def write(tx: Pending) -> None:
+            await repo.set_photo(
+                self.db, official_id=official_id, photo=photo, now=self.clock(), session=tx.session
+            )
+            await self._announce(tx, official_id)
+
+        await self.outbox.run(write)
         return await self._internal_view(official_id)

@@ -126,22 +126,33 @@ async def count_officials(db: Db) -> int:
     return await db.officials.count_documents({})
 
 
-async def upsert_official(db: Db, *, official: Doc) -> None:
-    await db.officials.replace_one({"_id": official["_id"]}, official, upsert=True)
+async def upsert_official(db: Db, *, official: Doc, session: Session = None) -> None:
+    await db.officials.replace_one({"_id": official["_id"]}, official, upsert=True, session=session)
 
 
-async def insert_official(db: Db, *, official: Doc) -> None:
-    await db.officials.insert_one(official)
+async def insert_official(db: Db, *, official: Doc, session: Session = None) -> None:
+    await db.officials.insert_one(official, session=session)
 
 
-async def update_official(db: Db, *, official_id: str, changes: Doc, unset: list[str]) -> bool:
-    update: Doc = {}
+async def update_official(
+    db: Db, *, official_id: str, changes: Doc, unset: list[str], session: Session = None
+) -> bool:
+    # Every change bumps the version the read models of the gateway and the notifier keep.
+    update: Doc = {"$inc": {"version": 1}}
     if changes:
         update["$set"] = changes
     if unset:
         update["$unset"] = dict.fromkeys(unset, "")
-    result = await db.officials.update_one({"_id": official_id}, update)
+    result = await db.officials.update_one({"_id": official_id}, update, session=session)
     return result.matched_count == 1
+
+
+async def all_officials(db: Db, *, session: Session = None) -> list[Doc]:
+    """Every official, inactive ones too, phone included (the snapshot; no photo bytes)."""
+    cursor = db.officials.find(
+        {}, {"photo.data": 0}, sort=[("order", ASCENDING), ("_id", ASCENDING)], session=session
+    )
+    return [o async for o in cursor]
 
 
 async def next_order(db: Db) -> int:
@@ -175,27 +186,33 @@ async def get_contact(db: Db, *, official_id: str) -> Doc | None:
     )
 
 
-async def get_photo(db: Db, *, official_id: str) -> Doc | None:
-    stored = await db.photos.find_one({"_id": official_id})
+async def get_photo(db: Db, *, official_id: str, session: Session = None) -> Doc | None:
+    stored = await db.photos.find_one({"_id": official_id}, session=session)
     if stored is not None:
         return stored
     # Directories seeded before photos had their own collection keep the bytes inline.
-    doc = await db.officials.find_one({"_id": official_id}, {"photo": 1})
+    doc = await db.officials.find_one({"_id": official_id}, {"photo": 1}, session=session)
     photo = doc.get("photo") if doc else None
     return photo if photo and photo.get("data") is not None else None
 
 
-async def set_photo(db: Db, *, official_id: str, photo: Doc, now: datetime) -> bool:
+async def set_photo(
+    db: Db, *, official_id: str, photo: Doc, now: datetime, session: Session = None
+) -> bool:
     """Bytes in their own collection (whole-document writes), the version on the official."""
-    await db.photos.replace_one({"_id": official_id}, {"_id": official_id, **photo}, upsert=True)
+    await db.photos.replace_one(
+        {"_id": official_id}, {"_id": official_id, **photo}, upsert=True, session=session
+    )
     result = await db.officials.update_one(
         {"_id": official_id},
         {
             "$set": {
                 "photo": {"content_type": photo["content_type"], "etag": photo["etag"]},
                 "updated_at": now,
-            }
+            },
+            "$inc": {"version": 1},
         },
+        session=session,
     )
     return result.matched_count == 1
 

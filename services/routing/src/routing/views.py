@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
+from dialog_contracts import (
+    DeputyWindow,
+    Localized,
+    OfficialChanged,
+    OfficialContactChanged,
+    Photo,
+)
+from dialog_contracts import acting_deputy_id as contract_acting_deputy_id
 from dialog_platform.calendar import is_working_day, next_working_day, working_days_between
 
 Doc = dict[str, Any]
@@ -16,12 +25,7 @@ HISTORY_FIELDS = ("by", "official_id", "to_official_id", "reason", "deadline", "
 
 def acting_deputy_id(official: Doc, day: date) -> str | None:
     """The deputy covering `day` for this official, if any (both dates inclusive)."""
-    deputy = official.get("deputy")
-    if not deputy:
-        return None
-    if deputy["from"] <= day.isoformat() <= deputy["to"]:
-        return str(deputy["deputy_id"])
-    return None
+    return contract_acting_deputy_id(official.get("deputy"), day)
 
 
 def public_official(doc: Doc, *, acting: Doc | None = None, today: date | None = None) -> Doc:
@@ -101,3 +105,43 @@ def case_detail(case: Doc, today: date) -> Doc:
         "redirect_window_passed": redirect_window_passed(case, today),
         "history": history,
     }
+
+
+def official_changed(doc: Doc, photo: Doc | None) -> OfficialChanged:
+    """The public directory entry, photo bytes included, for the gateway's read model."""
+    deputy = doc.get("deputy")
+    return OfficialChanged(
+        official_id=doc["_id"],
+        version=int(doc.get("version", 1)),
+        order=int(doc.get("order", 0)),
+        full_name=Localized(**doc["full_name"]),
+        position=Localized(**doc["position"]),
+        competence=Localized(**doc["competence"]),
+        department=Localized(**doc["department"]) if doc.get("department") else None,
+        supervisor_id=doc.get("supervisor_id"),
+        language=doc.get("language", "ru"),
+        active=doc.get("active", True),
+        deputy=DeputyWindow.model_validate(deputy) if deputy else None,
+        photo=(
+            Photo(
+                etag=photo["etag"],
+                content_type=photo["content_type"],
+                data=base64.b64encode(bytes(photo["data"])).decode() if photo.get("data") else None,
+            )
+            if photo
+            else None
+        ),
+    )
+
+
+def official_contact_changed(doc: Doc) -> OfficialContactChanged:
+    """Where to reach an official by SMS, for the notifier's read model only."""
+    return OfficialContactChanged(
+        official_id=doc["_id"],
+        version=int(doc.get("version", 1)),
+        phone=doc.get("phone"),
+        language=doc.get("language", "ru"),
+        active=doc.get("active", True),
+        full_name=Localized(**doc["full_name"]),
+        supervisor_id=doc.get("supervisor_id"),
+    )

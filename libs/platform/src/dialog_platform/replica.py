@@ -1,0 +1,99 @@
+"""A versioned read model of another service's data, kept from its events and its snapshot.
+
+Each document carries the producer's per-entity `version`; a write lands only when it is newer,
+so redeliveries and late retries never bring back an older state. Filled from a snapshot on
+first start and reconciled now and then in the background; when the producer is unreachable,
+the last known copy stays and nothing waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+RECONCILE_S = 300.0
+RETRY_EMPTY_S = 10.0
+
+
+async def apply(collection: AsyncCollection[Doc], doc_id: str, version: int, fields: Doc) -> bool:
+    """Store `fields` as the state at `version` unless a newer one is kept; True if stored."""
+    try:
+        # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
+        result = await collection.replace_one(
+            {"_id": doc_id, "version": {"$lt": version}},
+            {**fields, "_id": doc_id, "version": version},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False  # kept at this version or a newer one
+    return result.modified_count == 1 or result.upserted_id is not None
+
+
+async def sync_from_snapshot(
+    collection: AsyncCollection[Doc],
+    fetch: Callable[[], Awaitable[list[tuple[str, int, Doc]]]],
+) -> int:
+    """Apply every (id, version, fields) of a snapshot; return how many were newer."""
+    applied = 0
+    for doc_id, version, fields in await fetch():
+        if await apply(collection, doc_id, version, fields):
+            applied += 1
+    return applied
+
+
+class Reconciler:
+    """Syncs at start (retrying soon while the read model is empty), then every few minutes."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection[Doc],
+        fetch: Callable[[], Awaitable[list[tuple[str, int, Doc]]]],
+        *,
+        name: str,
+        interval_s: float = RECONCILE_S,
+    ) -> None:
+        self.collection = collection
+        self.fetch = fetch
+        self.name = name
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def once(self) -> bool:
+        try:
+            applied = await sync_from_snapshot(self.collection, self.fetch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "read model not synced; keeping the last known copy",
+                extra={"read_model": self.name, "error": f"{type(exc).__name__}: {exc}"},
+            )
+            return False
+        if applied:
+            log.info("read model synced", extra={"read_model": self.name, "applied": applied})
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            ok = await self.once()
+            empty = await self.collection.count_documents({}) == 0
+            await asyncio.sleep(RETRY_EMPTY_S if not ok and empty else self.interval_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"replica-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
