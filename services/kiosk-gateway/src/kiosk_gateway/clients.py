@@ -1,9 +1,8 @@
-"""Calls to other services' HTTP APIs (routing's directory, media-store's objects)."""
+"""Calls to other services' HTTP APIs (media-store's objects, the dashboard's answers)."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -12,57 +11,6 @@ import httpx
 
 from dialog_platform.internal import internal_headers
 from dialog_platform.settings import CommonSettings
-
-from .messages import error
-
-
-class DirectoryClient:
-    """routing's officials directory, cached briefly so the picker stays fast."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, *, cache_s: float) -> None:
-        self.http = http
-        self.base_url = base_url
-        self.cache_s = cache_s
-        self._cached: tuple[float, list[dict[str, Any]]] | None = None
-
-    async def officials(self) -> list[dict[str, Any]]:
-        if self._cached and time.monotonic() - self._cached[0] < self.cache_s:
-            return self._cached[1]
-        try:
-            response = await self.http.get(f"{self.base_url}/api/v1/directory/officials")
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise error(503, "directory_unavailable") from exc
-        officials: list[dict[str, Any]] = response.json()["officials"]
-        self._cached = (time.monotonic(), officials)
-        return officials
-
-    async def _get(self, path: str) -> httpx.Response | None:
-        """GET from routing's directory; None for 404, a 503 error when routing fails."""
-        try:
-            response = await self.http.get(f"{self.base_url}/api/v1/directory/{path}")
-        except httpx.HTTPError as exc:
-            raise error(503, "directory_unavailable") from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise error(503, "directory_unavailable")
-        return response
-
-    async def official(self, official_id: str) -> dict[str, Any] | None:
-        response = await self._get(f"officials/{quote(official_id, safe='')}")
-        if response is None:
-            return None
-        result: dict[str, Any] = response.json()
-        return result
-
-    async def photo(self, official_id: str) -> tuple[bytes, str, str] | None:
-        """(bytes, content type, etag) of an official's photo, or None."""
-        response = await self._get(f"officials/{quote(official_id, safe='')}/photo")
-        if response is None:
-            return None
-        etag = response.headers.get("etag", "")
-        return response.content, response.headers.get("content-type", "image/png"), etag
 
 
 class MediaRejected(Exception):

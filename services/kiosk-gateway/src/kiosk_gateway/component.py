@@ -9,14 +9,17 @@ import sys
 from dataclasses import dataclass
 
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.internal import internal_headers
 from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.replica import Reconciler
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
 from .api import build_admin_router, build_router
-from .clients import DashboardClient, DirectoryClient, MediaClient
+from .clients import DashboardClient, MediaClient
 from .commands import KIOSK_COMMAND
+from .directory import DirectoryReplica
 from .kiosks import KioskRegistry
 from .lookup import Lookup
 from .pages import build_pages_router
@@ -35,12 +38,16 @@ class Parts:
     kiosks: KioskRegistry
     lookup: Lookup
     settings: KioskGatewaySettings
+    directory: DirectoryReplica
 
 
 def build_parts(ctx: Context) -> Parts:
     settings = get_service_settings(KioskGatewaySettings)
-    directory = DirectoryClient(
-        ctx.http, ctx.service_url("routing"), cache_s=settings.directory_cache_s
+    directory = DirectoryReplica(
+        db=ctx.db,
+        http=ctx.http,
+        routing_url=ctx.service_url("routing"),
+        headers=internal_headers(ctx.settings),
     )
     media = MediaClient(ctx.http, ctx.service_url("media-store"), ctx.settings)
     gateway = Gateway(
@@ -67,13 +74,18 @@ def build_parts(ctx: Context) -> Parts:
         tracking_url=gateway.tracking_url(),
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
-    return Parts(gateway=gateway, kiosks=kiosks, lookup=lookup, settings=settings)
+    return Parts(
+        gateway=gateway, kiosks=kiosks, lookup=lookup, settings=settings, directory=directory
+    )
 
 
 async def build(ctx: Context) -> Running:
     parts = build_parts(ctx)
     gateway = parts.gateway
-    handlers.subscribe(ctx.bus, gateway, parts.lookup)
+    handlers.subscribe(ctx.bus, gateway, parts.lookup, parts.directory)
+    reconciler = Reconciler(
+        parts.directory.collection, parts.directory.snapshot, name="kiosk-gateway-directory"
+    )
     janitor: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
@@ -95,8 +107,12 @@ async def build(ctx: Context) -> Running:
             )
         await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
+        # In the background: a booth is served from the last known directory meanwhile, and
+        # a routing that is down delays nothing.
+        reconciler.start()
 
     async def stop() -> None:
+        await reconciler.stop()
         for task in janitor:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

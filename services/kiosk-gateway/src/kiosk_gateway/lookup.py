@@ -19,7 +19,8 @@ from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.ratelimit import SlidingWindow
 
 from . import repository as repo
-from .clients import DashboardClient, DirectoryClient, MediaClient
+from .clients import DashboardClient, MediaClient
+from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
 from .registration import (
@@ -41,7 +42,7 @@ class Lookup:
     clock: Clock
     ip_limiter: SlidingWindow
     reprint_limiter: SlidingWindow
-    directory: DirectoryClient
+    directory: DirectoryReplica
     media: MediaClient
     dashboard: DashboardClient
     tracking_url: str

@@ -26,8 +26,9 @@ from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.streams import capped, coalesce
 
 from . import repository as repo
-from .clients import DirectoryClient, MediaClient, MediaRejected
+from .clients import MediaClient, MediaRejected
 from .deadlines import compute_deadlines, local_date
+from .directory import DirectoryReplica
 from .identity import (
     InvalidFullName,
     InvalidIin,
@@ -65,7 +66,7 @@ class Gateway:
     outbox: Outbox
     bus: Bus
     settings: KioskGatewaySettings
-    directory: DirectoryClient
+    directory: DirectoryReplica
     media: MediaClient
     public_url: str
     clock: Clock
@@ -73,22 +74,18 @@ class Gateway:
     # Directory
 
     async def officials(self) -> list[OfficialRead]:
-        result = []
-        for o in await self.directory.officials():
-            if not o.get("active", True):
-                continue
-            result.append(
-                OfficialRead(
-                    id=o["id"],
-                    full_name=o["full_name"],
-                    position=o["position"],
-                    competence=o["competence"],
-                    # The booth talks to the gateway only; its photo route proxies routing's.
-                    photo_url=f"/api/v1/officials/{o['id']}/photo?v={_version(o['photo_url'])}",
-                    acting=o.get("acting"),
-                )
+        return [
+            OfficialRead(
+                id=o["_id"],
+                full_name=o["full_name"],
+                position=o["position"],
+                competence=o["competence"],
+                # The etag in the URL: a new photo is a new URL, past any cache.
+                photo_url=f"/api/v1/officials/{o['_id']}/photo?v={_etag(o)}",
+                acting=o.get("acting"),
             )
-        return result
+            for o in await self.directory.officials(local_date(self.clock()))
+        ]
 
     async def photo(self, official_id: str) -> tuple[bytes, str, str] | None:
         return await self.directory.photo(official_id)
@@ -401,5 +398,5 @@ class Gateway:
         return removed
 
 
-def _version(url: str) -> str:
-    return url.rsplit("=", 1)[-1] if "?v=" in url else "0"
+def _etag(official: dict[str, Any]) -> str:
+    return str((official.get("photo") or {}).get("etag", "none"))
