@@ -74,7 +74,8 @@ async def test_killed_after_smsc_accepted_sends_nothing_twice(
             headers = internal_headers(CommonSettings(secret_key=TEST_SECRET))
             state = None
             async with httpx.AsyncClient() as http:
-                for _ in range(150):
+                # The dead process's lease on the send runs out first (notifier.service.LEASE_S).
+                for _ in range(300):
                     found = (await http.get(url, headers=headers)).json()["notifications"]
                     state = found[0]["state"] if found else None
                     if state == "sent":

@@ -75,6 +75,8 @@ class Rig:
         envelope = Envelope.wrap(data, source="/test")
         for _ in range(times):
             await self.bus.publish(envelope, data.routing_key())
+        # What the component's sender loop does right after a handler records an SMS.
+        await self.notifier.send_due()
 
     def texts_to(self, phone: str) -> list[str]:
         return [m.text for m in self.smsc.state.sent_to(phone)]
@@ -228,10 +230,33 @@ async def test_receipt_failure_goes_to_the_operator(rig: Rig) -> None:
 async def test_gateway_errors_twice_then_one_sms(rig: Rig) -> None:
     rig.smsc.state.fail_next(500)
     rig.smsc.state.fail_next(500)
-    await rig.publish(recorded(appeal_id="a5"))
+    await rig.publish(recorded(appeal_id="a5"))  # the handler only records it
+    assert rig.texts_to(CITIZEN) == [] and rig.dead == []
+    [n] = await rig.notifier.notifications("a5")
+    assert n["state"] == "sending"
+    for _ in range(5):  # the sender's backoff, capped at a minute, passes
+        rig.clock.now += timedelta(seconds=61)
+        await rig.notifier.send_due()
     assert len(rig.texts_to(CITIZEN)) == 1
     [n] = await rig.notifier.notifications("a5")
     assert n["state"] == "sent" and n["attempts"] == 3
+
+
+async def test_smsc_down_does_not_hold_the_handler_and_the_sms_goes_out_once_back(
+    rig: Rig,
+) -> None:
+    """SMSC unreachable for a while: no retries of the event, no dead letter, one SMS later."""
+    for _ in range(8):
+        rig.smsc.state.fail_next(503)
+    started = asyncio.get_running_loop().time()
+    await rig.bus.publish(Envelope.wrap(routed(appeal_id="a5b"), source="/test"), "appeal.routed")
+    assert asyncio.get_running_loop().time() - started < 5.0
+    for _ in range(12):
+        await rig.notifier.send_due()
+        rig.clock.now += timedelta(seconds=61)
+    assert len(rig.texts_to("+77010000004")) == 1 and rig.dead == []
+    [n] = await rig.notifier.notifications("a5b")
+    assert n["state"] == "sent"
 
 
 async def test_permanent_error_is_recorded_and_not_retried(rig: Rig) -> None:
@@ -256,6 +281,7 @@ async def test_a_send_whose_outcome_was_lost_is_not_repeated(rig: Rig) -> None:
         key=f"a7:appeal_recorded:{CITIZEN}",
         state=repository.SENDING,
         now=rig.clock.now,
+        not_before=rig.clock.now,  # its lease ran out with the process
     )
     await rig.publish(recorded(appeal_id="a7"))
     assert len(rig.texts_to(CITIZEN)) == 1

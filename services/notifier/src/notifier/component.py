@@ -21,8 +21,6 @@ from .smsc import SmscClient
 
 log = logging.getLogger(__name__)
 
-RELEASE_INTERVAL_S = 30.0
-
 
 async def build(ctx: Context) -> Running:
     settings = get_service_settings(NotifierSettings)
@@ -54,17 +52,11 @@ async def build(ctx: Context) -> Running:
     reconciler = Reconciler(contacts.collection, contacts.snapshot, name="notifier-directory")
     tasks: list[asyncio.Task[None]] = []
 
-    async def release_loop() -> None:
-        while True:
-            await asyncio.sleep(RELEASE_INTERVAL_S)
-            try:
-                await notifier.release_held()
-            except Exception:
-                log.exception("releasing held SMS failed")
-
     async def start() -> None:
         await repo.create_indexes(ctx.db)
-        tasks.append(asyncio.create_task(release_loop(), name="notifier-quiet-hours"))
+        # Sends what the handlers recorded (and held SMS once quiet hours end), retrying SMSC
+        # outages with capped backoff; the handlers never wait on SMSC.
+        tasks.append(asyncio.create_task(notifier.run(), name="notifier-sender"))
         # In the background: the events keep the read model; the snapshot fills a fresh one
         # and mends a gap, and a routing that is down delays nothing.
         reconciler.start()

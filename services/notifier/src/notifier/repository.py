@@ -3,7 +3,7 @@ contacts per appeal (from AppealRecorded, for the SMS that come later)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -51,16 +51,21 @@ async def set_state(db: Db, *, key: str, state: str, now: datetime, **fields: An
     )
 
 
-async def start_attempt(db: Db, *, key: str, now: datetime) -> None:
-    """Mark `sending` and count the attempt, before SMSC is called."""
-    await db.notifications.update_one(
-        {"_id": key}, {"$set": {"state": SENDING, "updated_at": now}, "$inc": {"attempts": 1}}
+async def lease_due(db: Db, *, now: datetime, lease: timedelta) -> Doc | None:
+    """Take one due notification: mark it `sending` (before SMSC is called), count the attempt
+    and lease it; the document as it was, its earlier state in `previous_state`."""
+    before = await db.notifications.find_one_and_update(
+        {"state": {"$in": [PENDING, HELD, SENDING]}, "not_before": {"$lte": now}},
+        {
+            "$set": {"state": SENDING, "updated_at": now, "not_before": now + lease},
+            "$inc": {"attempts": 1},
+        },
+        sort=[("not_before", ASCENDING)],
+        return_document=ReturnDocument.BEFORE,
     )
-
-
-async def due_held(db: Db, *, now: datetime, limit: int = 100) -> list[Doc]:
-    cursor = db.notifications.find({"state": HELD, "not_before": {"$lte": now}}, limit=limit)
-    return [d async for d in cursor]
+    if before is None:
+        return None
+    return {**before, "previous_state": before["state"], "attempts": before["attempts"] + 1}
 
 
 async def for_appeal(db: Db, *, appeal_id: str) -> list[Doc]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +18,11 @@ from .smsc import DELIVERED, STATUS_NOT_FOUND, PermanentSmsError, SmscClient, Tr
 from .templates import Language, render
 
 log = logging.getLogger(__name__)
+
+# A send in flight is leased this long; one left by a dead process is taken up after it.
+LEASE_S = 30.0
+MAX_BACKOFF_S = 60
+IDLE_S = 1.0
 
 
 def short_url(url: str) -> str:
@@ -61,6 +68,7 @@ class Notifier:
     quiet_start: Any
     quiet_end: Any
     timezone: ZoneInfo
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(self.timezone).time()
@@ -78,12 +86,10 @@ class Notifier:
         return end
 
     async def notify(self, out: Outgoing) -> str:
-        """Send `out` unless it was sent already; return the notification's state.
+        """Record `out` to be sent (once per key); return the notification's state.
 
-        The notification is recorded before SMSC is called and marked after. A redelivered
-        event finds it done; one left `sending` by a crash is looked up at SMSC by our own
-        message id before anything is sent again. A transient failure raises (the bus retries
-        with backoff, then dead-letters); a permanent one is recorded and not retried.
+        Only our own database is touched, so SMSC being down is never the handler's problem:
+        the sender (`send_due`, woken right after) delivers it, retrying for as long as it takes.
         """
         now = self.clock()
         text = render(out.purpose, out.language, **out.fields)
@@ -98,25 +104,32 @@ class Notifier:
                 "language": out.language,
                 "text": text,
                 "message_id": message_id(out.key),
-                # A new message is recorded as `sending` before SMSC is called: one write
-                # fewer per SMS, and a crash from here on is looked up like any other.
-                "state": repo.HELD if hold else repo.SENDING,
+                "state": repo.HELD if hold else repo.PENDING,
                 "not_before": self.quiet_hours_end(now) if hold else now,
-                "attempts": 0 if hold else 1,
+                "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
             },
         )
-        if stored["state"] in repo.DONE:
-            return str(stored["state"])
-        if stored["state"] == repo.HELD and stored["not_before"] > now:
-            return repo.HELD
-        if created and self.smsc is not None:
-            return await self._deliver(stored)
-        return await self._send(stored)
+        if created:
+            self.wake.set()
+        return str(stored["state"])
 
-    async def _send(self, stored: dict[str, Any]) -> str:
-        key = stored["_id"]
+    async def send_due(self, *, limit: int = 100) -> int:
+        """Send what is due (new, out of quiet hours, or retried after backoff); return how
+        many went out. Each one is leased first, so replicas never send the same one at once."""
+        sent = 0
+        for _ in range(limit):
+            now = self.clock()
+            leased = await repo.lease_due(self.db, now=now, lease=timedelta(seconds=LEASE_S))
+            if leased is None:
+                break
+            if await self._send(leased) == repo.SENT:
+                sent += 1
+        return sent
+
+    async def _send(self, leased: dict[str, Any]) -> str:
+        key = leased["_id"]
         now = self.clock()
         if self.smsc is None:
             log.warning("no SMS gateway configured; SMS recorded, not sent", extra={"key": key})
@@ -124,23 +137,17 @@ class Notifier:
                 self.db, key=key, state=repo.FAILED, now=now, reason="no SMS gateway configured"
             )
             return repo.FAILED
-        if stored["state"] == repo.SENDING:
-            # The last attempt may have reached SMSC before the process died: ask first.
-            status = await self.smsc.status(stored["phone"], message_id=stored["message_id"])
-            if status != STATUS_NOT_FOUND:
-                state = repo.DELIVERED if status in DELIVERED else repo.SENT
-                await repo.set_state(self.db, key=key, state=state, now=now, smsc_status=status)
-                return state
-        await repo.start_attempt(self.db, key=key, now=now)
-        return await self._deliver(stored)
-
-    async def _deliver(self, stored: dict[str, Any]) -> str:
-        """Call SMSC for a notification already recorded as `sending`, and record the outcome."""
-        key = stored["_id"]
-        assert self.smsc is not None
         try:
+            if leased["previous_state"] == repo.SENDING:
+                # The last attempt may have reached SMSC before it failed or the process died:
+                # ask first, by our own message id.
+                status = await self.smsc.status(leased["phone"], message_id=leased["message_id"])
+                if status != STATUS_NOT_FOUND:
+                    state = repo.DELIVERED if status in DELIVERED else repo.SENT
+                    await repo.set_state(self.db, key=key, state=state, now=now, smsc_status=status)
+                    return state
             result = await self.smsc.send(
-                stored["phone"], stored["text"], message_id=stored["message_id"]
+                leased["phone"], leased["text"], message_id=leased["message_id"]
             )
         except PermanentSmsError as exc:
             await repo.set_state(
@@ -154,11 +161,22 @@ class Notifier:
             log.error("SMS refused for good", extra={"key": key, "reason": exc.reason})
             return repo.FAILED
         except TransientSmsError as exc:
-            # Still `sending`: the next attempt checks SMSC before sending again.
+            # Still `sending`, so the next attempt asks SMSC before sending again; never given
+            # up, only spaced out.
+            delay = min(MAX_BACKOFF_S, 2 ** min(int(leased.get("attempts", 1)), 10))
             await repo.set_state(
-                self.db, key=key, state=repo.SENDING, now=self.clock(), last_error=exc.reason
+                self.db,
+                key=key,
+                state=repo.SENDING,
+                now=self.clock(),
+                not_before=self.clock() + timedelta(seconds=delay),
+                last_error=exc.reason,
             )
-            raise
+            log.warning(
+                "SMS gateway unavailable; will retry",
+                extra={"key": key, "reason": exc.reason, "retry_in_s": delay},
+            )
+            return repo.SENDING
         await repo.set_state(
             self.db,
             key=key,
@@ -168,20 +186,25 @@ class Notifier:
             parts=result.parts,
             sent_at=self.clock(),
         )
-        log.info("SMS sent", extra={"key": key, "phone": stored["phone"]})
+        log.info("SMS sent", extra={"key": key, "phone": leased["phone"]})
         return repo.SENT
 
     async def release_held(self) -> int:
-        """Send the officials' messages whose quiet hours are over."""
-        sent = 0
-        for held in await repo.due_held(self.db, now=self.clock()):
+        """Send what is due, the officials' messages whose quiet hours are over included."""
+        return await self.send_due()
+
+    async def run(self, *, idle_s: float = IDLE_S) -> None:
+        """The sender: woken by each new notification, and every `idle_s` for retries."""
+        while True:
+            self.wake.clear()
             try:
-                await self._send(held)
-                sent += 1
-            except TransientSmsError:
-                # The gateway is down: keep it held and try on the next round.
-                await repo.set_state(self.db, key=held["_id"], state=repo.HELD, now=self.clock())
-        return sent
+                await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sending due SMS failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=idle_s)
 
     async def notifications(self, appeal_id: str) -> list[dict[str, Any]]:
         return [

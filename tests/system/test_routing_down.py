@@ -1,0 +1,75 @@
+"""With routing stopped the booth works from the gateway's own directory; nothing is lost.
+
+The picker (names, photos), creating, uploading and submitting an appeal need nothing from
+routing. routing catches up on AppealRecorded when it is back, and the official's SMS goes out
+once, from the notifier's own copy of the directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dialog_platform.testing.launch import Distributed
+from dialog_platform.testing.waiting import eventually
+
+from .conftest import System
+from .test_core_path import appeal_body
+
+OFFICIAL_PHONE = "+77010000004"  # deputy-housing
+
+
+@pytest.mark.parametrize("system", ["distributed"], indirect=True)
+async def test_the_booth_takes_an_appeal_while_routing_is_stopped(
+    system: System, printer_for: Any, videos: dict[str, Path], http: httpx.AsyncClient
+) -> None:
+    assert isinstance(system.runner, Distributed)
+    kiosk_id, token = system.kiosk_add()
+    printer_for(kiosk_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    gw = system.gateway_url
+
+    # The read model is filled from routing's events (or its snapshot) shortly after start.
+    async def picker() -> list[dict[str, Any]]:
+        r = await http.get(f"{gw}/api/v1/officials", headers=auth)
+        return list(r.json()["officials"]) if r.status_code == 200 else []
+
+    await eventually(picker)
+    system.runner.processes["routing"].stop(kill=True)
+    before = len(system.smsc.state.sent_to(OFFICIAL_PHONE))
+    try:
+        officials = await picker()
+        addressee = next(o for o in officials if o["id"] == "deputy-housing")
+        photo = await http.get(f"{gw}{addressee['photo_url']}")
+        assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+
+        created = await http.post(f"{gw}/api/v1/appeals", json=appeal_body(), headers=auth)
+        assert created.status_code == 201, created.text
+        appeal = created.json()
+        uploaded = await http.put(
+            f"{gw}{appeal['upload_url']}",
+            content=videos["short"].read_bytes(),
+            headers={**auth, "Content-Type": "video/webm"},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        submitted = await http.post(f"{gw}{appeal['submit_url']}", headers=auth)
+        assert submitted.status_code == 201, submitted.text
+        number = submitted.json()["registration_number"]
+
+        async def receipt_printed() -> bool:
+            return (system.receipts_dir / f"{number}-1.png").exists()
+
+        await eventually(receipt_printed)
+    finally:
+        system.runner.start_one("routing")
+
+    async def official_told() -> bool:
+        texts = [m.text for m in system.smsc.state.sent_to(OFFICIAL_PHONE)]
+        return any(number in t for t in texts)
+
+    await eventually(official_told, timeout=60)
+    texts = [m.text for m in system.smsc.state.sent_to(OFFICIAL_PHONE)[before:]]
+    assert len([t for t in texts if number in t]) == 1
