@@ -88,3 +88,28 @@ def test_forward_and_extension_reasons_stay_out_of_broadcast_events() -> None:
     for event in (AppealForwarded, AppealExtended):
         assert not {"reason", "text"} & set(event.model_fields), event.__name__
         assert any(b.event is event and b.consumer == "notifier" for b in BINDINGS)
+
+
+def test_the_officials_phone_never_goes_to_the_booth() -> None:
+    from dialog_contracts import OfficialChanged, OfficialContactChanged
+
+    assert "phone" not in OfficialChanged.model_fields
+    assert {b.consumer for b in BINDINGS if b.event is OfficialChanged} == {"kiosk-gateway"}
+    assert {b.consumer for b in BINDINGS if b.event is OfficialContactChanged} == {"notifier"}
+
+
+def test_a_deputy_window_is_on_the_wire_as_from_and_to() -> None:
+    from datetime import date
+
+    from dialog_contracts import DeputyWindow, acting_deputy_id
+
+    window = DeputyWindow.model_validate(
+        {"deputy_id": "akim", "from": "2026-11-23", "to": "2026-11-27"}
+    )
+    assert window.model_dump(mode="json") == {
+        "deputy_id": "akim",
+        "from": "2026-11-23",
+        "to": "2026-11-27",
+    }
+    assert acting_deputy_id(window, date(2026, 11, 27)) == "akim"
+    assert acting_deputy_id(window.model_dump(mode="json"), date(2026, 11, 28)) is None

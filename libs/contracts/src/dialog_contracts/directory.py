@@ -20,7 +20,10 @@ MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
 class DeputyWindow(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # On the wire as "from", the word routing's API uses; `from_` in Python.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     deputy_id: str
     from_: date = Field(alias="from")
