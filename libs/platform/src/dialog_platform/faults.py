@@ -50,10 +50,8 @@ def _library_transient(exc: BaseException) -> bool:
         import urllib3.exceptions
     except ImportError:  # pragma: no cover - urllib3 comes with minio
         return False
-    if isinstance(exc, urllib3.exceptions.HTTPError):
-        # MaxRetryError, NewConnectionError, ProtocolError, timeouts: the S3 client's transport
-        return True
-    return False
+    # MaxRetryError, NewConnectionError, ProtocolError, timeouts: the S3 client's transport
+    return isinstance(exc, urllib3.exceptions.HTTPError)
 
 
 def is_transient(exc: BaseException) -> bool:

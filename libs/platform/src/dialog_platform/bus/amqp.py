@@ -53,12 +53,14 @@ from .base import (
     Bus,
     BusError,
     Handler,
+    OutageGate,
     PublishError,
     RetryPolicy,
     Subscription,
     UnroutableError,
     check_key_suffix,
     routing_key_for,
+    run_through_outages,
 )
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,10 @@ class _Session:
     exchange: AbstractExchange
     consumers: list[tuple[AbstractQueue, str]] = field(default_factory=list)
     lost: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the session is lost or the bus closes: handlers waiting out an outage give up
+    # their delivery, which the broker then hands out again.
+    halt: asyncio.Event = field(default_factory=asyncio.Event)
+    gates: dict[str, OutageGate] = field(default_factory=dict)
 
     @property
     def alive(self) -> bool:
@@ -259,6 +265,8 @@ class AmqpBus(Bus):
             supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
         session, self._session = self._session, None
+        if session is not None:
+            session.halt.set()
         if session is not None and session.alive:
             # Stop new deliveries first, so that what is in flight can finish and be acked.
             for queue, tag in session.consumers:
@@ -451,11 +459,13 @@ class AmqpBus(Bus):
 
     def _on_closed(self, session: _Session, *_: object) -> None:
         session.lost.set()
+        session.halt.set()
 
     def _on_consumer_cancelled(self, session: _Session, frame: object) -> None:
         if not self._closing:
             log.warning("bus: the broker cancelled a consumer (%r); rebuilding the session", frame)
         session.lost.set()
+        session.halt.set()
 
     def _usable(self) -> bool:
         return (
@@ -540,8 +550,16 @@ class AmqpBus(Bus):
             return
 
         attempt = failed_before + 1
+        gate = session.gates.setdefault(queue, OutageGate())
         try:
-            await sub.handler(envelope)
+            handled = await run_through_outages(
+                sub.handler,
+                envelope,
+                gate=gate,
+                halt=session.halt,
+                retry=self._retry,
+                consumer=sub.consumer,
+            )
         except Exception as exc:
             reason = _reason(exc)
             if attempt >= self._retry.max_attempts:
@@ -578,7 +596,8 @@ class AmqpBus(Bus):
                 session, message, queue, target, {HEADER_ATTEMPTS: attempt, HEADER_REASON: reason}
             )
             return
-        await self._ack(message, queue)
+        if handled:
+            await self._ack(message, queue)
 
     @staticmethod
     def _failure_headers(
@@ -620,6 +639,7 @@ class AmqpBus(Bus):
                 # declares it again, and the original, never acked, is delivered again.
                 log.error("bus: %s is missing; rebuilding the session", target)
                 session.lost.set()
+                session.halt.set()
                 return
             log.error(
                 "bus: %s: could not move message %s to %s (%r); returning it to the queue",

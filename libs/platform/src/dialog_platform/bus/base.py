@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from dialog_contracts import Envelope, EventData
 
-from ..faults import Transient
+from ..faults import Transient, is_transient
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
 
@@ -55,12 +60,19 @@ class UnroutableError(PublishError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries with exponential backoff before a message is dead-lettered."""
+    """How a failed handler is tried again.
+
+    A failure on the message's own content: bounded retries with exponential backoff, then the
+    dead-letter queue. A passing outage (`faults.is_transient`): retried in place with capped
+    backoff for as long as it takes, never counted against the message.
+    """
 
     max_attempts: int = 5
     first_delay_s: float = 1.0
     multiplier: float = 4.0
     delays_s: tuple[float, ...] = field(default=())
+    transient_first_delay_s: float = 0.5
+    transient_max_delay_s: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -69,6 +81,13 @@ class RetryPolicy:
             raise ValueError("first_delay_s must be >= 0 and multiplier >= 1")
         if any(d < 0 for d in self.delays_s):
             raise ValueError("delays_s must not be negative")
+        if not 0 < self.transient_first_delay_s <= self.transient_max_delay_s:
+            raise ValueError("need 0 < transient_first_delay_s <= transient_max_delay_s")
+
+    def transient_delay(self, tries: int) -> float:
+        """Wait after the `tries`-th failed try of an outage (1-based): doubling, capped."""
+        exponent = min(max(tries, 1) - 1, 32)
+        return min(self.transient_first_delay_s * 2.0**exponent, self.transient_max_delay_s)
 
     def delays(self) -> tuple[float, ...]:
         """Delay before attempt 2, 3, … max_attempts."""
@@ -89,6 +108,113 @@ class RetryPolicy:
         return delays[min(max(attempt, 1), len(delays)) - 1]
 
 
+class OutageGate:
+    """One consumer's view of a dependency outage.
+
+    The first delivery that meets a passing outage closes the gate and probes with backoff;
+    the consumer's other deliveries wait at the gate instead of hammering the dependency or
+    cycling through retry queues, and each takes its turn once a probe has succeeded. With a
+    bounded prefetch the consumer then holds a few messages and the broker keeps the rest.
+    """
+
+    def __init__(self) -> None:
+        self._open = asyncio.Event()
+        self._open.set()
+        self.since: float | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
+
+    def close(self) -> bool:
+        """Close the gate; True when this call closed it (the caller is then the prober)."""
+        if not self._open.is_set():
+            return False
+        self._open.clear()
+        self.since = time.monotonic()
+        return True
+
+    def open(self) -> None:
+        self._open.set()
+        self.since = None
+
+    async def wait_open(self, stop: asyncio.Event) -> bool:
+        """Wait until the gate opens (True) or `stop` is set (False)."""
+        if self._open.is_set():
+            return True
+        opened = asyncio.ensure_future(self._open.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({opened, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            opened.cancel()
+            stopped.cancel()
+        return self._open.is_set() and not stop.is_set()
+
+
+async def sleep_unless(stop: asyncio.Event, delay: float) -> bool:
+    """Sleep `delay` seconds; False at once when `stop` is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=delay)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def run_through_outages(
+    handler: Handler,
+    envelope: Envelope,
+    *,
+    gate: OutageGate,
+    halt: asyncio.Event,
+    retry: RetryPolicy,
+    consumer: str,
+) -> bool:
+    """Run `handler` until it succeeds, waiting out passing outages.
+
+    True once the handler has returned; False when `halt` is set first (the bus is closing or
+    the delivery's connection is gone, so the broker hands the message out again). A failure
+    on the message's content is raised for the caller's bounded retries.
+    """
+    tries = 0
+    prober = False
+    while True:
+        if not prober and not await gate.wait_open(halt):
+            return False
+        try:
+            await handler(envelope)
+        except Exception as exc:
+            if not is_transient(exc):
+                if prober:
+                    gate.open()  # the dependency answered; the fault is this message's own
+                raise
+            tries += 1
+            if not prober:
+                prober = gate.close()
+                if not prober:
+                    continue  # another delivery is probing; wait at the gate
+            delay = retry.transient_delay(tries)
+            log.warning(
+                "bus: %s waits out an outage on %s %s (try %d: %s: %s); next try in %.1f s",
+                consumer,
+                envelope.type,
+                envelope.id,
+                tries,
+                type(exc).__name__,
+                str(exc)[:300],
+                delay,
+            )
+            if not await sleep_unless(halt, delay):
+                gate.open()
+                return False
+            continue
+        if prober:
+            waited = time.monotonic() - (gate.since or time.monotonic())
+            gate.open()
+            log.warning("bus: %s: outage over after %.1f s; consuming again", consumer, waited)
+        return True
+
+
 @dataclass(frozen=True)
 class Subscription:
     consumer: str
@@ -102,7 +228,8 @@ class Bus(abc.ABC):
     """Publish CloudEvents envelopes and deliver them to subscribed handlers.
 
     A handler that returns has committed its effect; the message is then acknowledged. A handler
-    that raises is retried per the `RetryPolicy`, then the message goes to the dead-letter queue.
+    that raises a passing outage is retried until the outage passes; one that raises anything
+    else is retried per the `RetryPolicy`, then the message goes to the dead-letter queue.
     Handlers must be idempotent: every message may be delivered more than once.
     """
 

@@ -19,17 +19,24 @@ from .base import (
     Bus,
     BusError,
     Handler,
+    OutageGate,
     PublishError,
     RetryPolicy,
     Subscription,
     binding_matches,
     check_key_suffix,
+    run_through_outages,
+    sleep_unless,
 )
 
 log = logging.getLogger(__name__)
 
 # (envelope, consumer, reason) of a message a handler gave up on after the last attempt.
 DeadLetter = Callable[[Envelope, str, str], Awaitable[None]]
+# Dead letters an operator asked to replay (`dialog dlq replay` runs in another process):
+# (consumer, envelope) pairs, each claimed once.
+Replays = Callable[[], Awaitable[list[tuple[str, Envelope]]]]
+REPLAY_POLL_S = 1.0
 
 _REASON_MAX_CHARS = 1000
 
@@ -50,15 +57,20 @@ class InProcessBus(Bus):
         *,
         retry: RetryPolicy | None = None,
         dead_letter: DeadLetter | None = None,
+        replays: Replays | None = None,
         close_grace_s: float = 10.0,
     ) -> None:
         self._retry = retry or RetryPolicy()
         self._dead_letter = dead_letter or log_dead_letter
+        self._replays = replays
         self._close_grace_s = close_grace_s
         self._subscriptions: list[Subscription] = []
         self._started = False
         self._closed = False
+        self._halt = asyncio.Event()
+        self._gates: dict[int, OutageGate] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        self._replayer: asyncio.Task[None] | None = None
 
     def subscribe(
         self,
@@ -78,11 +90,19 @@ class InProcessBus(Bus):
         if self._started or self._closed:
             raise BusError("the bus was already started or closed")
         self._started = True
+        if self._replays is not None:
+            self._replayer = asyncio.create_task(self._replay_loop(), name="bus-replays")
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        # Handlers waiting out an outage stop at once; their publish() raises and the outbox
+        # keeps the event for the next start.
+        self._halt.set()
+        if self._replayer is not None:
+            self._replayer.cancel()
+            await asyncio.gather(self._replayer, return_exceptions=True)
         if not self._inflight:
             return
         _, pending = await asyncio.wait(set(self._inflight), timeout=self._close_grace_s)
@@ -122,12 +142,22 @@ class InProcessBus(Bus):
             ) from failures[0]
 
     async def _deliver(self, sub: Subscription, body: bytes) -> None:
+        gate = self._gates.setdefault(id(sub), OutageGate())
         attempt = 0
         while True:
             attempt += 1
             envelope = Envelope.from_bytes(body)
             try:
-                await sub.handler(envelope)
+                handled = await run_through_outages(
+                    sub.handler,
+                    envelope,
+                    gate=gate,
+                    halt=self._halt,
+                    retry=self._retry,
+                    consumer=sub.consumer,
+                )
+                if not handled:
+                    raise asyncio.CancelledError  # closing: publish() reports it undelivered
                 return
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX_CHARS]
@@ -153,7 +183,38 @@ class InProcessBus(Bus):
                     reason,
                     delay,
                 )
-                await asyncio.sleep(delay)
+                if not await sleep_unless(self._halt, delay):
+                    raise asyncio.CancelledError from None
+
+    async def redeliver(self, consumer: str, envelope: Envelope) -> int:
+        """Hand `envelope` to `consumer`'s matching handlers again (a replayed dead letter)."""
+        body = envelope.to_bytes()
+        matching = [
+            s
+            for s in self._subscriptions
+            if s.consumer == consumer and envelope.type == s.event.TYPE
+        ]
+        for sub in matching:
+            await self._deliver(sub, body)
+        return len(matching)
+
+    async def _replay_loop(self) -> None:
+        assert self._replays is not None
+        while not self._halt.is_set():
+            try:
+                for consumer, envelope in await self._replays():
+                    if not await self.redeliver(consumer, envelope):
+                        log.error(
+                            "bus: replay of %s %s: %s does not consume it here",
+                            envelope.type,
+                            envelope.id,
+                            consumer,
+                        )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bus: replaying dead letters failed; trying again")
+            await sleep_unless(self._halt, REPLAY_POLL_S)
 
     async def ensure_queue(self, consumer: str, event: type[EventData], key_suffix: str) -> None:
         # Nothing waits in a queue here: an event with no subscriber has no one to wait for.
