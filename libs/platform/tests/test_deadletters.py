@@ -227,3 +227,45 @@ async def test_a_per_kiosk_receipt_is_kept_under_its_kiosks_queue(
     dlq = "printer-agent.receipt-requested.kiosk-a.dlq"
     assert next(s for s in await stored.summary() if s.queue == dlq).count == 1
     assert await stored.replay(dlq, [envelope.id]) == 1
+
+
+async def test_the_in_process_bus_delivers_a_replayed_dead_letter_once_the_cause_is_fixed(
+    stored: StoredDeadLetters,
+) -> None:
+    from dialog_platform.bus import InProcessBus, RetryPolicy
+
+    fixed = {"yes": False}
+    handled: list[str] = []
+    done = asyncio.Event()
+
+    async def handler(envelope: Envelope) -> None:
+        if not fixed["yes"]:
+            raise ValueError("the template for this event is missing")
+        handled.append(envelope.id)
+        done.set()
+
+    async def dead_letter(envelope: Envelope, consumer: str, reason: str) -> None:
+        await stored.record(envelope, consumer, reason, 2)
+
+    bus = InProcessBus(
+        retry=RetryPolicy(max_attempts=2, delays_s=(0.05,)),
+        dead_letter=dead_letter,
+        replays=stored.take_replays,
+    )
+    bus.subscribe("notifier", AppealRouted, handler)
+    await bus.start()
+    try:
+        envelope = routed()
+        await bus.publish(envelope, AppealRouted.ROUTING_KEY)
+        dlq = "notifier.appeal-routed.dlq"
+        row = next(s for s in await stored.summary() if s.queue == dlq)
+        assert row.count == 1
+        assert row.last_error is not None and "template" in row.last_error
+        fixed["yes"] = True
+        assert await stored.replay(dlq, [envelope.id]) == 1
+        await asyncio.wait_for(done.wait(), timeout=10)
+        await asyncio.sleep(1.5)  # a second poll must not deliver it again
+        assert handled == [envelope.id]
+        assert next(s for s in await stored.summary() if s.queue == dlq).count == 0
+    finally:
+        await bus.close()

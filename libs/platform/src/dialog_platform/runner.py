@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -28,6 +27,7 @@ from pymongo import AsyncMongoClient
 from dialog_contracts import Envelope
 
 from .bus import Bus, create_bus
+from .bus.deadletters import StoredDeadLetters
 from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
@@ -144,6 +144,13 @@ class Backends:
             url = running.url
         self.mongo = connect(url)
 
+    def _stored_dead_letters(self) -> StoredDeadLetters | None:
+        if self.mongo is None:
+            return None
+        return StoredDeadLetters(
+            self.mongo[f"{self.settings.db_prefix}_bus"], self.settings.bus_namespace
+        )
+
     async def dead_letter(self, envelope: Envelope, consumer: str, reason: str) -> None:
         """In-process bus: keep a poison message where an operator can see it, like a DLQ."""
         log.error(
@@ -155,24 +162,18 @@ class Backends:
                 "reason": reason,
             },
         )
-        if self.mongo is not None:
-            db = self.mongo[f"{self.settings.db_prefix}_bus"]
-            await db["dead_letters"].update_one(
-                {"_id": f"{consumer}:{envelope.id}"},
-                {
-                    "$set": {
-                        "consumer": consumer,
-                        "reason": reason,
-                        "envelope": envelope.model_dump(mode="json"),
-                        "at": datetime.now(UTC),
-                    }
-                },
-                upsert=True,
-            )
+        store = self._stored_dead_letters()
+        if store is not None:
+            await store.record(envelope, consumer, reason, self.settings.bus_max_attempts)
+
+    async def replays(self) -> list[tuple[str, Envelope]]:
+        """Dead letters `dialog dlq replay` asked for, claimed once, for the in-process bus."""
+        store = self._stored_dead_letters()
+        return [] if store is None else await store.take_replays()
 
     def open(self) -> None:
         self.open_documents()
-        self.bus = create_bus(self.settings, dead_letter=self.dead_letter)
+        self.bus = create_bus(self.settings, dead_letter=self.dead_letter, replays=self.replays)
         if self.need_media:
             self.media = create_media(self.settings)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..settings import CommonSettings
 from .amqp import AmqpBus
 from .base import Bus, BusError, Handler, PublishError, RetryPolicy, UnroutableError
-from .inprocess import DeadLetter, InProcessBus
+from .inprocess import DeadLetter, InProcessBus, Replays
 
 __all__ = [
     "AmqpBus",
@@ -21,10 +21,17 @@ __all__ = [
 ]
 
 
-def create_bus(settings: CommonSettings, *, dead_letter: DeadLetter | None = None) -> Bus:
+def create_bus(
+    settings: CommonSettings,
+    *,
+    dead_letter: DeadLetter | None = None,
+    replays: Replays | None = None,
+) -> Bus:
     """The RabbitMQ bus when `bus_url` is set, else the in-process one.
 
-    `dead_letter` only applies in-process; over RabbitMQ dead letters stay in `<queue>.dlq`.
+    `dead_letter` and `replays` only apply in-process (where dead letters are stored and a
+    replay asked for by `dialog dlq replay` is picked up); over RabbitMQ dead letters stay in
+    `<queue>.dlq` and a replay moves them back onto the consumer's queue.
     """
     retry = RetryPolicy(
         max_attempts=settings.bus_max_attempts, first_delay_s=settings.bus_retry_first_delay_s
@@ -36,4 +43,4 @@ def create_bus(settings: CommonSettings, *, dead_letter: DeadLetter | None = Non
             prefetch=settings.bus_prefetch,
             retry=retry,
         )
-    return InProcessBus(retry=retry, dead_letter=dead_letter)
+    return InProcessBus(retry=retry, dead_letter=dead_letter, replays=replays)
