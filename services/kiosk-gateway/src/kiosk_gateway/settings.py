@@ -23,11 +23,6 @@ class KioskGatewaySettings(BaseSettings):
         default=5, ge=1, description="wrong codes for one number before it is locked a while"
     )
     lookup_lock_s: int = Field(default=900, ge=1, description="how long such a number stays locked")
-    directory_cache_s: float = Field(
-        default=5.0,
-        ge=0,
-        description="how long the officials list is reused (a directory change shows after it)",
-    )
     reprints_per_hour: int = Field(
         default=3, ge=1, description="receipt reprints of one appeal per hour"
     )
