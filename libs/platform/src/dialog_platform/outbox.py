@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from dialog_contracts import Envelope, EventData
 
 from .bus import Bus, PublishError
+from .faults import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,11 @@ class Outbox:
                 await self.relay_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay error")
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("outbox relay error")
+                else:  # the database is away for a moment; pending entries wait for it
+                    log.warning("outbox relay: database unavailable (%r); retrying", exc)
             try:
                 # Sent envelopes are kept a while for diagnosis, then removed.
                 await self.collection.delete_many(
@@ -189,8 +193,9 @@ class Outbox:
                 )
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox cleanup error")
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("outbox cleanup error")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from dialog_contracts import Envelope, EventData
 
+from ..faults import is_transient
 from .base import (
     Bus,
     BusError,
@@ -212,8 +213,11 @@ class InProcessBus(Bus):
                         )
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("bus: replaying dead letters failed; trying again")
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("bus: replaying dead letters failed; trying again")
+                else:  # the store is away for a moment; the next poll finds the requests
+                    log.warning("bus: dead-letter store unavailable (%r); trying again", exc)
             await sleep_unless(self._halt, REPLAY_POLL_S)
 
     async def ensure_queue(self, consumer: str, event: type[EventData], key_suffix: str) -> None:
