@@ -16,6 +16,7 @@ from dialog_contracts import AppealRouted, Envelope, queue_name
 from dialog_platform.bus import AmqpBus, RetryPolicy
 from dialog_platform.bus.deadletters import (
     AmqpDeadLetters,
+    ReplayRefused,
     StoredDeadLetters,
     UnknownQueue,
     format_age,
@@ -269,3 +270,24 @@ async def test_the_in_process_bus_delivers_a_replayed_dead_letter_once_the_cause
         assert next(s for s in await stored.summary() if s.queue == dlq).count == 0
     finally:
         await bus.close()
+
+
+async def test_a_replay_with_no_queue_to_take_it_keeps_the_dead_letter(
+    rabbitmq_url: str, bus_namespace: str, letters: AmqpDeadLetters
+) -> None:
+    import aio_pika
+
+    dlq = f"{bus_namespace}.gone.appeal-routed.dlq"  # its consumer queue was never declared
+    connection = await aio_pika.connect(rabbitmq_url)
+    try:
+        channel = await connection.channel()
+        await channel.declare_queue(dlq, durable=True, arguments={"x-queue-type": "quorum"})
+        envelope = routed()
+        await channel.default_exchange.publish(
+            aio_pika.Message(envelope.to_bytes(), message_id=envelope.id), dlq
+        )
+    finally:
+        await connection.close()
+    with pytest.raises(ReplayRefused, match="no queue"):
+        await letters.replay(dlq, None)
+    assert [d.id for d in await letters.show(dlq)] == [envelope.id]

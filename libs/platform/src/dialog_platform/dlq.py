@@ -120,7 +120,7 @@ async def _act(letters: DeadLetters, args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from .bus.deadletters import UnknownQueue, open_dead_letters
+    from .bus.deadletters import ReplayRefused, UnknownQueue, open_dead_letters
     from .settings import CommonSettings
 
     overrides: dict[str, Any] = {}
@@ -152,6 +152,9 @@ async def _run(args: argparse.Namespace) -> int:
     except UnknownQueue as exc:
         print(f"dialog dlq: {exc}; `dialog dlq list` shows the queues", file=sys.stderr)
         return EXIT_UNKNOWN_QUEUE
+    except ReplayRefused as exc:
+        print(f"dialog dlq: {exc}; the dead letters stay where they were", file=sys.stderr)
+        return 1
     finally:
         await letters.close()
         if mongo is not None:

@@ -53,6 +53,10 @@ class UnknownQueue(LookupError):
         self.queue = queue
 
 
+class ReplayRefused(RuntimeError):
+    """The broker would not take a replayed copy; its dead letter stays where it was."""
+
+
 @dataclass(frozen=True)
 class DlqSummary:
     queue: str  # the dead-letter queue, `<consumer queue>.dlq`
@@ -299,12 +303,14 @@ class AmqpDeadLetters(DeadLetters):
 
     async def replay(self, queue: str, ids: list[str] | None = None) -> int:
         import aio_pika
+        import aiormq
 
         dlq = await self._known(queue)
         target = consumer_queue_of(dlq)
         wanted = None if ids is None else set(ids)
         replayed = 0
-        channel = await (await self._conn()).channel(publisher_confirms=True)
+        # A copy no queue takes must fail here, not be confirmed and lost with its original.
+        channel = await (await self._conn()).channel(publisher_confirms=True, on_return_raises=True)
         try:
             for message in await self._walk(channel, dlq, MAX_WALK):
                 if wanted is not None and _from_message(message).id not in wanted:
@@ -327,10 +333,15 @@ class AmqpDeadLetters(DeadLetters):
                     correlation_id=message.correlation_id,
                     app_id=message.app_id,
                 )
-                async with asyncio.timeout(self._publish_timeout_s):
-                    # Confirmed and routed (mandatory) before the dead letter goes: a crash
-                    # in between leaves a duplicate, which the consumer shrugs off.
-                    await channel.default_exchange.publish(copy, target, mandatory=True)
+                try:
+                    async with asyncio.timeout(self._publish_timeout_s):
+                        # Confirmed and routed (mandatory) before the dead letter goes: a crash
+                        # in between leaves a duplicate, which the consumer shrugs off.
+                        await channel.default_exchange.publish(copy, target, mandatory=True)
+                except aiormq.exceptions.PublishError as exc:
+                    raise ReplayRefused(f"no queue {target!r} takes the replay") from exc
+                except aiormq.exceptions.DeliveryError as exc:
+                    raise ReplayRefused(f"the broker refused the replay to {target!r}") from exc
                 await message.ack()
                 replayed += 1
         finally:
