@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import aio_pika
 import httpx
@@ -22,7 +21,10 @@ from dialog_platform.bus import AmqpBus, InProcessBus, RetryPolicy
 from dialog_platform.bus.amqp import dlq_name
 from dialog_platform.faults import DependencyUnavailable, is_transient
 
-from .test_bus_amqp import eventually, message_count, routed
+# The AMQP tests' fixtures: buses in this test's own namespace, and a channel to look into queues.
+from .test_bus_amqp import buses, channel, eventually, message_count, routed
+
+__all__ = ["buses", "channel"]
 
 # Content failures give up after 2 attempts in well under a second: an outage of a few
 # seconds would have dead-lettered every message under the old rule.
@@ -81,35 +83,12 @@ def test_library_errors_of_a_server_that_is_down_are_transient() -> None:
     assert not is_transient(pymongo.errors.DuplicateKeyError("E11000"))
 
 
-@pytest.fixture
-async def amqp_bus(rabbitmq_url: str, bus_namespace: str) -> AsyncIterator[Callable[..., AmqpBus]]:
-    made: list[AmqpBus] = []
-
-    def make(**kwargs: Any) -> AmqpBus:
-        bus = AmqpBus(rabbitmq_url, namespace=bus_namespace, retry=POLICY, **kwargs)
-        made.append(bus)
-        return bus
-
-    yield make
-    for bus in made:
-        await bus.close()
-
-
-@pytest.fixture
-async def channel(rabbitmq_url: str) -> AsyncIterator[aio_pika.abc.AbstractChannel]:
-    connection = await aio_pika.connect(rabbitmq_url)
-    try:
-        yield await connection.channel()
-    finally:
-        await connection.close()
-
-
 async def test_amqp_outage_is_waited_out_and_every_message_handled_once(
-    amqp_bus: Callable[..., AmqpBus], channel: aio_pika.abc.AbstractChannel, bus_namespace: str
+    buses: Callable[..., AmqpBus], channel: aio_pika.abc.AbstractChannel, bus_namespace: str
 ) -> None:
     request = httpx.Request("GET", "http://routing/")
     neighbour = Neighbour(lambda: httpx.ConnectError("connection refused", request=request))
-    bus = amqp_bus(prefetch=8)
+    bus = buses(retry=POLICY, prefetch=8)
     bus.subscribe("notifier", AppealRouted, neighbour.handler)
     await bus.start()
     sent = [routed() for _ in range(20)]
@@ -135,7 +114,7 @@ async def test_amqp_outage_is_waited_out_and_every_message_handled_once(
 
 
 async def test_amqp_a_bad_message_still_goes_to_the_dlq_during_and_after_an_outage(
-    amqp_bus: Callable[..., AmqpBus], channel: aio_pika.abc.AbstractChannel, bus_namespace: str
+    buses: Callable[..., AmqpBus], channel: aio_pika.abc.AbstractChannel, bus_namespace: str
 ) -> None:
     state = {"down": True}
     calls: list[str] = []
@@ -146,7 +125,7 @@ async def test_amqp_a_bad_message_still_goes_to_the_dlq_during_and_after_an_outa
             raise pymongo.errors.AutoReconnect("127.0.0.1:27017: connection refused")
         raise ValueError("this event names an official nobody knows")
 
-    bus = amqp_bus()
+    bus = buses(retry=POLICY)
     bus.subscribe("notifier", AppealRouted, handler)
     await bus.start()
     envelope = routed()
@@ -165,10 +144,10 @@ async def test_amqp_a_bad_message_still_goes_to_the_dlq_during_and_after_an_outa
 
 
 async def test_amqp_close_does_not_wait_for_an_outage(
-    amqp_bus: Callable[..., AmqpBus], bus_namespace: str, channel: aio_pika.abc.AbstractChannel
+    buses: Callable[..., AmqpBus], bus_namespace: str, channel: aio_pika.abc.AbstractChannel
 ) -> None:
     neighbour = Neighbour(lambda: ConnectionRefusedError("refused"))
-    bus = amqp_bus(close_grace_s=30.0)
+    bus = buses(retry=POLICY, close_grace_s=30.0)
     bus.subscribe("notifier", AppealRouted, neighbour.handler)
     await bus.start()
     envelope = routed()

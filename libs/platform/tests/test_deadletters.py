@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,30 +20,11 @@ from dialog_platform.bus.deadletters import (
     open_dead_letters,
 )
 from dialog_platform.settings import CommonSettings
+from dialog_platform.testing.waiting import eventually
+
+from .test_bus_amqp import receipt, routed
 
 FAST = RetryPolicy(max_attempts=2, delays_s=(0.1,))
-
-
-def routed() -> Envelope:
-    data = AppealRouted(
-        appeal_id=uuid.uuid4().hex,
-        registration_number="2025-000001-7",
-        official_id="off-1",
-        addressed_official_id="off-1",
-        language="kk",
-        control_date=date(2025, 3, 17),
-        legal_deadline=date(2025, 3, 24),
-        routed_at=datetime(2025, 3, 3, 10, 0, tzinfo=UTC),
-    )
-    return Envelope.wrap(data, source="test/routing")
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 async def dlq_count(letters: AmqpDeadLetters | StoredDeadLetters, dlq: str) -> int:
@@ -206,24 +184,7 @@ async def test_stored_dead_letters_are_listed_replayed_through_the_claim_and_dro
 async def test_a_per_kiosk_receipt_is_kept_under_its_kiosks_queue(
     stored: StoredDeadLetters,
 ) -> None:
-    from dialog_contracts import Localized, ReceiptRequested
-
-    data = ReceiptRequested(
-        appeal_id=uuid.uuid4().hex,
-        kiosk_id="kiosk-a",
-        copy_number=1,
-        registration_number="2025-000003-3",
-        access_code="12345678",
-        language="kk",
-        category="violation",
-        recorded_at=datetime(2025, 3, 3, 10, 0, tzinfo=UTC),
-        control_date=date(2025, 3, 17),
-        center=Localized(kk="ХҚКО", ru="ЦОН"),
-        official_name=Localized(kk="Әлия", ru="Алия"),
-        official_position=Localized(kk="әкім", ru="аким"),
-        tracking_url="http://127.0.0.1:8080/track",
-    )
-    envelope = Envelope.wrap(data, source="test")
+    envelope, _ = receipt("kiosk-a")
     await stored.record(envelope, "printer-agent", "RuntimeError: paper", 3)
     dlq = "printer-agent.receipt-requested.kiosk-a.dlq"
     assert next(s for s in await stored.summary() if s.queue == dlq).count == 1

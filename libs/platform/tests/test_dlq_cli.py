@@ -6,9 +6,7 @@ import asyncio
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -19,19 +17,7 @@ from dialog_platform.bus import AmqpBus, RetryPolicy
 from dialog_platform.bus.deadletters import StoredDeadLetters
 from dialog_platform.testing.launch import dialog_exe
 
-
-def routed() -> Envelope:
-    data = AppealRouted(
-        appeal_id=uuid.uuid4().hex,
-        registration_number="2025-000001-7",
-        official_id="off-1",
-        addressed_official_id="off-1",
-        language="kk",
-        control_date=date(2025, 3, 17),
-        legal_deadline=date(2025, 3, 24),
-        routed_at=datetime(2025, 3, 3, 10, 0, tzinfo=UTC),
-    )
-    return Envelope.wrap(data, source="test/routing")
+from .test_bus_amqp import routed
 
 
 async def dlq(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
