@@ -17,9 +17,12 @@ from .settings import CommonSettings, get_settings
 HEADER = "X-Dialog-Internal"
 
 
+def token_for(secret_key: str) -> str:
+    return hmac.new(secret_key.encode(), b"dialog-internal-v1", hashlib.sha256).hexdigest()
+
+
 def internal_token(settings: CommonSettings) -> str:
-    key = settings.secret_key.get_secret_value().encode()
-    return hmac.new(key, b"dialog-internal-v1", hashlib.sha256).hexdigest()
+    return token_for(settings.secret_key.get_secret_value())
 
 
 def internal_headers(settings: CommonSettings) -> dict[str, str]:

@@ -37,8 +37,9 @@ from typing import Any
 
 import httpx
 
-from dialog_contracts import BINDINGS, ReceiptRequested, queue_name
+from dialog_contracts import ReceiptRequested, queue_name
 
+from ..internal import HEADER, token_for
 from ..net import free_port, port_open
 from .launch import SERVICES, TEST_SECRET, Distributed, Process
 from .servers import embedded_mongo, ensure_rabbitmq, moto_s3, s3_media_url
@@ -675,11 +676,7 @@ class Audit:
         self.watch = watch
         self.official_phones = official_phones
         self.config = config
-        import hashlib
-        import hmac
-
-        token = hmac.new(TEST_SECRET.encode(), b"dialog-internal-v1", hashlib.sha256).hexdigest()
-        self.internal = {"X-Dialog-Internal": token}
+        self.internal = {HEADER: token_for(TEST_SECRET)}
 
     async def registered(self, mongo: Any) -> list[dict[str, Any]]:
         db = mongo[f"{self.cluster.db_prefix}_kiosk_gateway"]
@@ -715,12 +712,6 @@ class Audit:
             after = body.get("next")
             if not after:
                 return found
-
-    def consumer_queues(self) -> list[str]:
-        ns = self.cluster.namespace
-        names = [queue_name(ns, b.consumer, b.event) for b in BINDINGS]
-        names.append(queue_name(ns, "printer-agent", ReceiptRequested, self.kiosk_id))
-        return names
 
     def tally(
         self, appeals: list[dict[str, Any]], cases: list[dict[str, Any]] | None
@@ -877,42 +868,20 @@ class Audit:
         return marks
 
     async def dead_letters(self, url: str) -> tuple[dict[str, int], list[str]]:
-        """Messages in each consumer's `<queue>.dlq` (passive declares), and a few reasons."""
-        import aio_pika
+        """Messages in each consumer's `<queue>.dlq`, and the last reason of each non-empty one."""
+        from ..bus.deadletters import AmqpDeadLetters
 
-        counts: dict[str, int] = {}
-        reasons: list[str] = []
-        connection = await aio_pika.connect(url, timeout=10)
+        receipts = queue_name(
+            self.cluster.namespace, "printer-agent", ReceiptRequested, self.kiosk_id
+        )
+        letters = AmqpDeadLetters(url, self.cluster.namespace, extra_queues=[receipts])
         try:
-            for queue in self.consumer_queues():
-                name = f"{queue}.dlq"
-                channel = await connection.channel()
-                try:
-                    dlq = await channel.declare_queue(name, passive=True)
-                except Exception:
-                    counts[name] = 0  # never declared: nothing was dead-lettered there
-                    continue
-                count = dlq.declaration_result.message_count or 0
-                counts[name] = count
-                for _ in range(min(count, 3)):
-                    message = await dlq.get(no_ack=False, fail=False, timeout=5)
-                    if message is None:
-                        break
-                    headers = message.headers or {}
-                    reason = headers.get("x-dialog-reason") or _death_reason(headers)
-                    reasons.append(f"{name}: {message.type}: {str(reason)[:200]}")
-                with contextlib.suppress(Exception):
-                    await channel.close()  # returns the peeked messages to the queue
+            rows = await letters.summary()
         finally:
-            await connection.close()
+            await letters.close()
+        counts = {row.queue: row.count for row in rows}
+        reasons = [f"{r.queue}: {r.last_error or 'no reason recorded'}" for r in rows if r.count]
         return counts, reasons
-
-
-def _death_reason(headers: dict[str, Any]) -> str:
-    deaths = headers.get("x-death")
-    if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
-        return f"broker dead-lettered it ({deaths[0].get('reason')})"
-    return "no reason recorded"
 
 
 # -- the run ------------------------------------------------------------------------------------
