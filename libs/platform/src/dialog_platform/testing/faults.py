@@ -696,7 +696,9 @@ class Audit:
         found: list[dict[str, Any]] = []
         after: str | None = None
         while True:
-            params: dict[str, Any] = {"limit": 200, "sort": "recorded_at"}
+            # By control date (a date string): nx-27017 compares datetimes to the second only,
+            # so a recorded_at cursor can hand a row out on two pages (the case is still one).
+            params: dict[str, Any] = {"limit": 200, "sort": "control_date"}
             if after:
                 params["after"] = after
             status, body = await _call(
