@@ -39,7 +39,7 @@ bench: setup ## benchmarks: print figures and ratios (upload, notify, inbox)
 	@$(VENV)/bin/python bench/upload.py
 	@$(VENV)/bin/python bench/notify.py
 	@$(VENV)/bin/python bench/inbox.py
-	@$(VENV)/bin/python bench/faults.py
+	@$(VENV)/bin/python bench/faults.py --appeals 400 --kill-every 1-3 --broker --kills 24
 
 clean: ## remove the venv, caches and local data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
