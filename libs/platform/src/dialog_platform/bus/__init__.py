@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..settings import CommonSettings
-from .amqp import AmqpBus
 from .base import Bus, BusError, Handler, PublishError, RetryPolicy, UnroutableError
 from .inprocess import DeadLetter, InProcessBus, Replays
+
+if TYPE_CHECKING:
+    from .amqp import AmqpBus
 
 __all__ = [
     "AmqpBus",
@@ -19,6 +23,15 @@ __all__ = [
     "UnroutableError",
     "create_bus",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # aio-pika takes half a second to import: a process on the in-process bus never loads it.
+    if name == "AmqpBus":
+        from .amqp import AmqpBus
+
+        return AmqpBus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_bus(
@@ -37,6 +50,8 @@ def create_bus(
         max_attempts=settings.bus_max_attempts, first_delay_s=settings.bus_retry_first_delay_s
     )
     if settings.bus_url is not None:
+        from .amqp import AmqpBus
+
         return AmqpBus(
             settings.bus_url.get_secret_value(),
             namespace=settings.bus_namespace,

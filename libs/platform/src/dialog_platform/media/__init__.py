@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..settings import CommonSettings
@@ -16,8 +17,10 @@ from .base import (
     check_key,
 )
 from .local import LocalMediaStore
-from .s3 import S3MediaStore
 from .signing import PLAYBACK_PATH, sign_playback, verify_playback
+
+if TYPE_CHECKING:
+    from .s3 import S3MediaStore
 
 __all__ = [
     "MAX_URL_TTL",
@@ -37,6 +40,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The S3 client takes a second to import: only a process with an s3:// media URL loads it.
+    if name == "S3MediaStore":
+        from .s3 import S3MediaStore
+
+        return S3MediaStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def create_media(settings: CommonSettings) -> MediaStore:
     """The media store the settings select: S3 for an `s3://` media URL, else `<data_dir>/media`.
 
@@ -47,5 +59,7 @@ def create_media(settings: CommonSettings) -> MediaStore:
     url = settings.media_url.get_secret_value()
     scheme = urlsplit(url).scheme
     if scheme == "s3":
+        from .s3 import S3MediaStore
+
         return S3MediaStore.from_url(url)
     raise ValueError(f"DIALOG_MEDIA_URL: unsupported scheme {scheme!r} (expected s3)")
