@@ -48,6 +48,11 @@ class Envelope(BaseModel):
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
+    # CloudEvents distributed-tracing extension: the W3C trace context of the work that produced
+    # the event. Optional, and left out of the wire form when unset, so older consumers and
+    # producers see the envelope they always did.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @classmethod
     def wrap(cls, data: EventData, *, source: str, id: str | None = None) -> Envelope:

@@ -1,4 +1,5 @@
-"""JSON logs to stdout, one object per line, with the service name; phone numbers masked."""
+"""JSON logs to stdout, one object per line, with the service name and, inside a trace, its trace
+and span ids; phone numbers masked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from .tracing import current_ids
 
 # Kazakhstan numbers in any shape people type them (+7 701 123 45 67, 87011234567, 7011234567):
 # the last two digits stay so that a support person can match a complaint to a line.
@@ -45,6 +48,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask_phones(record.getMessage()),
         }
+        # Formatted in the task that logged, so the current span is the line's own.
+        ids = current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in record.__dict__.items():
             if key not in _RESERVED and key != "service" and not key.startswith("_"):
                 entry[key] = _mask(value)

@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import Envelope, EventData
 
+from . import metrics, tracing
 from .bus import Bus, PublishError
 from .faults import is_transient
 
@@ -50,7 +51,8 @@ class Pending:
     count: int = 0
 
     async def add(self, data: EventData) -> Envelope:
-        envelope = Envelope.wrap(data, source=self.outbox.source)
+        # The entry keeps the trace of the request that wrote it; the relay publishes in it.
+        envelope = tracing.stamp(Envelope.wrap(data, source=self.outbox.source))
         await self.outbox.collection.insert_one(
             {
                 "_id": envelope.id,
@@ -85,6 +87,7 @@ class Outbox:
         self._before_publish = before_publish
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unwatch: Callable[[], None] | None = None
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("state", ASCENDING), ("created_at", ASCENDING)])
@@ -133,8 +136,27 @@ class Outbox:
 
     def start(self, *, interval: float = 1.0) -> None:
         self._task = asyncio.create_task(self._run(interval), name=f"outbox-relay-{self.source}")
+        self._unwatch = metrics.on_scrape(self.measure)
+
+    async def measure(self) -> None:
+        """Set the pending-entries gauges (at scrape time): a relay that stopped shows here."""
+        service = metrics.service_of_source(self.source)
+        pending = {"state": PENDING}
+        count = await self.collection.count_documents(pending)
+        oldest = await self.collection.find_one(pending, sort=[("created_at", ASCENDING)])
+        age = 0.0
+        if oldest is not None:
+            created = oldest["created_at"]
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            age = max((_now() - created).total_seconds(), 0.0)
+        metrics.OUTBOX_PENDING.labels(service).set(count)
+        metrics.OUTBOX_OLDEST_AGE.labels(service).set(age)
 
     async def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,7 +180,8 @@ class Outbox:
                 await self._before_publish(doc)
             envelope = Envelope.model_validate(doc["envelope"])
             try:
-                await self.bus.publish(envelope, doc["routing_key"])
+                with tracing.publishing(envelope, doc["routing_key"]) as traced:
+                    await self.bus.publish(traced, doc["routing_key"])
             except PublishError as exc:
                 # Left pending with its lease: retried once the lease expires, in order.
                 log.error(

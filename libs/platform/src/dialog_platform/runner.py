@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 from dialog_contracts import Envelope
 
 from .bus import Bus, create_bus
-from .bus.deadletters import StoredDeadLetters
+from .bus.deadletters import StoredDeadLetters, dlq_gauge
 from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
@@ -35,7 +35,9 @@ from .errors import install_error_handlers
 from .health import health_router
 from .media import MediaStore, create_media
 from .settings import CommonSettings
+from .metrics import install_metrics, process_service, readiness_gauge
 
+from .tracing import configure_tracing, instrument_app
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dialog.components"
@@ -229,6 +231,8 @@ def build_app(
     components = components or discover()
     selected = [components[t] for t in targets]
     backends = Backends(
+    # Before the backends' clients are made, so that httpx and PyMongo are traced.
+    configure_tracing(process_service(targets))
         settings=settings,
         need_db=any(c.needs_db for c in selected),
         need_media=any(c.needs_media for c in selected),
@@ -317,3 +321,7 @@ def build_app(
     checks["components"] = component_checks
     app.include_router(health_router(checks, targets, liveness={"process": backends.alive}))
     return app
+    if settings.metrics:
+        dlq = dlq_gauge(settings, backends.mongo, targets)
+        install_metrics(app, targets, dlq, readiness_gauge(checks, targets))
+    instrument_app(app)

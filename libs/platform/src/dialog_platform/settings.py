@@ -82,6 +82,10 @@ class CommonSettings(BaseSettings):
         description="development only: a file holding seconds added to the clock (tests move time)",
     )
     host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
+    metrics: bool = Field(
+        default=True,
+        description="count and serve `/metrics`; off only to measure what the counting costs",
+    )
     port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 

@@ -20,6 +20,7 @@ from dialog_platform.ratelimit import SlidingWindow
 
 from . import repository as repo
 from .clients import DashboardClient, MediaClient
+from . import metrics
 from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
@@ -102,7 +103,7 @@ class Lookup:
     async def reprint(
         self, kiosk: dict[str, Any], body: LookupRequest, *, client: str
     ) -> ReprintQueued:
-        appeal = await self._verified(body, client=client)
+        appeal = await metrics.counted_lookup(self._verified(body, client=client))
         number = appeal["registration_number"]
         if not self.reprint_limiter.allow(number):
             raise error(429, "reprint_limit", headers={"Retry-After": "3600"})

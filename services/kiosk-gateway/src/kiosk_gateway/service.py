@@ -26,6 +26,7 @@ from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.streams import capped, coalesce
 
 from . import repository as repo
+from . import metrics
 from .clients import MediaClient, MediaRejected
 from .deadlines import compute_deadlines, local_date
 from .directory import DirectoryReplica
@@ -348,6 +349,7 @@ class Gateway:
             registration_number=appeal["registration_number"],
             access_code=code,
             registered_at=appeal["registered_at"],
+        metrics.appeal_registered(kiosk["_id"], updated["language"], updated["category"])
             control_date=date.fromisoformat(appeal["control_date"]),
             legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
             tracking_url=self.tracking_url(),
@@ -384,6 +386,7 @@ class Gateway:
             state={"status": "failed", "reason": event.reason, "at": event.failed_at},
             clear_pending_code=False,
         )
+        metrics.receipt(event.kiosk_id, printed=True)
 
     # Housekeeping
 
@@ -395,6 +398,7 @@ class Gateway:
                 await self.media.delete(draft["video"]["key"])
             if await repo.delete_draft(self.db, appeal_id=draft["_id"]):
                 removed += 1
+        metrics.receipt(event.kiosk_id, printed=False)
         return removed
 
 

@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dialog_platform import tracing
 from dialog_platform.component import Clock
 
+from . import metrics
 from . import repository as repo
 from .smsc import DELIVERED, STATUS_NOT_FOUND, PermanentSmsError, SmscClient, TransientSmsError
 from .templates import Language, render
@@ -109,10 +111,14 @@ class Notifier:
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
+                # The sender loop sends it later; the SMS stays in the trace that asked for it.
+                "trace": tracing.carrier(),
             },
         )
         if created:
             self.wake.set()
+            if hold:
+                metrics.sms_held(out.purpose)
         return str(stored["state"])
 
     async def send_due(self, *, limit: int = 100) -> int:
@@ -124,7 +130,12 @@ class Notifier:
             leased = await repo.lease_due(self.db, now=now, lease=timedelta(seconds=LEASE_S))
             if leased is None:
                 break
-            if await self._send(leased) == repo.SENT:
+            with tracing.resumed(
+                leased.get("trace"), "notifier send SMS", purpose=leased["purpose"]
+            ):
+                state = await self._send(leased)
+            metrics.sms_outcome(leased["purpose"], state)
+            if state == repo.SENT:
                 sent += 1
         return sent
 

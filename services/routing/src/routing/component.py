@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from dialog_platform import metrics as platform_metrics
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.settings import get_service_settings
 
@@ -9,6 +12,7 @@ from . import handlers
 from . import repository as repo
 from .api import cases_router, directory_router
 from .directory import Directory
+from .metrics import case_gauges
 from .service import Routing, load_seed
 from .settings import RoutingSettings
 from .timers import ScanLoop, Timers
@@ -24,6 +28,7 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
     timers = Timers(db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, lead_working_days=lead)
     loop = ScanLoop(timers, interval_s=settings.timer_interval_s)
     handlers.subscribe(ctx.bus, routing)
+    unwatch: list[Callable[[], None]] = []
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
@@ -32,11 +37,17 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
             await directory.seed(load_seed(settings.seed_file))
         # After the indexes: the first scan picks up whatever fell due while routing was down.
         await loop.start()
+        unwatch.append(platform_metrics.on_scrape(case_gauges(routing)))
+
+    async def stop() -> None:
+        await loop.stop()
+        for remove in unwatch:
+            remove()
 
     return Running(
         routers=[directory_router(directory), cases_router(routing, timers)],
         on_start=[start],
-        on_stop=[loop.stop],
+        on_stop=[stop],
         uses_outbox=True,
     )
 

@@ -319,3 +319,13 @@ async def cases_answered_between(
     if department:
         query["department"] = department
     return [c async for c in db.cases.find(query, {"answered_date": 1})]
+
+
+async def open_departments(db: Db) -> list[str | None]:
+    """The departments that have open cases (None for cases of no department)."""
+    found = await db.cases.distinct("department", {"open": True})
+    return [d if isinstance(d, str) else None for d in found]
+
+
+async def count_cases(db: Db, *, query: Doc) -> int:
+    return int(await db.cases.count_documents(query))

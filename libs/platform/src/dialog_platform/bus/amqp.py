@@ -49,6 +49,7 @@ from aio_pika.abc import (
 
 from dialog_contracts import BINDINGS, Envelope, EventData, exchange_name, queue_name
 
+from .. import metrics, tracing
 from .base import (
     Bus,
     BusError,
@@ -66,6 +67,8 @@ from .base import (
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/cloudevents+json"
+# The `event` label of a message that is no CloudEvents envelope at all.
+INVALID = "invalid"
 
 # Headers on retry and dead-letter copies. Attempts counts handler failures; a redelivery after a
 # lost connection is not a failure of the handler and does not count (see DELIVERY_LIMIT).
@@ -278,6 +281,7 @@ class AmqpBus(Bus):
                 await asyncio.wait_for(session.connection.close(), timeout=5)
 
     async def publish(self, envelope: Envelope, routing_key: str) -> None:
+        envelope = tracing.stamp(envelope)
         message = aio_pika.Message(
             body=envelope.to_bytes(),
             content_type=CONTENT_TYPE,
@@ -286,15 +290,21 @@ class AmqpBus(Bus):
             type=envelope.type,
             timestamp=envelope.time,
         )
+        labels = (metrics.service_of_source(envelope.source), envelope.type)
         try:
             async with asyncio.timeout(self._publish_timeout_s):
                 session = await self._wait_session()
                 await self._confirmed_publish(session.exchange, routing_key, message)
         except TimeoutError as exc:
+            metrics.BUS_PUBLISH_FAILURES.labels(*labels).inc()
             raise PublishError(
                 f"event {envelope.id} ({routing_key!r}) not confirmed by the broker "
                 f"within {self._publish_timeout_s:g} s"
             ) from exc
+        except PublishError:
+            metrics.BUS_PUBLISH_FAILURES.labels(*labels).inc()
+            raise
+        metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
 
     async def ensure_queue(self, consumer: str, event: type[EventData], key_suffix: str) -> None:
         """Declare the queue with its retry and dead-letter queues, now if started, else at start.
@@ -535,6 +545,8 @@ class AmqpBus(Bus):
         try:
             envelope = Envelope.from_bytes(message.body)
         except ValueError as exc:  # pydantic's ValidationError included
+            metrics.BUS_CONSUMED.labels(sub.consumer, queue, INVALID).inc()
+            metrics.BUS_DEAD_LETTERED.labels(sub.consumer, queue, INVALID).inc()
             log.error(
                 "bus: %s: message %s is not a CloudEvents envelope; dead-lettered",
                 queue,
@@ -551,6 +563,8 @@ class AmqpBus(Bus):
 
         attempt = failed_before + 1
         gate = session.gates.setdefault(queue, OutageGate())
+        labels = (sub.consumer, queue, envelope.type)
+        metrics.BUS_CONSUMED.labels(*labels).inc()
         try:
             handled = await run_through_outages(
                 sub.handler,
@@ -559,10 +573,12 @@ class AmqpBus(Bus):
                 halt=session.halt,
                 retry=self._retry,
                 consumer=sub.consumer,
+                queue=queue,
             )
         except Exception as exc:
             reason = _reason(exc)
             if attempt >= self._retry.max_attempts:
+                metrics.BUS_DEAD_LETTERED.labels(*labels).inc()
                 log.error(
                     "bus: %s gave up on %s %s after %d attempts; dead-lettered to %s",
                     sub.consumer,
@@ -581,6 +597,7 @@ class AmqpBus(Bus):
                 )
                 return
             delay_ms = round(self._retry.delay_after(attempt) * 1000)
+            metrics.BUS_RETRIED.labels(*labels, "failed").inc()
             log.warning(
                 "bus: %s failed on %s %s (attempt %d of %d: %s); retrying in %.1f s",
                 sub.consumer,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dialog_contracts import Envelope, EventData
 
+from .. import metrics, tracing
 from ..faults import Transient, is_transient
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ async def run_through_outages(
     halt: asyncio.Event,
     retry: RetryPolicy,
     consumer: str,
+    queue: str = "",
 ) -> bool:
     """Run `handler` until it succeeds, waiting out passing outages.
 
@@ -178,12 +180,16 @@ async def run_through_outages(
     """
     tries = 0
     prober = False
+    labels = (consumer, queue or consumer, envelope.type)
     while True:
         if not prober and not await gate.wait_open(halt):
             return False
+        started = time.perf_counter()
         try:
-            await handler(envelope)
+            with tracing.consuming(envelope, consumer):
+                await handler(envelope)
         except Exception as exc:
+            metrics.BUS_HANDLER_DURATION.labels(*labels).observe(time.perf_counter() - started)
             if not is_transient(exc):
                 if prober:
                     gate.open()  # the dependency answered; the fault is this message's own
@@ -193,6 +199,7 @@ async def run_through_outages(
                 prober = gate.close()
                 if not prober:
                     continue  # another delivery is probing; wait at the gate
+            metrics.BUS_RETRIED.labels(*labels, "transient").inc()
             delay = retry.transient_delay(tries)
             log.warning(
                 "bus: %s waits out an outage on %s %s (try %d: %s: %s); next try in %.1f s",
@@ -208,6 +215,8 @@ async def run_through_outages(
                 gate.open()
                 return False
             continue
+        metrics.BUS_HANDLER_DURATION.labels(*labels).observe(time.perf_counter() - started)
+        metrics.BUS_HANDLED.labels(*labels).inc()
         if prober:
             waited = time.monotonic() - (gate.since or time.monotonic())
             gate.open()

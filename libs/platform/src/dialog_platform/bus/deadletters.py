@@ -15,6 +15,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import time
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -131,8 +133,19 @@ def format_age(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
+def consumed_by(namespace: str, dlq: str, consumers: Collection[str]) -> str | None:
+    """The consumer (of `consumers`) whose queue `dlq` dead-letters, else None."""
+    name = dlq if namespace == "dialog" else dlq.removeprefix(f"{namespace}.")
+    consumer = name.split(".", 1)[0]
+    return consumer if consumer in consumers else None
+
+
 class DeadLetters(abc.ABC):
     """The dead-letter queues of one deployment."""
+
+    @abc.abstractmethod
+    async def counts(self, consumers: Collection[str]) -> dict[str, int]:
+        """Messages waiting per DLQ of the given consumers' queues, cheaply (for `/metrics`)."""
 
     @abc.abstractmethod
     async def summary(self) -> list[DlqSummary]:
@@ -292,6 +305,15 @@ class AmqpDeadLetters(DeadLetters):
             )
         return found
 
+    async def counts(self, consumers: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for dlq in known_dlqs(self._namespace, self._extra):
+            if consumed_by(self._namespace, dlq, consumers) is not None:
+                count = await self._count(dlq)
+                if count is not None:
+                    found[dlq] = count
+        return found
+
     async def show(self, queue: str, limit: int = 20) -> list[DeadLetter]:
         dlq = await self._known(queue)
         channel = await (await self._conn()).channel(publisher_confirms=False)
@@ -446,6 +468,15 @@ class StoredDeadLetters(DeadLetters):
             )
         return found
 
+    async def counts(self, consumers: Collection[str]) -> dict[str, int]:
+        waiting = {"replay_requested_at": {"$exists": False}}
+        present = await self._docs.distinct("dlq", waiting)
+        found: dict[str, int] = {}
+        for dlq in known_dlqs(self._namespace, [q for q in present if isinstance(q, str)]):
+            if consumed_by(self._namespace, dlq, consumers) is not None:
+                found[dlq] = await self._docs.count_documents({"dlq": dlq, **waiting})
+        return found
+
     async def show(self, queue: str, limit: int = 20) -> list[DeadLetter]:
         dlq = await self._known(queue)
         return [_as_letter(d) for d in await self._waiting(dlq, limit)]
@@ -502,3 +533,40 @@ def open_dead_letters(
     if mongo is None:
         raise ValueError("the in-process bus keeps its dead letters in the database; none given")
     return StoredDeadLetters(mongo[f"{settings.db_prefix}_bus"], settings.bus_namespace)
+
+
+# A scrape every 15-30 s must not turn into a broker connection and a dozen declares each time.
+DLQ_COUNT_CACHE_S = 10.0
+
+
+def dlq_gauge(
+    settings: CommonSettings,
+    mongo: AsyncMongoClient[dict[str, Any]] | None,
+    consumers: Collection[str],
+) -> Callable[[], Awaitable[None]] | None:
+    """A scrape-time callback setting `dialog_dlq_messages` for the DLQs of `consumers`' queues.
+
+    Each process reports the queues its own components consume, so that no DLQ is counted
+    twice across the deployment. None when there is nowhere to look (in-process, no database).
+    """
+    from ..metrics import DLQ_MESSAGES
+
+    if settings.bus_url is None and mongo is None:
+        return None
+    last = -DLQ_COUNT_CACHE_S
+
+    async def refresh() -> None:
+        nonlocal last
+        if time.monotonic() - last < DLQ_COUNT_CACHE_S:
+            return
+        dead_letters = open_dead_letters(settings, mongo)
+        try:
+            counts = await dead_letters.counts(consumers)
+        finally:
+            await dead_letters.close()
+        last = time.monotonic()
+        for dlq, count in counts.items():
+            consumer = consumed_by(settings.bus_namespace, dlq, consumers) or "dialog"
+            DLQ_MESSAGES.labels(consumer, consumer_queue_of(dlq)).set(count)
+
+    return refresh

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from dialog_contracts import Envelope, EventData
 
+from .. import metrics, tracing
 from ..faults import is_transient
 from .base import (
     Bus,
@@ -29,6 +30,7 @@ from .base import (
     run_through_outages,
     sleep_unless,
 )
+from .deadletters import queue_for
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,11 @@ class InProcessBus(Bus):
         dead_letter: DeadLetter | None = None,
         replays: Replays | None = None,
         close_grace_s: float = 10.0,
+        namespace: str = "dialog",
     ) -> None:
         self._retry = retry or RetryPolicy()
+        # Only names queues in metrics, the way the AMQP adapter and the stored DLQs name them.
+        self._namespace = namespace
         self._dead_letter = dead_letter or log_dead_letter
         self._replays = replays
         self._close_grace_s = close_grace_s
@@ -118,12 +123,16 @@ class InProcessBus(Bus):
         one poison message must not hold up the outbox. Only if the dead-letter callback itself
         fails does publish raise `PublishError`, so the outbox keeps the event and tries again.
         """
+        labels = (metrics.service_of_source(envelope.source), envelope.type)
         if self._closed:
+            metrics.BUS_PUBLISH_FAILURES.labels(*labels).inc()
             raise PublishError("the bus is closed")
+        envelope = tracing.stamp(envelope)
         matching = [
             s for s in self._subscriptions if binding_matches(s.event, s.key_suffix, routing_key)
         ]
         if not matching:
+            metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
             return
         # Each subscriber gets its own copy parsed from the wire form, as over AMQP: a handler
         # cannot see another's changes, and data that would not survive JSON fails here too.
@@ -134,6 +143,8 @@ class InProcessBus(Bus):
             task.add_done_callback(self._inflight.discard)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            metrics.BUS_PUBLISH_FAILURES.labels(*labels).inc()
         for failure in failures:
             if isinstance(failure, asyncio.CancelledError):
                 raise PublishError(f"delivery of {envelope.id} was cancelled (bus closing)")
@@ -141,6 +152,7 @@ class InProcessBus(Bus):
             raise PublishError(
                 f"event {envelope.id}: recording a dead letter failed: {failures[0]!r}"
             ) from failures[0]
+        metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
 
     async def _deliver(self, sub: Subscription, body: bytes) -> None:
         gate = self._gates.setdefault(id(sub), OutageGate())
@@ -148,6 +160,9 @@ class InProcessBus(Bus):
         while True:
             attempt += 1
             envelope = Envelope.from_bytes(body)
+            queue = queue_for(self._namespace, sub.consumer, envelope)
+            labels = (sub.consumer, queue, envelope.type)
+            metrics.BUS_CONSUMED.labels(*labels).inc()
             try:
                 handled = await run_through_outages(
                     sub.handler,
@@ -156,6 +171,7 @@ class InProcessBus(Bus):
                     halt=self._halt,
                     retry=self._retry,
                     consumer=sub.consumer,
+                    queue=queue,
                 )
                 if not handled:
                     raise asyncio.CancelledError  # closing: publish() reports it undelivered
@@ -163,6 +179,7 @@ class InProcessBus(Bus):
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX_CHARS]
                 if attempt >= self._retry.max_attempts:
+                    metrics.BUS_DEAD_LETTERED.labels(*labels).inc()
                     log.error(
                         "bus: %s gave up on %s %s after %d attempts",
                         sub.consumer,
@@ -174,6 +191,7 @@ class InProcessBus(Bus):
                     await self._dead_letter(envelope, sub.consumer, reason)
                     return
                 delay = self._retry.delay_after(attempt)
+                metrics.BUS_RETRIED.labels(*labels, "failed").inc()
                 log.warning(
                     "bus: %s failed on %s %s (attempt %d of %d: %s); retrying in %.1f s",
                     sub.consumer,

@@ -7,7 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from .. import audit
+from .. import audit, metrics
 from ..accounts import LoginLocked
 from ..i18n import COOKIE as LANG_COOKIE
 from ..i18n import LANGS
@@ -70,6 +70,7 @@ def build_router(web: Web) -> APIRouter:
         try:
             account = await web.accounts.authenticate(login, password, ip=ip)
         except LoginLocked as exc:
+            metrics.login("locked")
             await audit.record(
                 web.dashboard.db,
                 at=now,
@@ -82,6 +83,7 @@ def build_router(web: Web) -> APIRouter:
                 429, "too_many_logins", headers={"Retry-After": str(exc.retry_after_s)}
             ) from exc
         if account is None:
+            metrics.login("failed")
             await audit.record(
                 web.dashboard.db, at=now, action="login_failed", login=login[:40], ip=ip
             )
@@ -94,6 +96,7 @@ def build_router(web: Web) -> APIRouter:
                 error="login_wrong",
                 login=login,
             )
+        metrics.login("ok")
         # A new session id on login, so a session id planted before it is worth nothing.
         await web.accounts.end_session(session.id)
         fresh = await web.accounts.new_session(account, ip=ip)
