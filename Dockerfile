@@ -40,13 +40,19 @@ FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE=all
 
 # The receipt needs a font with the Kazakh letters, and USB printers need libusb: only the
-# images that print get them. Their versions follow the pinned base image's Debian release
-# (bookworm's security updates), so they are not pinned one by one.
+# images that print get them; the booth's spoken prompts need espeak-ng: only the images that
+# serve the booth. Their versions follow the pinned base image's Debian release (bookworm's
+# security updates), so they are not pinned one by one.
 # hadolint ignore=DL3008
 RUN case "$SERVICE" in \
       printer-agent|all) \
         apt-get update \
         && apt-get install -y --no-install-recommends fonts-dejavu-core libusb-1.0-0 \
+        && if [ "$SERVICE" = all ]; then apt-get install -y --no-install-recommends espeak-ng; fi \
+        && rm -rf /var/lib/apt/lists/* ;; \
+      kiosk-gateway) \
+        apt-get update \
+        && apt-get install -y --no-install-recommends espeak-ng \
         && rm -rf /var/lib/apt/lists/* ;; \
     esac
 

@@ -8,7 +8,7 @@ VENV := .venv
 DIALOG := $(VENV)/bin/dialog
 PYTEST_ARGS ?=
 
-.PHONY: help setup run run-distributed test lint typecheck bench clean settings-reference
+.PHONY: help setup run run-distributed test lint typecheck bench clean settings-reference speech
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: lint ## lint, types, then every test against real servers
 
 settings-reference: setup ## regenerate README's settings reference from the settings classes
 	@$(VENV)/bin/python scripts/settings-reference.py
+
+speech: setup ## render the booth's spoken prompts (espeak-ng, kk and ru) into data/speech
+	@$(VENV)/bin/python -m kiosk_gateway.speech
 
 bench: setup ## benchmarks: print figures and ratios (upload, notify, inbox)
 	@$(VENV)/bin/python bench/upload.py

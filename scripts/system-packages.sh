@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Debian packages Dialog needs on a developer's or CI machine: the receipt font, RabbitMQ
 # (tests start it if it is stopped) and Chromium (the booth's browser tests drive it through
-# Playwright; Playwright's own browser download cannot be used). Installs only what is missing;
-# needs root to install.
+# Playwright; Playwright's own browser download cannot be used), espeak-ng (the booth's spoken
+# prompts in Kazakh and Russian, offline) and npm (axe-core for the browser tests' accessibility
+# checks). Installs only what is missing; needs root to install.
 set -euo pipefail
 
 missing=()
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
 command -v rabbitmq-server >/dev/null 2>&1 || [[ -x /usr/sbin/rabbitmq-server ]] || missing+=(rabbitmq-server)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# Prometheus' server and promtool: the alert rules' unit tests and the scrape test.
+[[ -x /usr/bin/promtool ]] || missing+=(prometheus)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -84,6 +84,16 @@ def test_only_the_printing_images_get_libusb_and_the_font() -> None:
     assert "rm -rf /var/lib/apt/lists/*" in install
 
 
+def test_the_images_that_serve_the_booth_get_espeak_ng() -> None:
+    # The booth's spoken prompts are rendered on the gateway, offline.
+    (install,) = [rest for k, rest in instructions() if k == "RUN" and "apt-get install" in rest]
+    branches = dict(re.findall(r"([a-z|-]+)\) (.*?);;", install))
+    assert "espeak-ng" in branches["kiosk-gateway"]
+    assert 'if [ "$SERVICE" = all ]; then apt-get install -y --no-install-recommends espeak-ng' in (
+        branches["printer-agent|all"]
+    )
+
+
 def test_no_secret_is_baked_into_a_layer() -> None:
     for keyword, rest in instructions():
         if keyword in ("ENV", "ARG"):

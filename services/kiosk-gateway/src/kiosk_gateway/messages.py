@@ -49,9 +49,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Нөмір немесе код сәйкес келмейді",
         "Номер или код не совпадает",
     ),
+    "lookup_left": (
+        "Нөмір немесе код сәйкес келмейді. Қалған әрекет саны: {left}",
+        "Номер или код не совпадает. Осталось попыток: {left}",
+    ),
+    "lookup_last": (
+        "Нөмір немесе код сәйкес келмейді. Әрекет қалмады: нөмір {minutes} минутқа бұғатталды. "
+        "Операторға хабарласыңыз",
+        "Номер или код не совпадает. Попыток больше нет: номер заблокирован на {minutes} мин. "
+        "Обратитесь к оператору",
+    ),
     "lookup_locked": (
-        "Тым көп қате әрекет. 15 минуттан кейін қайталаңыз",
-        "Слишком много неверных попыток. Повторите через 15 минут",
+        "Тым көп қате әрекет. {minutes} минуттан кейін қайталаңыз немесе операторға хабарласыңыз",
+        "Слишком много неверных попыток. Повторите через {minutes} мин или обратитесь к оператору",
     ),
     "too_many_requests": (
         "Тым көп әрекет. Бір минуттан кейін қайталаңыз",
@@ -67,6 +77,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Лауазымды тұлғалар тізімі уақытша қолжетімсіз",
         "Список должностных лиц временно недоступен",
     ),
+    "speech_not_found": ("Мұндай дыбыс жазбасы жоқ", "Такой звукозаписи нет"),
+    "speech_unavailable": (
+        "Дыбыстық көмекші уақытша қолжетімсіз",
+        "Голосовое сопровождение временно недоступно",
+    ),
     "storage_unavailable": (
         "Бейне сақтау қызметі уақытша қолжетімсіз",
         "Хранилище видео временно недоступно",
@@ -75,7 +90,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def error(
-    status: int, code: str, *, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    text: str | None = None,
+    values: dict[str, object] | None = None,
 ) -> ApiError:
-    kk, ru = MESSAGES[code]
+    """`text` picks another message for the same code (a variant that says more)."""
+    kk, ru = (part.format(**(values or {})) for part in MESSAGES[text or code])
     return ApiError(status, code, kk, ru, field=field, headers=headers)

@@ -19,6 +19,7 @@ from dialog_platform.settings import CommonSettings
 
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
 from .settings import KioskGatewaySettings
+from .speech import Speech, build_speech_router
 
 STATIC = Path(__file__).parent / "static"
 LANGUAGES = ("kk", "ru")
@@ -65,6 +66,9 @@ def build_pages_router(
     router = APIRouter(include_in_schema=False)
     development = common.is_development
     messages = catalogs()
+    router.include_router(
+        build_speech_router(Speech(settings.speech_folder(common.data_dir), messages))
+    )
 
     @router.get("/kiosk")
     async def kiosk_page() -> HTMLResponse:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +37,17 @@ class KioskGatewaySettings(BaseSettings):
     receipt_screen_s: float = Field(
         default=60.0, gt=0, description="booth screen: how long the receipt screen stays"
     )
+
+    speech_dir: Path | None = Field(
+        default=None,
+        description=(
+            "booth's spoken prompts: espeak-ng renders in cache/, human recordings in "
+            "recordings/<lang>/<clip>.wav replace them (default <data_dir>/speech)"
+        ),
+    )
+
+    def speech_folder(self, data_dir: Path) -> Path:
+        return self.speech_dir or data_dir / "speech"
 
     @property
     def max_duration_s(self) -> int:

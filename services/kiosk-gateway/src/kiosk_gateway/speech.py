@@ -1,0 +1,226 @@
+"""The booth's spoken prompts: a WAV per catalog message, number and keyboard letter, per language.
+
+A closed kiosk must say what it shows (EN 301 549 §5.1.3.1). The clips are rendered offline by
+Debian's espeak-ng from the same catalogs as the screen text, so speech and screen never disagree,
+and kept on disk; a human recording dropped in `<speech dir>/recordings/<lang>/<clip>.wav`
+replaces a render. A clip is named, never spelled out by the request: the booth can say nothing
+the catalog does not hold, and the cache is bounded by the catalog (one file per clip and
+language; a changed text replaces its old render).
+
+Clip names: `<key>` for a message; `<key>.<i>` for the i-th piece of a message with `{…}`
+placeholders (the page speaks the values between the pieces); `num-<n>` for the numbers 0-60
+(digit by digit for a receipt's number, whole for the countdown); `letter-<hex>` for a letter of
+that language's keyboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Response
+from fastapi.responses import FileResponse
+
+from .messages import error
+
+LANGUAGES = ("kk", "ru")
+NUMBERS = range(61)
+# espeak-ng's default 175 words a minute is quick for an elderly listener in a public hall.
+RATE_WPM = 150
+RENDER_TIMEOUT_S = 20.0
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+_LETTER = re.compile(r"[^\W\d_]")
+_CLIP = re.compile(r"^[a-z0-9_]+(\.[0-9])?$|^num-[0-9]{1,2}$|^letter-[0-9a-f]{2,5}$")
+# Marks on buttons that a voice would read out as noise or skip awkwardly.
+_SYMBOLS = str.maketrans({"⌫": " ", "▶": " ", "«": " ", "»": " ", "·": ",", "…": "."})
+
+
+# espeak-ng's Kazakh voice has no names for ъ and ь (Kazakh words do not use them): the
+# Russian voice names them. The Russian voice spells a Kazakh word letter by letter ("Қазақша"
+# on the Russian screen): the Kazakh voice says it.
+_KAZAKH_ONLY = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+_RUSSIAN_ONLY = frozenset("ъь")
+
+
+def _voice(lang: str, text: str) -> str:
+    if lang == "kk" and text.lower() in _RUSSIAN_ONLY:
+        return "ru"
+    if lang == "ru" and _KAZAKH_ONLY.search(text):
+        return "kk"
+    return lang
+
+
+@dataclass(frozen=True)
+class Clip:
+    text: str
+    voice: str
+    # A keyboard letter is said by its name ("эль"), not as a sound.
+    letter: bool = False
+
+    def ssml(self) -> str:
+        if self.letter:
+            return f'<speak><say-as interpret-as="characters">{escape(self.text)}</say-as></speak>'
+        return f"<speak>{escape(self.text)}</speak>"
+
+
+class SpeechUnavailable(RuntimeError):
+    """espeak-ng is missing or failed: the page stays silent rather than the booth failing."""
+
+
+def speakable(text: str) -> bool:
+    return bool(_LETTER.search(text))
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.translate(_SYMBOLS).split())
+
+
+def clip_texts(catalog: dict[str, str], lang: str) -> dict[str, Clip]:
+    """Every clip of one language's catalog and what it says."""
+    clips: dict[str, Clip] = {}
+    for key, text in catalog.items():
+        if key == "keyboard_letters":
+            for letter in dict.fromkeys(text.replace(" ", "").lower()):
+                if speakable(letter):
+                    clips[f"letter-{ord(letter):x}"] = Clip(
+                        letter, _voice(lang, letter), letter=True
+                    )
+            continue
+        pieces = _PLACEHOLDER.split(text)
+        if len(pieces) == 1:
+            if speakable(text):
+                clips[key] = Clip(_tidy(text), _voice(lang, text))
+            continue
+        for i, piece in enumerate(pieces):
+            if speakable(piece):
+                clips[f"{key}.{i}"] = Clip(_tidy(piece), _voice(lang, piece))
+    for n in NUMBERS:
+        clips[f"num-{n}"] = Clip(str(n), lang)
+    return clips
+
+
+class Speech:
+    """Finds or renders a clip; renders at most two at a time (the booth computer is small)."""
+
+    def __init__(self, folder: Path, catalogs: dict[str, dict[str, str]]) -> None:
+        self.recordings = folder / "recordings"
+        self.cache = folder / "cache"
+        self.clips = {lang: clip_texts(catalogs[lang], lang) for lang in LANGUAGES}
+        self._gate = asyncio.Semaphore(2)
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def known(self, lang: str, clip: str) -> bool:
+        return lang in self.clips and clip in self.clips[lang]
+
+    def _rendered(self, lang: str, clip: str) -> Path:
+        said = self.clips[lang][clip]
+        digest = hashlib.sha256(f"{said.voice}|{RATE_WPM}|{said.ssml()}".encode()).hexdigest()[:12]
+        return self.cache / lang / f"{clip}-{digest}.wav"
+
+    async def path(self, lang: str, clip: str) -> Path:
+        """The clip's file: the human recording if there is one, else espeak-ng's render."""
+        recorded = self.recordings / lang / f"{clip}.wav"
+        if recorded.is_file():
+            return recorded
+        target = self._rendered(lang, clip)
+        if target.is_file():
+            return target
+        lock = self._locks.setdefault((lang, clip), asyncio.Lock())
+        async with lock, self._gate:
+            if not target.is_file():
+                await self._render(self.clips[lang][clip], target)
+        return target
+
+    async def _render(self, clip: Clip, target: Path) -> None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise SpeechUnavailable("espeak-ng is not installed (scripts/system-packages.sh)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        os.close(fd)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *(binary, "-m", "-v", clip.voice, "-s", str(RATE_WPM), "-w", temp, "--stdin"),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                _, stderr = await asyncio.wait_for(
+                    process.communicate(clip.ssml().encode()), RENDER_TIMEOUT_S
+                )
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                raise SpeechUnavailable("espeak-ng took too long") from None
+            if process.returncode != 0 or Path(temp).stat().st_size <= 44:  # noqa: ASYNC240
+                raise SpeechUnavailable(f"espeak-ng failed: {stderr.decode(errors='replace')}")
+            # A render of an older text of this clip is dead weight now.
+            for old in target.parent.glob(f"{target.name.rsplit('-', 1)[0]}-*.wav"):
+                old.unlink(missing_ok=True)
+            os.replace(temp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    async def render_all(self) -> list[tuple[str, str]]:
+        """Every clip of both languages on disk; returns those that could not be made."""
+        failed: list[tuple[str, str]] = []
+        for lang, clips in self.clips.items():
+            for clip in clips:
+                try:
+                    await self.path(lang, clip)
+                except SpeechUnavailable:
+                    failed.append((lang, clip))
+        return failed
+
+
+def build_speech_router(speech: Speech) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/kiosk/speech/{lang}/{name}")
+    async def clip(lang: str, name: str) -> Response:
+        stem = name.removesuffix(".wav")
+        if not name.endswith(".wav") or not _CLIP.match(stem) or not speech.known(lang, stem):
+            raise error(404, "speech_not_found")
+        try:
+            path = await speech.path(lang, stem)
+        except SpeechUnavailable as exc:
+            raise error(503, "speech_unavailable") from exc
+        return FileResponse(
+            path,
+            media_type="audio/wav",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return router
+
+
+def main() -> int:
+    """`make speech`: render every clip into the speech folder ahead of the first citizen."""
+    from dialog_platform.settings import CommonSettings
+
+    from .pages import catalogs
+    from .settings import KioskGatewaySettings
+
+    folder = KioskGatewaySettings().speech_folder(CommonSettings().data_dir)
+    speech = Speech(folder, catalogs())
+    failed = asyncio.run(speech.render_all())
+    total = sum(len(c) for c in speech.clips.values())
+    print(f"{total - len(failed)} of {total} clips in {folder}")
+    for lang, clip in failed:
+        print(f"  missing: {lang}/{clip}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
