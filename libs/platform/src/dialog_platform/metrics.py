@@ -164,6 +164,12 @@ DLQ_MESSAGES = gauge(
     ("queue",),
 )
 
+BUS_QUEUE_MESSAGES = gauge(
+    "dialog_bus_queue_messages",
+    "Messages ready in a consumer queue on RabbitMQ (its backlog), reported by its consumer.",
+    ("queue",),
+)
+
 OUTBOX_PENDING = gauge(
     "dialog_outbox_pending_entries",
     "Outbox entries written and not yet published.",
@@ -178,6 +184,20 @@ READY = gauge(
     "dialog_ready",
     "1 when every backend and component of the process answers (what /readyz says), else 0.",
 )
+
+
+def bus_consumer_series(consumer: str, queue: str, event: str) -> None:
+    """Make a consumer queue's bus series exist, at 0, before anything happens to it.
+
+    A labelled counter has no series until it is first counted; a dashboard or an alert that
+    reads `rate(dialog_bus_messages_dead_lettered_total[5m])` would otherwise see nothing at all
+    rather than a 0 until the first dead letter.
+    """
+    labels = (consumer, queue, event)
+    for counter in (BUS_CONSUMED, BUS_HANDLED, BUS_DEAD_LETTERED):
+        counter.labels(*labels)
+    for kind in ("transient", "failed"):
+        BUS_RETRIED.labels(*labels, kind)
 
 
 def service_of_source(source: str) -> str:

@@ -15,6 +15,10 @@ LOGINS = metrics.counter(
     ("outcome",),
 )
 
+# Each outcome is a series at 0 from the start, so that a rate or an alert has one to read.
+for _outcome in ("ok", "failed", "locked"):
+    LOGINS.labels(SERVICE, _outcome)
+
 
 def login(outcome: Literal["ok", "failed", "locked"]) -> None:
     LOGINS.labels(SERVICE, outcome).inc()

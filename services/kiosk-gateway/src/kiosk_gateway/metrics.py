@@ -36,8 +36,16 @@ LOOKUPS = metrics.counter(
 )
 
 
+# Each outcome is a series at 0 from the start, so that a rate or an alert has one to read.
+for _outcome in ("found", "not_found", "locked", "rate_limited"):
+    LOOKUPS.labels(SERVICE, _outcome)
+
+
 def appeal_registered(kiosk: str, language: str, category: str) -> None:
     APPEALS_REGISTERED.labels(SERVICE, kiosk, language, category).inc()
+    # The booth's receipt counters exist, at 0, from its first appeal on.
+    RECEIPTS_PRINTED.labels(SERVICE, kiosk)
+    RECEIPTS_FAILED.labels(SERVICE, kiosk)
 
 
 def receipt(kiosk: str, *, printed: bool) -> None:

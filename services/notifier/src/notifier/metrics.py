@@ -22,12 +22,21 @@ SMS_HELD = metrics.counter(
 )
 
 
+def _seen(purpose: str) -> None:
+    # Every outcome of a purpose is a series from its first SMS on, at 0 until it happens, so a
+    # failure ratio or an alert has something to compare against.
+    for counter in (SMS_SENT, SMS_FAILED, SMS_HELD):
+        counter.labels(SERVICE, purpose)
+
+
 def sms_held(purpose: str) -> None:
+    _seen(purpose)
     SMS_HELD.labels(SERVICE, purpose).inc()
 
 
 def sms_outcome(purpose: str, state: str) -> None:
     """Count one send attempt's outcome; a retry after an outage counts once it ends."""
+    _seen(purpose)
     if state in (repo.SENT, repo.DELIVERED):
         SMS_SENT.labels(SERVICE, purpose).inc()
     elif state == repo.FAILED:

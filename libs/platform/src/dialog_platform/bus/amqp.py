@@ -305,6 +305,7 @@ class AmqpBus(Bus):
             metrics.BUS_PUBLISH_FAILURES.labels(*labels).inc()
             raise
         metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
+        metrics.BUS_PUBLISH_FAILURES.labels(*labels)  # a series at 0 beside the confirms
 
     async def ensure_queue(self, consumer: str, event: type[EventData], key_suffix: str) -> None:
         """Declare the queue with its retry and dead-letter queues, now if started, else at start.
@@ -464,6 +465,7 @@ class AmqpBus(Bus):
         # re-declares the queue and consumes again.
         underlay.on_consumer_cancel_callbacks.add(partial(self._on_consumer_cancelled, session))
         queue = await channel.get_queue(name, ensure=False)
+        metrics.bus_consumer_series(sub.consumer, name, sub.event.TYPE)
         tag = await queue.consume(partial(self._on_delivery, session, sub, name))
         session.consumers.append((queue, tag))
 

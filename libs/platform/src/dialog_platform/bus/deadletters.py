@@ -314,6 +314,16 @@ class AmqpDeadLetters(DeadLetters):
                     found[dlq] = count
         return found
 
+    async def queue_counts(self, consumers: Collection[str]) -> dict[str, int]:
+        """Messages ready in the given consumers' own queues (a backlog, not dead letters)."""
+        found: dict[str, int] = {}
+        for dlq in known_dlqs(self._namespace, self._extra):
+            if consumed_by(self._namespace, dlq, consumers) is not None:
+                count = await self._count(consumer_queue_of(dlq))
+                if count is not None:
+                    found[consumer_queue_of(dlq)] = count
+        return found
+
     async def show(self, queue: str, limit: int = 20) -> list[DeadLetter]:
         dlq = await self._known(queue)
         channel = await (await self._conn()).channel(publisher_confirms=False)
@@ -544,12 +554,13 @@ def dlq_gauge(
     mongo: AsyncMongoClient[dict[str, Any]] | None,
     consumers: Collection[str],
 ) -> Callable[[], Awaitable[None]] | None:
-    """A scrape-time callback setting `dialog_dlq_messages` for the DLQs of `consumers`' queues.
+    """A scrape-time callback setting `dialog_dlq_messages` for the DLQs of `consumers`' queues
+    and, on RabbitMQ, `dialog_bus_queue_messages` for the queues themselves.
 
-    Each process reports the queues its own components consume, so that no DLQ is counted
+    Each process reports the queues its own components consume, so that no queue is counted
     twice across the deployment. None when there is nowhere to look (in-process, no database).
     """
-    from ..metrics import DLQ_MESSAGES
+    from ..metrics import BUS_QUEUE_MESSAGES, DLQ_MESSAGES
 
     if settings.bus_url is None and mongo is None:
         return None
@@ -560,13 +571,20 @@ def dlq_gauge(
         if time.monotonic() - last < DLQ_COUNT_CACHE_S:
             return
         dead_letters = open_dead_letters(settings, mongo)
+        backlog: dict[str, int] = {}
         try:
             counts = await dead_letters.counts(consumers)
+            if isinstance(dead_letters, AmqpDeadLetters):
+                backlog = await dead_letters.queue_counts(consumers)
         finally:
             await dead_letters.close()
         last = time.monotonic()
+        namespace = settings.bus_namespace
         for dlq, count in counts.items():
-            consumer = consumed_by(settings.bus_namespace, dlq, consumers) or "dialog"
+            consumer = consumed_by(namespace, dlq, consumers) or "dialog"
             DLQ_MESSAGES.labels(consumer, consumer_queue_of(dlq)).set(count)
+        for queue, count in backlog.items():
+            consumer = consumed_by(namespace, queue, consumers) or "dialog"
+            BUS_QUEUE_MESSAGES.labels(consumer, queue).set(count)
 
     return refresh

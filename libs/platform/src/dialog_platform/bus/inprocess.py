@@ -13,11 +13,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from dialog_contracts import Envelope, EventData
+from dialog_contracts import Envelope, EventData, queue_name
 
 from .. import metrics, tracing
 from ..faults import is_transient
 from .base import (
+    ANY_SUFFIX,
     Bus,
     BusError,
     Handler,
@@ -91,6 +92,9 @@ class InProcessBus(Bus):
             raise BusError("subscribe() must be called before start()")
         check_key_suffix(key_suffix)
         self._subscriptions.append(Subscription(consumer, event, handler, key_suffix))
+        if key_suffix != ANY_SUFFIX:
+            queue = queue_name(self._namespace, consumer, event, key_suffix)
+            metrics.bus_consumer_series(consumer, queue, event.TYPE)
 
     async def start(self) -> None:
         if self._started or self._closed:
@@ -153,6 +157,7 @@ class InProcessBus(Bus):
                 f"event {envelope.id}: recording a dead letter failed: {failures[0]!r}"
             ) from failures[0]
         metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
+        metrics.BUS_PUBLISH_FAILURES.labels(*labels)  # a series at 0 beside the confirms
 
     async def _deliver(self, sub: Subscription, body: bytes) -> None:
         gate = self._gates.setdefault(id(sub), OutageGate())
