@@ -113,3 +113,26 @@ def test_a_deputy_window_is_on_the_wire_as_from_and_to() -> None:
     }
     assert acting_deputy_id(window, date(2026, 11, 27)) == "akim"
     assert acting_deputy_id(window.model_dump(mode="json"), date(2026, 11, 28)) is None
+
+
+def test_the_applicants_name_and_iin_are_bound_to_the_dashboard_only() -> None:
+    from dialog_contracts import ApplicantIdentified
+
+    consumers = {b.consumer for b in BINDINGS if b.event is ApplicantIdentified}
+    assert consumers == {"dashboard"}
+    # No event of the appeal carries them: routing, the notifier and the printer never get
+    # them (OfficialChanged's full_name is the official's, public on the booth's picker).
+    for event in EVENTS:
+        if event is not ApplicantIdentified and "appeal_id" in event.model_fields:
+            assert not {"full_name", "iin"} & set(event.model_fields), event.__name__
+    data = Envelope.model_validate(sample(ApplicantIdentified)).parse(ApplicantIdentified)
+    assert "Нұрланова" not in repr(data) and "900101400013" not in repr(data)
+
+
+def test_an_applicant_event_without_name_or_iin_is_still_handled() -> None:
+    from dialog_contracts import ApplicantIdentified
+
+    raw = sample(ApplicantIdentified)
+    del raw["data"]["full_name"], raw["data"]["iin"]
+    data = Envelope.model_validate(raw).parse(ApplicantIdentified)
+    assert data.full_name is None and data.iin is None

@@ -1,6 +1,7 @@
 """Dialog's shared contracts: event data models, the CloudEvents envelope and the bus topology."""
 
 from .appeals import AppealRecorded, AppealRouted, VideoRef
+from .applicants import ApplicantIdentified
 from .cases import (
     AnswerPosted,
     AppealExtended,
@@ -30,6 +31,7 @@ __all__ = [
     "AppealOverdue",
     "AppealRecorded",
     "AppealRouted",
+    "ApplicantIdentified",
     "Binding",
     "Category",
     "DeadlineApproaching",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .appeals import AppealRecorded, AppealRouted
+from .applicants import ApplicantIdentified
 from .cases import (
     AnswerPosted,
     AppealExtended,
@@ -33,6 +34,7 @@ EVENTS: tuple[type[EventData], ...] = (
     AppealExtended,
     OfficialChanged,
     OfficialContactChanged,
+    ApplicantIdentified,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -86,4 +88,8 @@ BINDINGS: tuple[Binding, ...] = (
     # the notifier only.
     Binding("kiosk-gateway", OfficialChanged),
     Binding("notifier", OfficialContactChanged),
+    # The citizen's name and IIN: to the officials' dashboard and nowhere else. The dashboard
+    # also follows forwards, so a search finds a case for its current handler only.
+    Binding("dashboard", ApplicantIdentified),
+    Binding("dashboard", AppealForwarded),
 )

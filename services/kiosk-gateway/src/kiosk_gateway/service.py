@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import (
     AppealRecorded,
+    ApplicantIdentified,
     Localized,
     ReceiptFailed,
     ReceiptPrinted,
@@ -313,6 +314,16 @@ class Gateway:
                     ),
                 )
             )
+            if appeal.get("full_name") or appeal.get("iin"):
+                # Bound to the dashboard's queue only: no other service gets name or IIN.
+                await tx.add(
+                    ApplicantIdentified(
+                        appeal_id=appeal_id,
+                        registration_number=number,
+                        full_name=appeal.get("full_name"),
+                        iin=appeal.get("iin"),
+                    )
+                )
             await tx.add(
                 ReceiptRequested(
                     appeal_id=appeal_id,
