@@ -25,6 +25,7 @@ from .models import (
     OfficialCreate,
     OfficialUpdate,
     Opened,
+    Subject,
 )
 from .queries import CaseFilter
 from .service import Routing
@@ -123,9 +124,15 @@ def cases_router(routing: Routing, timers: Timers) -> APIRouter:
         sort: CaseSort = "control_date",
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         after: Annotated[str | None, Query(max_length=1000)] = None,
+        topic: Annotated[str | None, Query(max_length=40)] = None,
     ) -> Doc:
         f = CaseFilter(
-            official_id=official_id, status=status, department=department, due=due, sort=sort
+            official_id=official_id,
+            status=status,
+            department=department,
+            due=due,
+            sort=sort,
+            topic=topic,
         )
         return await routing.cases(f, limit=limit, after=after)
 
@@ -160,6 +167,10 @@ def cases_router(routing: Routing, timers: Timers) -> APIRouter:
     @router.post("/{appeal_id}/forward")
     async def forward(appeal_id: str, body: Forward, _: RequireInternal) -> Doc:
         return await routing.forward(appeal_id, body)
+
+    @router.post("/{appeal_id}/subject")
+    async def subject(appeal_id: str, body: Subject, _: RequireInternal) -> Doc:
+        return await routing.set_subject(appeal_id, body)
 
     @router.post("/{appeal_id}/extend")
     async def extend(appeal_id: str, body: Extend, _: RequireInternal) -> Doc:

@@ -77,6 +77,15 @@ class Forward(_Body):
     by: Login
 
 
+class Subject(_Body):
+    """What a case is about, set on the dashboard: a topic of its admin-managed list (the
+    dashboard checks it is one) and a one-line summary, both for triage and statistics."""
+
+    topic: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    by: Login
+
+
 class Extend(_Body):
     legal_deadline: date
     control_date: date | None = None

@@ -31,6 +31,7 @@ class CaseFilter:
     department: str | None = None
     due: str | None = None  # soon | overdue
     sort: str = "control_date"  # control_date | -control_date | recorded_at | -recorded_at
+    topic: str | None = None
 
 
 def _encode(value: Any, appeal_id: str) -> str:
@@ -63,6 +64,8 @@ def build_query(f: CaseFilter, *, today: date, soon_until: date) -> Doc:
         query["official_id"] = f.official_id
     if f.department:
         query["department"] = f.department
+    if f.topic:
+        query["topic"] = f.topic
     control: Doc = {}
     if f.status == "overdue" or f.due == "overdue":
         query["open"] = True
@@ -106,7 +109,7 @@ class KeyRange:
 def key_range(f: CaseFilter, *, today: date, soon_until: date) -> KeyRange | None:
     """The key range that holds exactly the filter's rows, or None when no key serves it."""
     open_only = f.status in ("open", "overdue") or f.due is not None
-    if f.sort.lstrip("-") != "control_date" or f.department or not open_only:
+    if f.sort.lstrip("-") != "control_date" or f.department or f.topic or not open_only:
         return None
     if f.status not in (None, "open", "overdue"):
         return None  # new / in progress / answered: the status is an equality on its own field

@@ -62,6 +62,8 @@ CASE_INDEXES: tuple[tuple[str, ...], ...] = (
     ("department", "recorded_at", "appeal_id"),
     ("control_date", "appeal_id"),
     ("recorded_at", "appeal_id"),
+    # The dashboard's topic filter.
+    ("topic", "control_date", "appeal_id"),
     # Statistics by recorded and answered date.
     ("recorded_date",),
     ("answered_date",),
@@ -294,6 +296,7 @@ async def due_for_check(db: Db, *, now_ts: float, limit: int) -> list[str]:
 
 
 STATS_FIELDS = {
+    "topic": 1,
     "official_id": 1,
     "department": 1,
     "status": 1,

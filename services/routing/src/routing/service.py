@@ -24,7 +24,7 @@ from dialog_platform.outbox import Outbox, Pending
 from . import repository as repo
 from .directory import Directory
 from .messages import error
-from .models import Extend, Forward, Opened
+from .models import Extend, Forward, Opened, Subject
 from .queries import CaseFilter, page
 from .timers import schedule_fields
 from .views import case_detail, case_summary
@@ -193,6 +193,26 @@ class Routing:
                     {"at": now, "what": "opened", "by": body.by, "official_id": case["official_id"]}
                 ],
             )
+        return await self.case(appeal_id) or {}
+
+    async def set_subject(self, appeal_id: str, body: Subject) -> Doc:
+        case = await self._open_case(appeal_id)
+        summary = " ".join(body.summary.split())  # one line, whatever was pasted
+        await repo.update_case(
+            self.db,
+            appeal_id=appeal_id,
+            guard={},
+            changes={"topic": body.topic, "summary": summary},
+            history=[
+                {
+                    "at": self.clock(),
+                    "what": "subject",
+                    "by": body.by,
+                    "official_id": case["official_id"],
+                    "topic": body.topic,
+                }
+            ],
+        )
         return await self.case(appeal_id) or {}
 
     async def forward(self, appeal_id: str, body: Forward) -> Doc:

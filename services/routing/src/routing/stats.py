@@ -44,11 +44,13 @@ async def stats(db: repo.Db, *, first: date, last: date, department: str | None)
     )
     by_official: dict[str, list[Doc]] = defaultdict(list)
     by_department: dict[str, list[Doc]] = defaultdict(list)
+    by_topic: dict[str, list[Doc]] = defaultdict(list)
     department_of: dict[str, str | None] = {}
     for c in recorded:
         by_official[c["official_id"]].append(c)
         department_of[c["official_id"]] = c.get("department")
         by_department[c.get("department") or ""].append(c)
+        by_topic[c.get("topic") or ""].append(c)
     weeks: dict[str, Doc] = defaultdict(lambda: {"received": 0, "answered": 0})
     for c in recorded:
         weeks[_week(c["recorded_date"])]["received"] += 1
@@ -70,5 +72,6 @@ async def stats(db: repo.Db, *, first: date, last: date, department: str | None)
         "departments": [
             {"department": d or None, **_figures(cs)} for d, cs in sorted(by_department.items())
         ],
+        "topics": [{"topic": t or None, **_figures(cs)} for t, cs in sorted(by_topic.items())],
         "weekly": [{"week": w, **weeks[w]} for w in sorted(weeks)],
     }

@@ -20,7 +20,7 @@ Doc = dict[str, Any]
 
 # APPC: an appeal outside the official's competence is redirected within 3 working days.
 REDIRECT_WINDOW_WORKING_DAYS = 3
-HISTORY_FIELDS = ("by", "official_id", "to_official_id", "reason", "deadline", "kind")
+HISTORY_FIELDS = ("by", "official_id", "to_official_id", "reason", "deadline", "kind", "topic")
 
 
 def acting_deputy_id(official: Doc, day: date) -> str | None:
@@ -89,6 +89,8 @@ def case_summary(case: Doc, today: date) -> Doc:
         "days_left": (control - today).days,
         "overdue": open_ and control < today,
         "answered_at": case.get("answered_at"),
+        "topic": case.get("topic"),
+        "summary": case.get("summary") or "",
     }
 
 
