@@ -34,10 +34,10 @@ from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
 from .errors import install_error_handlers
 from .health import health_router
 from .media import MediaStore, create_media
-from .settings import CommonSettings
 from .metrics import install_metrics, process_service, readiness_gauge
-
+from .settings import CommonSettings
 from .tracing import configure_tracing, instrument_app
+
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dialog.components"
@@ -230,9 +230,9 @@ def build_app(
     """The FastAPI app that serves the selected components; backends open in its lifespan."""
     components = components or discover()
     selected = [components[t] for t in targets]
-    backends = Backends(
     # Before the backends' clients are made, so that httpx and PyMongo are traced.
     configure_tracing(process_service(targets))
+    backends = Backends(
         settings=settings,
         need_db=any(c.needs_db for c in selected),
         need_media=any(c.needs_media for c in selected),
@@ -320,8 +320,8 @@ def build_app(
 
     checks["components"] = component_checks
     app.include_router(health_router(checks, targets, liveness={"process": backends.alive}))
-    return app
     if settings.metrics:
         dlq = dlq_gauge(settings, backends.mongo, targets)
         install_metrics(app, targets, dlq, readiness_gauge(checks, targets))
     instrument_app(app)
+    return app
