@@ -64,6 +64,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if "dashboard" in targets:
         print(f"  dashboard:  {base}/dashboard/", file=sys.stderr)
     print(f"  health:     {base}/readyz", file=sys.stderr)
+    from .hardening import SERVER_OPTIONS
+
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -74,6 +76,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # Open requests get this long; the lifespan's own shutdown is bounded in the runner,
         # so SIGTERM ends the process well within a container's stop grace period.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        # Header limits; the client's address is decided by the app, not by uvicorn.
+        **SERVER_OPTIONS,
     )
     server = uvicorn.Server(config)
     server.run()

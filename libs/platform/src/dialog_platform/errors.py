@@ -25,6 +25,7 @@ GENERIC: dict[str, tuple[str, str]] = {
     "unauthorized": ("Кіру рұқсаты жоқ", "Нет доступа"),
     "forbidden": ("Рұқсат жоқ", "Доступ запрещён"),
     "method_not_allowed": ("Бұл әрекетке рұқсат жоқ", "Это действие не поддерживается"),
+    "body_too_large": ("Сұрау тым үлкен", "Запрос слишком большой"),
     "too_many_requests": (
         "Тым көп әрекет. Біраз күтіп, қайталаңыз",
         "Слишком много попыток. Подождите и повторите",
@@ -102,6 +103,7 @@ def install_error_handlers(app: FastAPI) -> None:
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            413: "body_too_large",
             429: "too_many_requests",
         }.get(exc.status_code, "invalid")
         return error_response(

@@ -32,6 +32,7 @@ from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
 from .errors import install_error_handlers
+from .hardening import BODY_LIMIT, install_hardening
 from .health import health_router
 from .media import MediaStore, create_media
 from .metrics import install_metrics, process_service, readiness_gauge
@@ -295,10 +296,17 @@ def build_app(
             await backends.close(deadline)
 
     app = FastAPI(
-        title="Dialog", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json"
+        title="Dialog",
+        lifespan=lifespan,
+        # The interactive docs are hardening's: outside production only, from packaged files.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        max_body_size=BODY_LIMIT,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_hardening(app, settings)
     checks: dict[str, Any] = {"bus": backends.bus.ping}
     if backends.mongo is not None:
         mongo = backends.mongo

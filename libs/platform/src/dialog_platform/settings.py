@@ -7,11 +7,12 @@ the environment first.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - the known default we refuse
 
@@ -88,6 +89,19 @@ class CommonSettings(BaseSettings):
     )
     port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="networks of the reverse proxies whose X-Forwarded-For is believed, "
+        "comma-separated (e.g. the ingress controller's pod network); unset: none",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            # A bare address is a network of one; host bits are forgiven (10.1.2.3/8).
+            return [ip_network(v.strip(), strict=False) for v in value.split(",") if v.strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> CommonSettings:

@@ -90,7 +90,11 @@ def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> API
     async def reprint(kiosk: Kiosk, body: LookupRequest, request: Request) -> ReprintQueued:
         return await lookup.reprint(kiosk, body, client=_client(request))
 
-    @router.put("/appeals/{appeal_id}/video", status_code=201)
+    @router.put(
+        "/appeals/{appeal_id}/video",
+        status_code=201,
+        max_body_size=gateway.settings.max_video_bytes,
+    )
     async def upload_video(kiosk: Kiosk, appeal_id: str, request: Request) -> VideoStored:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ("video/webm", "application/octet-stream", ""):

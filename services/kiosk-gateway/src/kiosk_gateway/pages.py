@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from dialog_platform.hardening import security_headers
 from dialog_platform.settings import CommonSettings
 
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
@@ -39,25 +40,12 @@ def _template(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def _security_headers(*, development: bool) -> dict[str, str]:
-    # A presigned S3 link for a video answer lives on the object store's origin.
-    media = "'self' blob: https:" + (" http:" if development else "")
-    return {
-        "Content-Security-Policy": (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            f"media-src {media}; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
-        ),
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-    }
-
-
 def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLResponse:
     # "<" escaped so no catalog text can close the <script> element that carries the config.
     payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = _template(name).replace("__CONFIG__", payload)
-    return HTMLResponse(html, headers=_security_headers(development=development))
+    headers = {**security_headers(development=development), "Cache-Control": "no-store"}
+    return HTMLResponse(html, headers=headers)
 
 
 def build_pages_router(

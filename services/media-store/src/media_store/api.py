@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
-from dialog_platform.media import MediaStore, ObjectNotFound
+from dialog_platform.media import InvalidKey, MediaStore, ObjectNotFound, check_key
 from dialog_platform.media.signing import verify_playback
 from dialog_platform.settings import CommonSettings
 
@@ -36,26 +36,37 @@ def _error(status: int, code: str, headers: dict[str, str] | None = None) -> Api
     return ApiError(status, code, kk, ru, headers=headers)
 
 
+def valid_key(key: str) -> str:
+    """Every route's key, checked once by the rules every adapter shares: 422, never a 500."""
+    try:
+        return check_key(key)
+    except InvalidKey as exc:
+        raise _error(422, "invalid_key") from exc
+
+
+Key = Annotated[str, Depends(valid_key)]
+
+
 def build_router(service: MediaService, media: MediaStore, settings: CommonSettings) -> APIRouter:
     router = APIRouter(prefix="/api/v1/media", tags=["media"])
 
     @router.get("/objects/{key:path}/meta")
-    async def meta(key: str, _: RequireInternal) -> dict[str, Any]:
+    async def meta(_: RequireInternal, key: Key) -> dict[str, Any]:
         found = await service.meta(key)
         if found is None:
             raise ApiError(404, "not_found")
         return found
 
     @router.get("/objects/{key:path}/url")
-    async def url(key: str, _: RequireInternal, ttl_s: int | None = None) -> dict[str, Any]:
+    async def url(_: RequireInternal, key: Key, ttl_s: int | None = None) -> dict[str, Any]:
         found = await service.playback_url(key, ttl_s)
         if found is None:
             raise ApiError(404, "not_found")
         link, ttl = found
         return {"url": link, "expires_in_s": ttl}
 
-    @router.put("/objects/{key:path}", status_code=201)
-    async def put(key: str, request: Request, _: RequireInternal) -> dict[str, Any]:
+    @router.put("/objects/{key:path}", status_code=201, max_body_size=service.settings.max_bytes)
+    async def put(_: RequireInternal, key: Key, request: Request) -> dict[str, Any]:
         body = request.stream()
         try:
             return await service.store_video(key, body)
@@ -76,12 +87,12 @@ def build_router(service: MediaService, media: MediaStore, settings: CommonSetti
             raise _error(400, "video_interrupted") from exc
 
     @router.delete("/objects/{key:path}", status_code=204)
-    async def delete(key: str, _: RequireInternal) -> Response:
+    async def delete(_: RequireInternal, key: Key) -> Response:
         await service.delete(key)
         return Response(status_code=204)
 
     @router.get("/play/{key:path}")
-    async def play(key: str, expires: int, sig: str, request: Request) -> Response:
+    async def play(key: Key, expires: int, sig: str, request: Request) -> Response:
         secret = settings.secret_key.get_secret_value()
         if not verify_playback(secret, key, expires, sig, int(time.time())):
             raise _error(403, "link_expired")

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_platform.component import Clock
-from dialog_platform.media import InvalidKey, MediaStore, ObjectNotFound, check_key
+from dialog_platform.media import MediaStore, ObjectNotFound
 from dialog_platform.streams import capped, coalesce
 
 from . import repository as repo
@@ -41,11 +41,9 @@ class MediaService:
     clock: Clock
 
     async def store_video(self, key: str, body: AsyncIterator[bytes]) -> dict[str, Any]:
-        """Stream `body` into the store while checking it; on any failure nothing remains."""
-        try:
-            check_key(key)
-        except InvalidKey as exc:
-            raise UploadRejected(422, "invalid_key") from exc
+        """Stream `body` into the store while checking it; on any failure nothing remains.
+
+        `key` is valid (the API checks it, `check_key`)."""
         await repo.start_upload(self.db, key=key, now=self.clock())
         probe = WebmProbe(max_duration_s=self.settings.max_duration_s)
         digest = hashlib.sha256()

@@ -99,7 +99,7 @@ def directory_router(directory: Directory) -> APIRouter:
             content=bytes(found["data"]), media_type=found["content_type"], headers=headers
         )
 
-    @router.put("/officials/{official_id}/photo")
+    @router.put("/officials/{official_id}/photo", max_body_size=MAX_PHOTO_BYTES)
     async def upload_photo(official_id: str, request: Request, _: RequireInternal) -> Doc:
         content_type = request.headers.get("content-type", "")
         declared = request.headers.get("content-length", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,8 @@ class InvalidRange(MediaError):
 
 
 MAX_KEY_BYTES = 1024
+# A file name's limit on every file system the local adapter meets (and S3 has no other).
+MAX_SEGMENT_BYTES = 255
 
 
 def check_key(key: str) -> str:
@@ -36,17 +39,24 @@ def check_key(key: str) -> str:
     works in development also works against S3, and a local key can never leave its folder: no
     empty segment (so no leading, trailing or double `/`), no segment starting with `.` (which
     rules out `.`, `..` and the adapters' own hidden temporary files), no backslash, no control
-    characters, at most 1024 UTF-8 bytes.
+    characters, nothing that is not text (a lone surrogate), at most 1024 UTF-8 bytes and 255 in
+    one segment.
     """
     if not isinstance(key, str) or not key:
         raise InvalidKey("empty key")
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidKey("key is not text") from None
+    if len(encoded) > MAX_KEY_BYTES:
         raise InvalidKey("key too long")
-    if "\\" in key or any(ord(c) < 32 or ord(c) == 127 for c in key):
+    if "\\" in key or any(unicodedata.category(c) == "Cc" for c in key):
         raise InvalidKey("key has a backslash or a control character")
     for segment in key.split("/"):
         if not segment or segment.startswith("."):
             raise InvalidKey("key has an empty segment or one starting with '.'")
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidKey("key has a segment longer than 255 bytes")
     return key
 
 

@@ -22,6 +22,7 @@ from ..models import OFFICIAL_ID, ROLES, Account
 from ..web import PREFIX, PageError, Web, client_ip
 
 MAX_PHOTO = 2 * 1024 * 1024
+PHOTO_FORM_BYTES = MAX_PHOTO + 64 * 1024  # the photo and the form's other fields
 KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 LOCALIZED = ("full_name", "position", "competence", "department")
 # Queue names as the topology builds them: namespace, consumer, event slug, kiosk, `.dlq`.
@@ -210,10 +211,10 @@ def build_router(
         await note(account, request, "directory_edit", official_id=official_id, deputy=deputy)
         return RedirectResponse(f"{PREFIX}/admin/officials/{official_id}", status_code=303)
 
-    @router.post("/officials/{official_id}/photo")
+    @router.post("/officials/{official_id}/photo", max_body_size=PHOTO_FORM_BYTES)
     async def upload_photo(official_id: str, request: Request) -> Response:
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_PHOTO + 64 * 1024:
+        if length.isdigit() and int(length) > PHOTO_FORM_BYTES:
             raise PageError(413, "photo_too_large", field="photo")
         form, account = await admin_form(request)
         await known_official(official_id)

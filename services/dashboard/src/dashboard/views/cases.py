@@ -10,13 +10,16 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from ..models import MAX_REASON_CHARS, OFFICIAL_ID, Account
+from ..models import MAX_ANSWER_CHARS, MAX_REASON_CHARS, OFFICIAL_ID, Account
 from ..service import AnswerRejected
 from ..web import PREFIX, PageError, Web, client_ip
 from .filters import read_filters
 
 ANSWER_ID = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
 VIDEO_KEY = re.compile(r"^answers/[A-Za-z0-9_-]{1,100}/[0-9a-f]{32}\.webm$")
+# The answer's own limit decides its form's: up to 4 UTF-8 bytes a character, each byte up to 3
+# once percent-encoded, and room for the other fields.
+ANSWER_FORM_BYTES = MAX_ANSWER_CHARS * 4 * 3 + 16 * 1024
 
 
 def _capped(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
@@ -146,7 +149,7 @@ def build_router(web: Web) -> APIRouter:
         await web.form(request, await web.session(request))
         return await case_page(request, appeal_id, reveal=True)
 
-    @router.post("/cases/{appeal_id}/video")
+    @router.post("/cases/{appeal_id}/video", max_body_size=web.settings.max_answer_video_bytes)
     async def upload_video(appeal_id: str, request: Request) -> Response:
         """A video answer, streamed through to media-store as it arrives (raw body, not a form)."""
         session, account, case = await case_of(request, appeal_id)
@@ -165,7 +168,7 @@ def build_router(web: Web) -> APIRouter:
         stored = await dash.store_answer_video(account, case, _capped(request.stream(), limit))
         return JSONResponse(stored, status_code=201)
 
-    @router.post("/cases/{appeal_id}/answer")
+    @router.post("/cases/{appeal_id}/answer", max_body_size=ANSWER_FORM_BYTES)
     async def answer(appeal_id: str, request: Request) -> Response:
         form = await web.form(request, await web.session(request))
         _, account, case = await case_of(request, appeal_id)
