@@ -81,34 +81,30 @@ async def test_api_docs_are_served_from_packaged_files_outside_production_only()
     assert (await _get(production, "/api/openapi.json")).status_code == 200
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def failures(mongo_url: str, db_prefix: str) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
-    database = client[f"{db_prefix}_lockout"]
-    yield database.failures
-    await client.drop_database(database.name)
-    await client.close()
+    async with AsyncMongoClient[dict[str, Any]](mongo_url, tz_aware=True) as client:
+        yield client[f"{db_prefix}_lockout"].failures
+        await client.drop_database(f"{db_prefix}_lockout")
 
 
 async def test_a_lock_falls_on_the_client_that_failed_and_the_subject_is_only_slowed(
     failures: Any,
 ) -> None:
-    clock = Clock()
+    now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
     waits: list[float] = []
 
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
     lockout = Lockout(
-        failures, clock, per_client=3, lock_s=600, daily_cap=6, max_delay_s=2.0, sleep=sleep
+        failures,
+        lambda: now[0],
+        per_client=3,
+        lock_s=600,
+        daily_cap=6,
+        max_delay_s=2.0,
+        sleep=sleep,
     )
     await lockout.create_indexes()
     for left in (2, 1, 0):
@@ -134,8 +130,8 @@ async def test_a_lock_falls_on_the_client_that_failed_and_the_subject_is_only_sl
         await lockout.admit("2026-000001-3", "bot9")
     assert (await lockout.admit("2026-000001-3", "citizen")).left == 0
     # The client's lock opens when its failures leave the window; the day's count lasts a day.
-    clock.now += timedelta(seconds=601)
+    now[0] += timedelta(seconds=601)
     await lockout.admit("2026-000001-3", "script")
-    assert await lockout.forget(clock.now - timedelta(days=1)) == 0
-    clock.now += timedelta(days=1, seconds=1)
-    assert await lockout.forget(clock.now - timedelta(days=1)) == 7
+    assert await lockout.forget(now[0] - timedelta(days=1)) == 0
+    now[0] += timedelta(days=1, seconds=1)
+    assert await lockout.forget(now[0] - timedelta(days=1)) == 7
