@@ -1,8 +1,10 @@
 """Notifier throughput: AppealRouted events through RabbitMQ into the notifier, against a bare
 aio-pika consumer that makes the same SMSC call per message with the same prefetch.
 
-Both count at the local SMSC server; duplicates and losses are counted there too.
-Goal: ratio at least 0.5 with zero duplicates and zero losses.
+Both count at the local SMSC server; duplicates and losses are counted there too. The notifier
+runs twice, side by side in the same run: with metrics and tracing off, and with both on (spans
+exported by OTLP to a local receiver, /metrics scraped every second).
+Goals: ratio at least 0.5 with zero duplicates and zero losses; instrumented / plain at least 0.95.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import tempfile
 import time
 import uuid
@@ -23,6 +26,7 @@ from dialog_contracts import AppealRouted, Envelope, exchange_name
 from dialog_platform.bus import AmqpBus
 from dialog_platform.testing.fixtures import delete_namespace
 from dialog_platform.testing.launch import Distributed
+from dialog_platform.testing.otlp import OtlpReceiver
 from dialog_platform.testing.servers import embedded_mongo, ensure_rabbitmq
 from dialog_platform.testing.smsc import LOGIN, PASSWORD, FakeSmscServer
 
@@ -107,41 +111,75 @@ async def bare_consumer(url: str, namespace: str, smsc_url: str, count: int) -> 
     return elapsed
 
 
+INSTRUMENTATION_OFF = {"DIALOG_METRICS": "false"}
+
+
+async def scrape_every_second(url: str, stop: asyncio.Event) -> int:
+    """What Prometheus would do (more often than its usual 15-30 s); returns the scrapes made."""
+    scrapes = 0
+    async with httpx.AsyncClient(timeout=5) as http:
+        while not stop.is_set():
+            with contextlib.suppress(httpx.HTTPError):
+                await http.get(f"{url}/metrics")
+                scrapes += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+    return scrapes
+
+
+async def run_notifier(
+    rabbit: str, mongo_url: str, tmp: Path, smsc: FakeSmscServer, count: int, env: dict[str, str]
+) -> tuple[float, float, list]:  # type: ignore[type-arg]
+    """Drain `count` queued AppealRouted events through a notifier started with `env`."""
+    namespace = f"nbench{uuid.uuid4().hex[:6]}"
+    smsc.state.messages.clear()
+    cluster = Distributed(
+        data_dir=tmp / namespace,
+        bus_url=rabbit,
+        mongo_url=mongo_url,
+        media_url="s3://x:y@127.0.0.1:9/unused",
+        namespace=namespace,
+        db_prefix=namespace,
+        env={
+            "DIALOG_NOTIFIER_SMSC_URL": smsc.url,
+            "DIALOG_NOTIFIER_SMSC_LOGIN": LOGIN,
+            "DIALOG_NOTIFIER_SMSC_PASSWORD": PASSWORD,
+            "DIALOG_BUS_PREFETCH": str(PREFETCH),
+            "DIALOG_NOTIFIER_QUIET_START": "00:00",
+            "DIALOG_NOTIFIER_QUIET_END": "00:00",
+            **env,
+        },
+    )
+    try:
+        cluster.start(("routing",))
+        # Queue the events first, then start the notifier, so both sides drain a full
+        # queue the same way.
+        await publish_all(rabbit, namespace, count, "notifier")
+        started = time.perf_counter()
+        notifier = cluster.start_one("notifier")
+        stop = asyncio.Event()
+        scraper = asyncio.create_task(scrape_every_second(notifier.url, stop))
+        drained_s = await wait_for(smsc, count, limit_s=900)
+        total_s = time.perf_counter() - started
+        stop.set()
+        await scraper
+        return drained_s, total_s, list(smsc.state.messages)
+    finally:
+        cluster.stop()
+        await delete_namespace(rabbit, namespace)
+
+
 async def main_async(count: int) -> None:
     rabbit = ensure_rabbitmq()
+    receiver = OtlpReceiver().start()
+    instrumented = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
     with tempfile.TemporaryDirectory(prefix="dialog-notify-") as tmp_name, FakeSmscServer() as smsc:
         tmp = Path(tmp_name)
         with embedded_mongo(tmp / "mongo") as mongo_url:
-            namespace = f"nbench{uuid.uuid4().hex[:6]}"
-            cluster = Distributed(
-                data_dir=tmp / "cluster",
-                bus_url=rabbit,
-                mongo_url=mongo_url,
-                media_url="s3://x:y@127.0.0.1:9/unused",
-                namespace=namespace,
-                db_prefix=namespace,
-                env={
-                    "DIALOG_NOTIFIER_SMSC_URL": smsc.url,
-                    "DIALOG_NOTIFIER_SMSC_LOGIN": LOGIN,
-                    "DIALOG_NOTIFIER_SMSC_PASSWORD": PASSWORD,
-                    "DIALOG_BUS_PREFETCH": str(PREFETCH),
-                    "DIALOG_NOTIFIER_QUIET_START": "00:00",
-                    "DIALOG_NOTIFIER_QUIET_END": "00:00",
-                },
+            notifier_s, notifier_s_total, notifier_sent = await run_notifier(
+                rabbit, mongo_url, tmp, smsc, count, INSTRUMENTATION_OFF
             )
-            try:
-                cluster.start(("routing",))
-                # Queue the events first, then start the notifier, so both sides drain a full
-                # queue the same way.
-                await publish_all(rabbit, namespace, count, "notifier")
-                started = time.perf_counter()
-                cluster.start_one("notifier")
-                notifier_s = await wait_for(smsc, count, limit_s=900)
-                notifier_s_total = time.perf_counter() - started
-                notifier_sent = list(smsc.state.messages)
-            finally:
-                cluster.stop()
-                await delete_namespace(rabbit, namespace)
+            on_s, _, on_sent = await run_notifier(rabbit, mongo_url, tmp, smsc, count, instrumented)
         smsc.state.messages.clear()
         bare_ns = f"nbare{uuid.uuid4().hex[:6]}"
         try:
@@ -149,6 +187,7 @@ async def main_async(count: int) -> None:
         finally:
             await delete_namespace(rabbit, bare_ns)
         bare_sent = list(smsc.state.messages)
+    receiver.stop()
 
     def tally(sent: list) -> tuple[int, int]:  # type: ignore[type-arg]
         ids = collections.Counter(m.message_id for m in sent)
@@ -169,6 +208,17 @@ async def main_async(count: int) -> None:
     print(
         f"ratio (notifier / bare):  {ratio:8.2f}   goal ≥ 0.50, no duplicates or losses: "
         f"{'met' if ok else 'NOT met'}"
+    )
+    on_dup, on_lost = tally(on_sent)
+    on_rate = count / on_s
+    print(
+        f"notifier, metrics + tracing on: {on_rate:8.1f} msg/s   duplicates {on_dup}, "
+        f"lost {on_lost}   ({len(receiver.spans)} spans received by OTLP)"
+    )
+    on_ratio = on_rate / notifier_rate
+    print(
+        f"ratio (instrumented / plain):   {on_ratio:8.2f}   goal ≥ 0.95: "
+        f"{'met' if on_ratio >= 0.95 and on_dup == 0 and on_lost == 0 else 'NOT met'}"
     )
 
 

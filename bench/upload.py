@@ -5,7 +5,12 @@ nx-27017 and moto's S3 server in its own process), alternating with a direct `pu
 same file with the same part size to the same server, 5 runs each. Prints both throughputs,
 their ratio, and the peak memory growth of the gateway and media-store processes.
 
-Goals: ratio at least 0.8; memory growth under 64 MB per process.
+Each run also uploads through a second, identical set of services with metrics and tracing on
+(spans exported by OTLP to a local receiver), the first having both off: what instrumentation
+costs, side by side.
+
+Goals: ratio at least 0.8; memory growth under 64 MB per process; instrumented / plain at least
+0.95.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from minio import Minio
 from dialog_platform.media.s3 import DEFAULT_PART_SIZE
 from dialog_platform.net import free_port, wait_for_port
 from dialog_platform.testing.launch import Distributed
+from dialog_platform.testing.otlp import OtlpReceiver
 from dialog_platform.testing.servers import embedded_mongo, ensure_rabbitmq, s3_media_url
 from dialog_platform.testing.webm import make_webm_of_size
 
@@ -164,6 +170,7 @@ def main() -> int:
     args = parser.parse_args()
 
     rabbit = ensure_rabbitmq()
+    receiver = OtlpReceiver().start()
     with tempfile.TemporaryDirectory(prefix="dialog-bench-") as tmp_name:
         tmp = Path(tmp_name)
         print(f"making a {args.size_mb} MB WebM …", flush=True)
@@ -179,11 +186,26 @@ def main() -> int:
                 media_url=s3_media_url(s3, bucket),
                 namespace=namespace,
                 db_prefix=namespace,
+                env={"DIALOG_METRICS": "false"},
+            )
+            namespace_on = f"{namespace}on"
+            instrumented = Distributed(
+                data_dir=tmp / "instrumented",
+                bus_url=rabbit,
+                mongo_url=mongo_url,
+                media_url=s3_media_url(s3, bucket),
+                namespace=namespace_on,
+                db_prefix=namespace_on,
+                env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint},
             )
             try:
-                print("starting routing, media-store, kiosk-gateway …", flush=True)
+                print("starting routing, media-store, kiosk-gateway, twice …", flush=True)
                 cluster.start(("routing", "media-store", "kiosk-gateway"))
+                instrumented.start(("routing", "media-store", "kiosk-gateway"))
                 token = cluster.kiosk_add("bench-booth", "Bench")
+                token_on = instrumented.kiosk_add("bench-booth", "Bench")
+                gateway_on = instrumented.url("kiosk-gateway")
+                via_on: list[float] = []
                 minio = Minio(s3, access_key="testing", secret_key="testing-secret", secure=False)
                 gateway_pid = cluster.processes["kiosk-gateway"].popen.pid
                 media_pid = cluster.processes["media-store"].popen.pid
@@ -202,6 +224,7 @@ def main() -> int:
                     # One warm-up of each path, so connection set-up is not in the timings.
                     upload_direct(minio, bucket, video)
                     upload_through_gateway(client, cluster.url("kiosk-gateway"), token, video)
+                    upload_through_gateway(client, gateway_on, token_on, video)
                     empty_bucket(minio, bucket)
                     pids = {
                         "kiosk-gateway": gateway_pid,
@@ -210,6 +233,11 @@ def main() -> int:
                         "bench client": os.getpid(),
                     }
                     for run in range(args.runs):
+                        if run % 2:  # before the plain one on odd runs: neither always first
+                            via_on.append(
+                                upload_through_gateway(client, gateway_on, token_on, video)
+                            )
+                            empty_bucket(minio, bucket)
                         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                         d = upload_direct(minio, bucket, video)
                         middle = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -218,6 +246,11 @@ def main() -> int:
                         )
                         after = {name: cpu_seconds(pid) for name, pid in pids.items()}
                         empty_bucket(minio, bucket)
+                        if run % 2 == 0:  # after the plain one on even runs
+                            via_on.append(
+                                upload_through_gateway(client, gateway_on, token_on, video)
+                            )
+                            empty_bucket(minio, bucket)
                         direct3.append(upload_direct(minio, bucket, video, parallel=3))
                         for name in pids:
                             cpu_direct[name].append(middle[name] - before[name])
@@ -229,16 +262,20 @@ def main() -> int:
                         via.append(g)
                         print(
                             f"run {run + 1}: direct {size / MB / d:7.1f} MB/s   "
-                            f"via gateway {size / MB / g:7.1f} MB/s",
+                            f"via gateway {size / MB / g:7.1f} MB/s   "
+                            f"instrumented {size / MB / via_on[-1]:7.1f} MB/s",
                             flush=True,
                         )
             finally:
                 cluster.stop()
+                instrumented.stop()
+                receiver.stop()
                 import asyncio
 
                 from dialog_platform.testing.fixtures import delete_namespace
 
                 asyncio.run(delete_namespace(rabbit, namespace))
+                asyncio.run(delete_namespace(rabbit, namespace_on))
 
     direct_tp = size / MB / statistics.median(direct)
     via_tp = size / MB / statistics.median(via)
@@ -257,6 +294,15 @@ def main() -> int:
     print(
         f"ratio (via gateway / direct):            {ratio:8.2f}   goal ≥ 0.80 "
         f"{'met' if ratio >= 0.8 else 'NOT met'}"
+    )
+    on_tp = size / MB / statistics.median(via_on)
+    print(
+        f"same, metrics + tracing on (OTLP):      {on_tp:8.1f} MB/s   "
+        f"{len(receiver.spans)} spans received"
+    )
+    print(
+        f"ratio (instrumented / plain):            {on_tp / via_tp:8.2f}   goal ≥ 0.95 "
+        f"{'met' if on_tp / via_tp >= 0.95 else 'NOT met'}"
     )
     print(
         f"kiosk-gateway peak memory growth:        {gw_mem.growth_mb:8.1f} MB   goal < 64 MB "
