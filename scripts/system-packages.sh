@@ -3,7 +3,8 @@
 # (tests start it if it is stopped) and Chromium (the booth's browser tests drive it through
 # Playwright; Playwright's own browser download cannot be used), espeak-ng (the booth's spoken
 # prompts in Kazakh and Russian, offline) and npm (axe-core for the browser tests' accessibility
-# checks). Installs only what is missing; needs root to install.
+# checks) and nginx (the reverse proxy in front of the per-client limit tests; never started as
+# a service). Installs only what is missing; needs root to install.
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,7 @@ command -v rabbitmq-server >/dev/null 2>&1 || [[ -x /usr/sbin/rabbitmq-server ]]
 [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

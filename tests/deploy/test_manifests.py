@@ -176,20 +176,46 @@ def test_http_services_scale_on_cpu_and_consumers_on_their_queues(
             assert "replicas" not in deployment["spec"], name
 
 
-def _paths(ingress: Doc) -> dict[str, str]:
+def _paths(ingresses: list[Doc]) -> dict[str, str]:
     paths: dict[str, str] = {}
-    for rule in ingress["spec"]["rules"]:
-        for path in rule["http"]["paths"]:
-            paths[path["path"]] = path["backend"]["service"]["name"]
+    for ingress in ingresses:
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                paths[path["path"]] = path["backend"]["service"]["name"]
     return paths
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    return int(text[:-1]) * units[text[-1].lower()] if text[-1].isalpha() else int(text)
+
+
+def test_the_ingress_body_limit_is_large_for_the_uploads_only(
+    built: dict[str, list[Doc]],
+) -> None:
+    for overlay, docs in built.items():
+        for name, ingress in of_kind(docs, "Ingress").items():
+            annotations = ingress["metadata"]["annotations"]
+            size = _size(annotations["nginx.ingress.kubernetes.io/proxy-body-size"])
+            paths = _paths([ingress])
+            uploads = all(p.endswith(("/video", "/photo")) for p in paths)
+            if uploads:
+                # Streamed to the service, which caps them itself.
+                assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+            else:
+                # JSON and forms: the dashboard's answer form is the largest (about 256 KB).
+                assert size <= 1024**2, (overlay, name, size)
+        # Behind the ingress, the client is whom its X-Forwarded-For names.
+        configs = of_kind(docs, "ConfigMap").values()
+        assert any("DIALOG_TRUSTED_PROXIES" in c.get("data", {}) for c in configs), overlay
 
 
 def test_ingress_publishes_the_booth_tracking_and_dashboard_addresses_only(
     built: dict[str, list[Doc]],
 ) -> None:
     for overlay, docs in built.items():
-        (ingress,) = of_kind(docs, "Ingress").values()
-        paths = _paths(ingress)
+        ingresses = list(of_kind(docs, "Ingress").values())
+        paths = _paths(ingresses)
         for public in ("/kiosk", "/track", "/dashboard", "/api/v1/appeals", "/api/v1/answers"):
             assert public in paths, (overlay, public)
         assert paths["/dashboard"] in {"dashboard", "dialog"}
@@ -198,7 +224,7 @@ def test_ingress_publishes_the_booth_tracking_and_dashboard_addresses_only(
             assert inner not in paths, (overlay, inner)
         services = of_kind(docs, "Service")
         assert set(paths.values()) <= set(services), overlay
-        assert ingress["spec"]["tls"][0]["secretName"], overlay
+        assert all(i["spec"]["tls"][0]["secretName"] for i in ingresses), overlay
 
 
 def _spec(doc: Doc) -> Any:

@@ -234,9 +234,9 @@ def test_only_the_ingress_controller_reaches_the_public_services(
 ) -> None:
     docs = built["cluster"]
     policies = of_kind(docs, "NetworkPolicy")
-    (ingress,) = of_kind(docs, "Ingress").values()
     public = {
         path["backend"]["service"]["name"]
+        for ingress in of_kind(docs, "Ingress").values()
         for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }

@@ -1,25 +1,39 @@
-"""Accounts, passwords, server-side sessions, CSRF tokens and the login rate limits."""
+"""Accounts, passwords, server-side sessions, CSRF tokens and the login rate limits.
+
+Wrong passwords are counted per login and client (`dialog_platform.ratelimit.Lockout`): the
+client that fails is locked out of the login, and an attacked login is slowed for everybody, so
+nobody can lock an official out of a predictable login (`akim`) from another address.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dialog_platform import metrics
 from dialog_platform.component import Clock
-from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
 from . import repository as repo
 from .models import LOGIN, OFFICIAL_ID, ROLES, Account, Role, Session, account_from
 from .settings import DashboardSettings
 
 Db = repo.Db
+log = logging.getLogger(__name__)
+# For the ops alert: no login in the labels (an attacker could make one series per guess).
+LOGINS_ATTACKED = metrics.counter(
+    "dialog_logins_attacked_total",
+    "Logins whose wrong passwords from all clients passed the per-client limit: from then on "
+    "each try at them is slowed (a login being guessed at, or a forgotten password).",
+)
 _hasher = PasswordHasher()
 # A hash to verify against when the login does not exist, so a wrong login costs the same time
 # as a wrong password and does not reveal which logins exist.
@@ -76,6 +90,17 @@ class Accounts:
     settings: DashboardSettings
     clock: Clock
     ip_limiter: SlidingWindow
+    lockout: Lockout = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lockout = Lockout(
+            failures=self.db.password_failures,
+            clock=self.clock,
+            per_client=self.settings.login_failures,
+            lock_s=self.settings.login_lock_s,
+            daily_cap=self.settings.login_failures_per_day,
+            max_delay_s=self.settings.login_max_delay_s,
+        )
 
     async def add(
         self, *, login: str, role: str, official_id: str | None, password: str
@@ -159,32 +184,25 @@ class Accounts:
 
     # Logging in
 
-    async def _lock_remaining(self, login: str) -> int:
-        window = timedelta(seconds=self.settings.login_lock_s)
-        failures = await repo.login_failures_since(
-            self.db, login=login, since=self.clock() - window
-        )
-        if len(failures) < self.settings.login_failures:
-            return 0
-        # Locked until the oldest failure that still counts leaves the window.
-        oldest = failures[-self.settings.login_failures]
-        return max(1, int((oldest + window - self.clock()).total_seconds()) + 1)
-
     async def authenticate(self, login: str, password: str, *, ip: str) -> Account | None:
         """The account when the password is right; None when not; LoginLocked past the limits."""
         if not self.ip_limiter.allow(ip):
             raise LoginLocked(60)
         login = login.strip().lower()[:40]
-        remaining = await self._lock_remaining(login)
-        if remaining:
-            raise LoginLocked(remaining)
+        try:
+            attempt = await self.lockout.admit(login, ip)
+        except Locked as exc:
+            raise LoginLocked(exc.retry_after_s) from exc
         doc = await repo.get_account(self.db, login=login) if LOGIN.fullmatch(login) else None
         stored = doc["password_hash"] if doc else _DUMMY_HASH
         ok = await asyncio.to_thread(_verify, stored, password)
         if not ok or doc is None or not doc.get("active", True):
-            await repo.add_login_failure(self.db, login=login, at=self.clock())
+            await self.lockout.failed(attempt)
+            if attempt.total + 1 == self.settings.login_failures:
+                LOGINS_ATTACKED.labels("dashboard").inc()
+                log.warning("login_under_attack", extra={"login": login, "client": ip})
             return None
-        await repo.clear_login_failures(self.db, login=login)
+        await self.lockout.succeeded(attempt)
         if _hasher.check_needs_rehash(stored):
             rehashed = await asyncio.to_thread(hash_password, password)
             await repo.set_account(self.db, login=login, fields={"password_hash": rehashed})

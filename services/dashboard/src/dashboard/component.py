@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from datetime import timedelta
 
 from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
@@ -105,11 +106,13 @@ async def build(ctx: Context) -> Running:
             await asyncio.sleep(600)
             try:
                 await repo.delete_expired_sessions(ctx.db, now=ctx.clock())
+                await accounts.lockout.forget(ctx.clock() - timedelta(days=1))
             except Exception:
                 log.exception("session cleanup failed")
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
+        await accounts.lockout.create_indexes()
         tasks.append(asyncio.create_task(housekeeping(), name="dashboard-housekeeping"))
         if ctx.settings.is_development:
             # routing answers only once this process serves; seeding waits for it meanwhile.

@@ -55,6 +55,27 @@ def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> API
 
     Kiosk = Annotated[dict[str, Any], Depends(current_kiosk)]
 
+    async def booth_or_address(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        """Whose budget a public look-up spends: a booth's own (many booths of one center share
+        an address), else the client address's. The session cookie alone is enough here: it
+        only chooses a budget and grants nothing."""
+        session = request.cookies.get(SESSION_COOKIE)
+        try:
+            if credentials:
+                kiosk = await kiosks.authenticate(credentials.credentials)
+            elif session:
+                kiosk = await kiosks.authenticate_session(session)
+            else:
+                return _client(request)
+        except ApiError:
+            return _client(request)
+        return f"kiosk:{kiosk['_id']}"
+
+    Client = Annotated[str, Depends(booth_or_address)]
+
     @router.get("/officials")
     async def officials(kiosk: Kiosk) -> dict[str, list[OfficialRead]]:
         return {"officials": await gateway.officials()}
@@ -87,8 +108,8 @@ def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> API
         return Response(status_code=204)
 
     @router.post("/appeals/reprint", status_code=202)
-    async def reprint(kiosk: Kiosk, body: LookupRequest, request: Request) -> ReprintQueued:
-        return await lookup.reprint(kiosk, body, client=_client(request))
+    async def reprint(kiosk: Kiosk, body: LookupRequest) -> ReprintQueued:
+        return await lookup.reprint(kiosk, body, client=f"kiosk:{kiosk['_id']}")
 
     @router.put(
         "/appeals/{appeal_id}/video",
@@ -115,8 +136,8 @@ def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> API
         return result
 
     @router.post("/answers/lookup")
-    async def answer_lookup(body: LookupRequest, request: Request) -> LookupResult:
-        return await lookup.lookup(body, client=_client(request))
+    async def answer_lookup(body: LookupRequest, client: Client) -> LookupResult:
+        return await lookup.lookup(body, client=client)
 
     return router
 

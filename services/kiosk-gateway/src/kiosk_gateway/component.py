@@ -7,10 +7,11 @@ import contextlib
 import logging
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.internal import internal_headers
-from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.ratelimit import Lockout, SlidingWindow
 from dialog_platform.replica import Reconciler
 from dialog_platform.settings import get_service_settings
 
@@ -66,7 +67,16 @@ def build_parts(ctx: Context) -> Parts:
         settings=settings,
         clock=ctx.clock,
         ip_limiter=SlidingWindow(settings.lookup_per_ip_per_minute, 60.0),
+        kiosk_limiter=SlidingWindow(settings.lookup_per_kiosk_per_minute, 60.0),
         reprint_limiter=SlidingWindow(settings.reprints_per_hour, 3600.0),
+        lockout=Lockout(
+            failures=ctx.db.code_failures,
+            clock=ctx.clock,
+            per_client=settings.lookup_failures_per_number,
+            lock_s=settings.lookup_lock_s,
+            daily_cap=settings.lookup_failures_per_day,
+            max_delay_s=settings.lookup_max_delay_s,
+        ),
         directory=directory,
         media=media,
         # Optional: a gateway deployed without the dashboard still shows status and dates.
@@ -93,11 +103,13 @@ async def build(ctx: Context) -> Running:
             await asyncio.sleep(300)
             try:
                 await gateway.expire_drafts()
+                await parts.lookup.lockout.forget(ctx.clock() - timedelta(days=1))
             except Exception:
-                log.exception("draft expiry failed")
+                log.exception("housekeeping failed")
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
+        await parts.lookup.lockout.create_indexes()
         if ctx.settings.is_development and not await repo.list_kiosks(ctx.db):
             await parts.kiosks.register(DEMO_KIOSK, DEMO_LOCATION)
             print(

@@ -1,14 +1,16 @@
 """What a citizen holding a receipt can do: see the status or the answer, reprint the receipt.
 
 Both need the registration number and the access code, and both are answered alike for a wrong
-number and a wrong code (404), behind the same per-client rate limit and per-number lockout.
+number and a wrong code (404), behind the same per-client rate limit (per booth for a booth) and
+the lockout of wrong codes per number and client (`dialog_platform.ratelimit.Lockout`): a script
+guessing one number is locked out of it and slows it down, but cannot lock the citizen out.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,11 +18,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from dialog_contracts import AnswerPosted, Localized, ReceiptRequested
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
-from dialog_platform.ratelimit import SlidingWindow
+from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
+from . import metrics
 from . import repository as repo
 from .clients import DashboardClient, MediaClient
-from . import metrics
 from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
@@ -28,6 +30,7 @@ from .registration import (
     InvalidRegistrationNumber,
     hash_access_code,
     normalize,
+    parse_number,
     verify_access_code,
 )
 from .settings import KioskGatewaySettings
@@ -42,25 +45,37 @@ class Lookup:
     settings: KioskGatewaySettings
     clock: Clock
     ip_limiter: SlidingWindow
+    kiosk_limiter: SlidingWindow
     reprint_limiter: SlidingWindow
+    lockout: Lockout
     directory: DirectoryReplica
     media: MediaClient
     dashboard: DashboardClient
     tracking_url: str
 
     async def _verified(self, body: LookupRequest, *, client: str) -> dict[str, Any]:
-        if not self.ip_limiter.allow(client):
+        # A booth has its own budget (`kiosk:<id>`); anybody else the address's.
+        limiter = self.kiosk_limiter if client.startswith("kiosk:") else self.ip_limiter
+        if not limiter.allow(client):
             raise error(429, "too_many_requests", headers={"Retry-After": "60"})
         try:
             number = normalize(body.registration_number)
         except InvalidRegistrationNumber as exc:
             raise error(422, "number_invalid", field="registration_number") from exc
-        now = self.clock()
-        window = self.settings.lookup_lock_s
-        span = timedelta(seconds=window)
-        failures = await repo.lookup_failures(self.db, registration_number=number, since=now - span)
-        if failures >= self.settings.lookup_failures_per_number:
-            raise error(429, "lookup_locked", headers={"Retry-After": str(window)})
+        year, seq = parse_number(number)
+        if seq > await repo.issued_sequence(self.db, year=year):
+            # Never issued: nothing to guess, so nothing is counted (and nothing can be locked).
+            raise error(404, "lookup_not_found")
+        try:
+            attempt = await self.lockout.admit(number, client)
+        except Locked as exc:
+            minutes: dict[str, object] = {"minutes": max(1, round(exc.retry_after_s / 60))}
+            raise error(
+                429,
+                "lookup_locked",
+                headers={"Retry-After": str(exc.retry_after_s)},
+                values=minutes,
+            ) from exc
         appeal = await repo.find_by_number(self.db, registration_number=number)
         code = body.access_code.strip()
         # Verify against a dummy hash when the number is unknown so both answers take as long.
@@ -68,13 +83,17 @@ class Lookup:
         # argon2 takes tens of milliseconds of CPU on purpose; keep it off the event loop.
         matches = await asyncio.to_thread(verify_access_code, code_hash, code)
         if appeal is None or not code.isdigit() or not matches:
-            await repo.add_lookup_failure(self.db, registration_number=number, now=now, window=span)
-            raise error(404, "lookup_not_found")
-        await repo.clear_lookup_failures(self.db, registration_number=number)
+            left = await self.lockout.failed(attempt)
+            # Said before the lock comes, so the citizen checks the receipt or asks the operator.
+            if left > 0:
+                raise error(404, "lookup_not_found", text="lookup_left", values={"left": left})
+            locked: dict[str, object] = {"minutes": max(1, round(self.lockout.lock_s / 60))}
+            raise error(404, "lookup_not_found", text="lookup_last", values=locked)
+        await self.lockout.succeeded(attempt)
         return appeal
 
     async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
-        appeal = await self._verified(body, client=client)
+        appeal = await metrics.counted_lookup(self._verified(body, client=client))
         answered = await repo.get_answer(self.db, appeal_id=appeal["_id"])
         return LookupResult(
             registration_number=appeal["registration_number"],
@@ -103,7 +122,7 @@ class Lookup:
     async def reprint(
         self, kiosk: dict[str, Any], body: LookupRequest, *, client: str
     ) -> ReprintQueued:
-        appeal = await metrics.counted_lookup(self._verified(body, client=client))
+        appeal = await self._verified(body, client=client)
         number = appeal["registration_number"]
         if not self.reprint_limiter.allow(number):
             raise error(429, "reprint_limit", headers={"Retry-After": "3600"})

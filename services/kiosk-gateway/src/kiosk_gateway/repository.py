@@ -1,8 +1,8 @@
-"""kiosk-gateway's own database: kiosks, appeals, the registration counter, lookup lockouts."""
+"""kiosk-gateway's own database: kiosks, appeals, the registration counter."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -204,30 +204,10 @@ async def delete_draft(db: Db, *, appeal_id: str) -> bool:
     return result.deleted_count == 1
 
 
-# Look-up lockout, kept in the database so every replica sees the same count.
+# Look-up: the lockout of wrong codes is dialog_platform.ratelimit.Lockout over `code_failures`.
 
 
-async def lookup_failures(db: Db, *, registration_number: str, since: datetime) -> int:
-    doc = await db.lookup_failures.find_one({"_id": registration_number})
-    if doc is None or doc["window_start"] < since:
-        return 0
-    return int(doc["count"])
-
-
-async def add_lookup_failure(
-    db: Db, *, registration_number: str, now: datetime, window: timedelta
-) -> None:
-    doc = await db.lookup_failures.find_one({"_id": registration_number})
-    if doc is None or doc["window_start"] < now - window:
-        # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
-        await db.lookup_failures.replace_one(
-            {"_id": registration_number},
-            {"_id": registration_number, "window_start": now, "count": 1},
-            upsert=True,
-        )
-    else:
-        await db.lookup_failures.update_one({"_id": registration_number}, {"$inc": {"count": 1}})
-
-
-async def clear_lookup_failures(db: Db, *, registration_number: str) -> None:
-    await db.lookup_failures.delete_one({"_id": registration_number})
+async def issued_sequence(db: Db, *, year: int) -> int:
+    """The last sequence number issued in `year` (0 before the first)."""
+    doc = await db.counters.find_one({"_id": f"registration-{year}"})
+    return int(doc["seq"]) if doc else 0

@@ -19,12 +19,29 @@ class KioskGatewaySettings(BaseSettings):
     )
     draft_ttl_s: int = Field(default=3600, ge=60, description="unsubmitted drafts expire after")
     lookup_per_ip_per_minute: int = Field(
-        default=20, ge=1, description="answer look-ups per client"
+        default=20, ge=1, description="answer look-ups per client address and minute"
+    )
+    lookup_per_kiosk_per_minute: int = Field(
+        default=20, ge=1, description="answer look-ups and reprints per booth and minute"
     )
     lookup_failures_per_number: int = Field(
-        default=5, ge=1, description="wrong codes for one number before it is locked a while"
+        default=5,
+        ge=1,
+        description="wrong codes for one number from one client before that client is locked "
+        "out of it a while; past as many from all clients, each try at the number waits longer",
     )
-    lookup_lock_s: int = Field(default=900, ge=1, description="how long such a number stays locked")
+    lookup_lock_s: int = Field(
+        default=900, ge=1, description="how long such a client stays locked out of the number"
+    )
+    lookup_failures_per_day: int = Field(
+        default=100,
+        ge=1,
+        description="wrong codes for one number in a day, from all clients, after which each "
+        "client gets one wrong try at it a day",
+    )
+    lookup_max_delay_s: float = Field(
+        default=8.0, ge=0, description="the longest a try at a guessed-at number waits"
+    )
     reprints_per_hour: int = Field(
         default=3, ge=1, description="receipt reprints of one appeal per hour"
     )
