@@ -13,10 +13,11 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: ## install uv, the system packages and the workspace into .venv
+setup: ## install uv, the system packages, the workspace into .venv and axe-core (npm)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@bash scripts/system-packages.sh
 	@$(UV) sync --frozen --all-packages --quiet
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
 	@echo "setup done: $(DIALOG)"
 
 run: setup ## start the whole system in one process (booth UI, dashboard, all services)

@@ -305,3 +305,24 @@ def _to_ms(iso: str) -> datetime:
     """An event's time as the gateway keeps it: BSON dates hold milliseconds."""
     at = datetime.fromisoformat(iso)
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+async def test_wrong_codes_say_how_many_tries_are_left_and_then_to_ask_the_operator(
+    booth: Booth, http: httpx.AsyncClient, video: bytes
+) -> None:
+    _, _, receipt = await registered(booth, http, video)
+    body = {"registration_number": receipt["registration_number"]}
+    wrong = str((int(receipt["access_code"]) + 1) % 10**8).zfill(8)
+    url = f"{booth.url}/api/v1/answers/lookup"
+    said = []
+    for _ in range(5):
+        miss = await http.post(url, json={**body, "access_code": wrong})
+        assert miss.status_code == 404 and miss.json()["error"]["code"] == "lookup_not_found"
+        said.append(miss.json()["error"]["message"])
+    assert [m["ru"].rsplit(": ", 1)[-1] for m in said[:4]] == ["4", "3", "2", "1"]
+    assert said[0]["kk"].endswith(": 4")
+    # The last try says the lock has come, for how long, and who can help.
+    assert "15" in said[4]["ru"] and "оператору" in said[4]["ru"]
+    assert "15" in said[4]["kk"] and "Операторға" in said[4]["kk"]
+    locked = await http.post(url, json={**body, "access_code": receipt["access_code"]})
+    assert locked.status_code == 429 and "оператору" in locked.json()["error"]["message"]["ru"]

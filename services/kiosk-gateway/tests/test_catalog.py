@@ -11,10 +11,14 @@ CYRILLIC = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
 # How the pages name a message: data-i18n="key" in HTML; t("key"), return "key" and
 # "key" as a conditional's branch in scripts (field rules return the key of their error).
 USES = (
-    re.compile(r'data-i18n="([a-z0-9_]+)"'),
+    re.compile(r'data-i18n(?:-label)?="([a-z0-9_]+)"'),
+    # The booth's voice: messageClips("key", …) speaks a message.
+    re.compile(r'messageClips\(\s*"([a-z0-9_]+)"'),
     re.compile(r'\bt\(\s*"([a-z0-9_]+)"'),
     re.compile(r'return\s+"([a-z0-9_]+)"'),
-    re.compile(r'[?:(]\s*"((?:err|error|status|record|date|receipt)_[a-z0-9_]+)"'),
+    re.compile(r'[?:(]\s*"((?:err|error|status|record|date|receipt|idle|volume)_[a-z0-9_]+)"'),
+    # setText(el, "key", …) shows a message and keeps its key for the voice.
+    re.compile(r'setText\((?:[^()"]|\([^()]*\))*"([a-z0-9_]+)"'),
 )
 
 

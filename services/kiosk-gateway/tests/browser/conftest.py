@@ -13,7 +13,10 @@ import pytest
 
 from ..conftest import Booth
 
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "test-output" / "screenshots" / "kiosk"
+REPO = Path(__file__).resolve().parents[4]
+SCREENSHOTS = REPO / "test-output" / "screenshots" / "kiosk"
+# npm's axe-core, installed by `make setup` (package.json at the repository's root).
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 BASE_ARGS = [
     "--no-sandbox",
@@ -133,3 +136,100 @@ async def browser(playwright: Any, camera_file: Path) -> AsyncIterator[Any]:
         yield browser
     finally:
         await browser.close()
+
+
+async def axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2.1 AA rules).
+
+    Evaluated through the DevTools protocol, so the page's own CSP (no inline script) stays on.
+    """
+    assert AXE.is_file(), f"{AXE} missing: run `make setup` (npm ci)"
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = await page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {
+            runOnly: {
+              type: "tag",
+              values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+            },
+            resultTypes: ["violations"],
+          });
+          return result.violations
+            .filter((v) => ["serious", "critical"].includes(v.impact))
+            .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                           nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 8) }));
+        }"""
+    )
+    return list(found)
+
+
+# Every text box the citizen can see, measured as the browser lays it out: two texts that
+# overlap, a text cut off by a box that hides its overflow, or one past the screen's edge.
+_LAYOUT = """(root) => {
+  const problems = [];
+  const boxes = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const shown = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.display === "none" || style.visibility === "hidden" || e.hidden) return false;
+    }
+    return true;
+  };
+  const name = (el) =>
+    el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || !shown(el)) continue;
+    if (el.closest("script, style, [aria-hidden=true]")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    let r = range.getBoundingClientRect();
+    // Of a text in a list that scrolls, only the part in the list's window is seen.
+    for (let a = el; a && a !== root.parentElement; a = a.parentElement) {
+      if (a !== document.body && ["auto", "scroll"].includes(getComputedStyle(a).overflowY)) {
+        const view = a.getBoundingClientRect();
+        const top = Math.max(r.top, view.top), bottom = Math.min(r.bottom, view.bottom);
+        r = { left: r.left, right: r.right, top, bottom, width: r.width, height: bottom - top };
+        break;
+      }
+    }
+    if (r.width < 1 || r.height < 1) continue;
+    const label = `${name(el)} "${node.textContent.trim().slice(0, 30)}"`;
+    boxes.push({ el, r, label });
+    if (r.right > innerWidth + 1 || r.left < -1) problems.push(`off screen: ${label}`);
+    for (let a = el; a && a !== document.documentElement; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      // Inside a box that scrolls, a text out of view is reached by scrolling.
+      if (["auto", "scroll"].includes(style.overflowY)) break;
+      const hides = (v) => ["hidden", "clip"].includes(v);
+      if (!hides(style.overflowX) && !hides(style.overflowY)) continue;
+      const box = a.getBoundingClientRect();
+      const out = r.left < box.left - 1 || r.right > box.right + 1;
+      if (out || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+        problems.push(`clipped by ${name(a)}: ${label}`);
+        break;
+      }
+    }
+  }
+  for (let i = 0; i < boxes.length; i += 1) {
+    for (let j = i + 1; j < boxes.length; j += 1) {
+      const a = boxes[i].r, b = boxes[j].r;
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 1 && h > 1) problems.push(`overlap: ${boxes[i].label} / ${boxes[j].label}`);
+    }
+  }
+  return problems;
+}"""
+
+
+async def layout_problems(page: Any, selector: str) -> list[str]:
+    """Overlapping, clipped or off-screen text inside each visible element matching selector."""
+    problems: list[str] = []
+    for root in await page.locator(selector).all():
+        if await root.is_visible():
+            problems += await root.evaluate(_LAYOUT)
+    return problems

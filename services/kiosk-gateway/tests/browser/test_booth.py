@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from ..conftest import BASE_S, EXTENSION_S, IDLE_CONFIRM_S, IDLE_S, Booth
-from .conftest import Kiosk, launch, open_kiosk
+from .conftest import Kiosk, axe, launch, open_kiosk
+
+# The identity step gives three times the usual idle time (finding an ID card takes a while).
+SLOW_IDLE_S = 3 * IDLE_S
 
 pytestmark = pytest.mark.browser
 
@@ -189,6 +192,14 @@ async def test_the_whole_way_from_start_to_receipt_and_the_answer_look_up(
     await kiosk.page.context.close()
 
 
+BLACK = "rgb(11, 26, 43)"
+RED = "rgb(176, 0, 32)"
+
+
+async def timer_colour(kiosk: Kiosk) -> str:
+    return str(await kiosk.page.locator("#timer").evaluate("(el) => getComputedStyle(el).color"))
+
+
 def booth_text(lang: str, key: str) -> str:
     from kiosk_gateway.pages import catalogs
 
@@ -202,10 +213,16 @@ async def test_extension_once_then_the_hard_stop_at_the_limit(browser: Any, boot
     await kiosk.page.locator("#rec-badge").wait_for(state="visible", timeout=10_000)
     started = time.monotonic()
     assert await kiosk.page.locator("#record-extend").is_hidden()  # not offered at first
+    # The timer is red only when time runs short, not from the first second.
+    assert await timer_colour(kiosk) == BLACK
     extend = kiosk.page.locator("#record-extend")
     await extend.wait_for(state="visible", timeout=BASE_S * 1000)
     await kiosk.shot("ru-12b-recording-extend-offered")
     assert await extend.inner_text() == "+5 секунд"
+    # ...with a chime and a line that says it, and the timer turns red.
+    assert await kiosk.page.evaluate("document.body.dataset.cue") == "extend"
+    assert await kiosk.text("#record-offer") == booth_text("ru", "record_offer")
+    assert await timer_colour(kiosk) == RED
     await extend.tap()
     await kiosk.page.locator("#extended").wait_for(state="visible")
     assert await extend.is_hidden()  # one time only
@@ -340,7 +357,9 @@ async def test_idle_booth_asks_then_discards_the_draft(browser: Any, booth: Boot
 
     # "Yes, I'm here" keeps the citizen's work.
     await kiosk.type("#keyboard", "Ив")
-    await kiosk.page.locator("#idle").wait_for(state="visible", timeout=(IDLE_S + 3) * 1000)
+    typed = time.monotonic()
+    await kiosk.page.locator("#idle").wait_for(state="visible", timeout=(SLOW_IDLE_S + 3) * 1000)
+    assert time.monotonic() - typed > SLOW_IDLE_S - 1
     await kiosk.shot("ru-20-idle")
     await kiosk.tap("#idle-stay")
     assert await kiosk.page.locator("#idle").is_hidden()
@@ -361,6 +380,7 @@ async def test_a_refused_camera_says_so_and_calls_the_operator(
                 lang, "call_operator"
             )
             await kiosk.shot(f"{lang}-21-camera-refused")
+            assert await axe(kiosk.page) == []
             await kiosk.tap('[data-screen="camera"] [data-action="home"]')
             await kiosk.screen("start")
             await kiosk.page.context.close()
@@ -373,13 +393,18 @@ async def walk_to_record_refused(kiosk: Kiosk, lang: str) -> None:
     await kiosk.tap("#agree")
     await kiosk.tap('[data-action="category"][data-value="question"]')
     await kiosk.tap('.card[data-official="akim"]')
+    await fill_identity(kiosk, lang)
+    await kiosk.tap("#identity-next")
+    await kiosk.screen("camera")
+
+
+async def fill_identity(kiosk: Kiosk, lang: str) -> None:
+    """Name, IIN and phone typed on the on-screen keyboards, without a mistake."""
     await kiosk.type("#keyboard", NAME[lang])
     await kiosk.tap('[data-focus="iin"]')
     await kiosk.type("#keyboard", IIN)
     await kiosk.tap('[data-focus="phone"]')
     await kiosk.type("#keyboard", PHONE)
-    await kiosk.tap("#identity-next")
-    await kiosk.screen("camera")
 
 
 async def test_an_unenrolled_browser_shows_the_operator_screen(browser: Any, booth: Booth) -> None:
@@ -389,4 +414,5 @@ async def test_an_unenrolled_browser_shows_the_operator_screen(browser: Any, boo
     await page.locator('[data-screen="unavailable"]').wait_for(state="visible")
     kiosk = Kiosk(page=page, booth=booth, kiosk_id="", base=booth.url)
     await kiosk.shot("kk-ru-00-not-enrolled")
+    assert await axe(page) == []
     await context.close()

@@ -1,4 +1,4 @@
-"""The printed receipt (түбіртек / квиток) as one raster image.
+"""The printed receipt (түбіртек / квитанция) as one raster image.
 
 Thermal printers' text mode only knows single-byte code pages, none of which has the Kazakh
 letters, so the whole receipt is drawn with Pillow in DejaVu Sans and printed as a bitmap.
@@ -67,7 +67,7 @@ TEXTS: dict[Language, dict[str, str]] = {
     },
     "ru": {
         "system": "Система видеообращений «Диалог»",
-        "title": "КВИТОК",
+        "title": "КВИТАНЦИЯ",
         "subtitle": "Ваше видеообращение зарегистрировано",
         "reprint": "Повторный экземпляр №{copy}",
         "registration_number": "Регистрационный номер",
@@ -82,7 +82,9 @@ TEXTS: dict[Language, dict[str, str]] = {
         "how_to_booth": ("В любой кабине «Диалог» введите регистрационный номер и код доступа"),
         "how_to_web": "или откройте сайт:",
         "qr_hint": "Наведите камеру телефона на QR-код, чтобы открыть сайт",
-        "keep": ("Сохраните квиток до получения ответа: без номера и кода ответ посмотреть нельзя"),
+        "keep": (
+            "Сохраните квитанцию до получения ответа: без номера и кода ответ посмотреть нельзя"
+        ),
     },
 }
 

@@ -15,11 +15,31 @@ export function t(key, vars = {}, language = lang) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
-// Elements carry data-i18n="key" (and data-lang="kk|ru" to stay in one language).
+// Elements carry data-i18n="key" (and data-lang="kk|ru" to stay in one language, which a
+// screen reader and the booth's voice are told by `lang`); data-i18n-label="key" names a
+// control that shows a symbol.
 export function applyTexts(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) {
     el.textContent = t(el.dataset.i18n, {}, el.dataset.lang || lang);
+    if (el.dataset.lang) el.lang = el.dataset.lang;
   }
+  for (const el of root.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel, {}, el.dataset.lang || lang));
+  }
+}
+
+// A text set from the catalog at run time, remembered by key so the booth's voice can say it.
+export function setText(el, key, vars = {}) {
+  el.textContent = t(key, vars);
+  el.dataset.say = key;
+  el.dataset.sayVars = JSON.stringify(vars);
+}
+
+// A text that is not the catalog's (a server message, a name): shown, never spoken from a clip.
+export function setPlain(el, text) {
+  el.textContent = text;
+  delete el.dataset.say;
+  delete el.dataset.sayVars;
 }
 
 export function setLang(value) {
@@ -120,18 +140,22 @@ export function $(selector, root = document) {
 // The look-up's status and dates, shown the same way at the booth and on the tracking page.
 // Returns whether the appeal is answered.
 export function fillLookupResult(found) {
-  $("#result-title").textContent = t("result_title", { number: found.registration_number });
+  setText($("#result-title"), "result_title", { number: found.registration_number });
   const answered = found.status === "answered";
-  $("#result-status").textContent = t(answered ? "status_answered" : "status_registered");
+  setText($("#result-status"), answered ? "status_answered" : "status_registered");
   $("#result-status").className = `status${answered ? " ok" : ""}`;
-  $("#result-hint").textContent = answered ? "" : t("status_registered_hint");
+  if (answered) setPlain($("#result-hint"), "");
+  else setText($("#result-hint"), "status_registered_hint");
+  // Answers are given in the language of the appeal, whatever the page's language.
+  $("#answer-text").lang = found.language;
   const dates = $("#result-dates");
   dates.replaceChildren();
   const row = (key, value) => {
     const dt = document.createElement("dt");
-    dt.textContent = t(key);
+    setText(dt, key);
     const dd = document.createElement("dd");
     dd.textContent = formatDate(value);
+    dd.dataset.sayDigits = dd.textContent;
     dates.append(dt, dd);
   };
   row("date_registered", found.registered_at);

@@ -1,9 +1,7 @@
 // On-screen keyboards (Kazakh and Russian letters; a digit keypad) and the fields they type in.
 // The booth has no physical keyboard, and a system keyboard would cover half the form.
 
-import { t } from "./common.js";
-
-const COLUMNS = 11;
+import { getLang, t } from "./common.js";
 
 function key(label, value, extra = "") {
   const button = document.createElement("button");
@@ -14,16 +12,25 @@ function key(label, value, extra = "") {
   return button;
 }
 
+function row(...keys) {
+  const line = document.createElement("div");
+  line.className = "keys";
+  line.append(...keys);
+  return line;
+}
+
+// Letters in the rows of the catalog (the national ЙЦУКЕН), so a citizen who has typed on a
+// Kazakh or Russian keyboard finds each letter where they expect it. Labels follow the
+// citizen's language, so a keyboard drawn for the last citizen is drawn again for this one.
 export function renderKeyboard(container, kind) {
   container.replaceChildren();
   container.dataset.kind = kind;
+  container.dataset.lang = getLang();
   if (kind === "letters") {
-    const letters = [...t("keyboard_letters")];
-    for (const letter of letters) container.append(key(letter, letter));
-    const spare = (COLUMNS - (letters.length % COLUMNS)) % COLUMNS;
-    for (let i = 0; i < spare; i += 1) container.append(document.createElement("span"));
-    container.append(key(t("key_space"), " ", "wide space"));
-    container.append(key(t("key_backspace"), "back", "wide"));
+    for (const letters of t("keyboard_letters").split(" ")) {
+      container.append(row(...[...letters].map((letter) => key(letter, letter))));
+    }
+    container.append(row(key(t("key_space"), " ", "wide space"), key(t("key_backspace"), "back", "wide")));
   } else {
     for (const d of "123456789") container.append(key(d, d));
     container.append(key(t("key_clear"), "clear"));
@@ -83,7 +90,9 @@ export class Fields {
       other.classList.toggle("active", other === el);
     }
     const kind = el.dataset.kind;
-    if (this.keyboard.dataset.kind !== kind) renderKeyboard(this.keyboard, kind);
+    if (this.keyboard.dataset.kind !== kind || this.keyboard.dataset.lang !== getLang()) {
+      renderKeyboard(this.keyboard, kind);
+    }
     this.render();
   }
 
@@ -105,6 +114,21 @@ export class Fields {
       const next = names[names.indexOf(name) + 1];
       if (next && !this.values[next]) this.focus(next);
     }
+  }
+
+  // A physical keyboard or keypad types what its on-screen twin would; true when it did.
+  typeKey(event) {
+    if (!this.active || event.ctrlKey || event.altKey || event.metaKey) return false;
+    let value = null;
+    if (event.key === "Backspace") value = "back";
+    else if (event.key.length === 1) {
+      const upper = event.key.toUpperCase();
+      const match = [...this.keyboard.querySelectorAll("[data-key]")].find((b) => b.dataset.key === upper || b.dataset.key === event.key);
+      value = match ? match.dataset.key : null;
+    }
+    if (value === null) return false;
+    this.type(value);
+    return true;
   }
 
   error(name, complete) {

@@ -13,18 +13,28 @@ import {
   getLang,
   numberProblem,
   setLang,
+  setPlain,
+  setText,
   show,
   t,
 } from "./common.js";
 import { Fields, iinProblem } from "./keyboard.js";
 import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
+import { Voice, letterClip, messageClips, numberClips } from "./voice.js";
 
 const BOOTH = { [config.session_header]: "1" };
 const RETRY_DELAYS_S = [1, 2, 4, 8, 8];
-// The one-time extension is offered in the last eighth of the base time (from 1:45 of 2:00).
-const EXTEND_OFFER_SHARE = 1 / 8;
+// The one-time extension is offered, and the timer turns red, in the last 30 seconds (a
+// quarter of the time when the booth is set to record less than 2 minutes).
+const LATE_S = 30;
+const LATE_SHARE = 1 / 4;
 const BACK = { consent: "start", category: "consent", officials: "category", identity: "officials", record: "identity" };
 const NO_IDLE = new Set(["start", "unavailable", "upload"]);
+// Finding an ID card and typing 12 digits takes a while; watching one's own recording again
+// before sending it too. Both get three times the usual idle time.
+const SLOW_SCREENS = new Set(["identity", "review"]);
+const SLOW_FACTOR = 3;
+const SPOKEN_COUNTDOWN_S = 10;
 
 const booth = (method, path, body) => api(method, path, { body, headers: BOOTH });
 
@@ -32,6 +42,7 @@ let generations = 0;
 let state = fresh();
 let screen = "start";
 const recorder = new Recorder();
+const voice = new Voice($("#voice"));
 
 // `generation` tells a late answer (from before a reset) that its citizen is gone.
 function fresh() {
@@ -47,8 +58,24 @@ function go(name) {
     section.hidden = section.dataset.screen !== name;
   }
   document.body.dataset.current = name;
-  show($("#home"), !["start", "unavailable"].includes(name));
+  homeButton();
   lastTouch = performance.now();
+  armed = null;
+  // Keyboard and screen-reader users start at the new screen's title.
+  const title = $(`[data-screen="${name}"] h1`);
+  if (title) {
+    title.tabIndex = -1;
+    title.focus({ preventScroll: true });
+  }
+  if (voice.on) readScreen();
+}
+
+// "To the start" is of no use where the booth is already there or busy on its own, and must
+// not be touched by mistake while the camera records.
+function homeButton() {
+  const phase = document.body.dataset.phase;
+  const busy = screen === "upload" || (screen === "record" && ["countdown", "recording"].includes(phase));
+  show($("#home"), !["start", "unavailable"].includes(screen) && !busy);
 }
 
 async function reset() {
@@ -65,6 +92,10 @@ async function reset() {
     video.load();
   }
   hideIdle();
+  show($("#confirm-home"), false);
+  // The next citizen gets the booth as the first one found it.
+  setLarger(false);
+  setAudio(false);
   go("start");
   // The booth is shared: the draft and its video leave the server too, not only this page.
   if (draft) await booth("DELETE", `/api/v1/appeals/${draft}`).catch(() => null);
@@ -92,11 +123,34 @@ document.addEventListener("click", (event) => {
   }
 });
 
-$("#home").addEventListener("click", () => reset());
-$("#larger").addEventListener("click", () => {
-  const on = document.documentElement.classList.toggle("larger");
-  $("#larger").setAttribute("aria-pressed", String(on));
+// Asked first when there is anything to lose: a touch meant for "Larger text" or a slip of
+// the hand must not throw away a recording.
+$("#home").addEventListener("click", () => {
+  if (!hasWork()) return reset();
+  show($("#confirm-home"));
+  $("#confirm-no").focus();
+  voice.chime("confirm");
+  say([...messageClips("home_confirm_title", {}, getLang()), ...messageClips("home_confirm_text", {}, getLang())]);
 });
+$("#confirm-no").addEventListener("click", () => {
+  show($("#confirm-home"), false);
+  lastTouch = performance.now();
+});
+$("#confirm-yes").addEventListener("click", () => reset());
+
+function hasWork() {
+  if (state.appeal || state.recording || state.official) return true;
+  const typed = (fields) => Object.values(fields.values).some((v) => v);
+  return (screen === "identity" && typed(identity)) || (screen === "lookup" && typed(lookupFields));
+}
+
+function setLarger(on) {
+  document.documentElement.classList.toggle("larger", on);
+  $("#larger").setAttribute("aria-pressed", String(on));
+  setFiltersOpen(false);
+}
+
+$("#larger").addEventListener("click", () => setLarger(!document.documentElement.classList.contains("larger")));
 
 function leave(target) {
   if (screen === "record") recorder.close();
@@ -110,6 +164,16 @@ $("#agree").addEventListener("click", () => go("category"));
 let officials = [];
 let filter = null;
 
+// With larger text the topics take half the screen: they fold behind one button then.
+function setFiltersOpen(open) {
+  $("#filters-toggle").setAttribute("aria-expanded", String(open));
+  document.body.classList.toggle("filters-open", open);
+}
+
+$("#filters-toggle").addEventListener("click", () => {
+  setFiltersOpen($("#filters-toggle").getAttribute("aria-expanded") !== "true");
+});
+
 async function openOfficials() {
   go("officials");
   filter = null;
@@ -118,7 +182,7 @@ async function openOfficials() {
     show($("#officials-error"), false);
   } catch (error) {
     if (error.status === 401) return go("unavailable");
-    $("#officials-error").textContent = error.localized();
+    setPlain($("#officials-error"), error.localized());
     show($("#officials-error"));
   }
   renderOfficials();
@@ -144,11 +208,13 @@ function renderOfficials() {
     b.textContent = label;
     b.addEventListener("click", () => {
       filter = value;
+      setFiltersOpen(false);
       renderOfficials();
     });
     return b;
   };
   chips.append(chip(t("filter_all"), null), ...all.map((a) => chip(a, a)));
+  for (const c of chips.children) c.setAttribute("aria-pressed", String(c.classList.contains("on")));
   const grid = $("#officials");
   grid.replaceChildren();
   const shown = officials.filter((o) => filter === null || areas(o).includes(filter));
@@ -259,7 +325,7 @@ $("#identity-next").addEventListener("click", async () => {
     if (error.field && identity.fieldEl(error.field)) {
       identity.setServerError(error.field, error.localized());
     } else {
-      $("#identity-error").textContent = error.localized();
+      setPlain($("#identity-error"), error.localized());
       show($("#identity-error"));
     }
   } finally {
@@ -284,8 +350,32 @@ function recordControls(phase) {
   show($("#record-stop"), phase === "recording");
   show($("#rec-badge"), phase === "recording");
   show($("#countdown"), phase === "countdown");
-  if (phase !== "recording") show($("#record-extend"), false);
+  if (phase !== "recording") {
+    show($("#record-extend"), false);
+    show($("#record-offer"), false);
+    delete document.body.dataset.late;
+  }
   document.body.dataset.phase = phase;
+  homeButton();
+}
+
+function lateFrom() {
+  return Math.min(LATE_S, state.appeal.limits.base_duration_s * LATE_SHARE);
+}
+
+// "Up to 2 minutes, once 2 more": said before the first second is recorded.
+function recordRules() {
+  const { base_duration_s: base, extension_s: ext } = state.appeal.limits;
+  const minutes = base % 60 === 0 && ext % 60 === 0;
+  const unit = minutes ? 60 : 1;
+  setText($("#record-rules"), minutes ? "record_rules_min" : "record_rules_sec", { base: base / unit, ext: ext / unit });
+  show($("#record-rules"), true);
+}
+
+function extendLabel() {
+  const extension = state.appeal.limits.extension_s;
+  const minutes = extension % 60 === 0;
+  return { key: minutes ? "record_extend_min" : "record_extend_sec", vars: { n: minutes ? extension / 60 : extension } };
 }
 
 async function openRecord() {
@@ -293,10 +383,11 @@ async function openRecord() {
   limit = limits.base_duration_s;
   extended = false;
   state.recording = null;
-  go("record");
+  recordRules();
   show($("#extended"), false);
   $("#timer").textContent = clock(limit);
   recordControls("opening");
+  go("record");
   show($("#record-start"), false);
   try {
     if (!recorder.isOpen) await recorder.open($("#preview"));
@@ -316,22 +407,35 @@ $("#record-start").addEventListener("click", async () => {
     if (generation !== state.generation || screen !== "record") return;
   }
   recorder.start();
+  lastSpoken = null;
   recordControls("recording");
   ticker = setInterval(tick, 200);
   tick();
 });
 
+let lastSpoken = null;
+
 function tick() {
   const elapsed = recorder.elapsed();
   const left = limit - elapsed;
   $("#timer").textContent = clock(left);
+  const late = left <= lateFrom();
+  if (late) document.body.dataset.late = "1";
+  else delete document.body.dataset.late;
   const extension = state.appeal.limits.extension_s;
-  const offerFrom = state.appeal.limits.base_duration_s * EXTEND_OFFER_SHARE;
-  const offer = !extended && extension > 0 && left <= offerFrom;
+  const offer = !extended && extension > 0 && late;
   if (offer && $("#record-extend").hidden) {
-    const minutes = extension % 60 === 0;
-    $("#record-extend").textContent = t(minutes ? "record_extend_min" : "record_extend_sec", { n: minutes ? extension / 60 : extension });
+    const { key, vars } = extendLabel();
+    setText($("#record-extend"), key, vars);
     show($("#record-extend"));
+    show($("#record-offer"));
+    voice.chime("extend");
+    say([...messageClips("record_offer", {}, getLang()), ...messageClips(key, vars, getLang())]);
+  }
+  const second = Math.ceil(left);
+  if (second <= SPOKEN_COUNTDOWN_S && second > 0 && second !== lastSpoken) {
+    lastSpoken = second;
+    voice.then(numberClips(second, getLang()));
   }
   if (left <= 0) finishRecording(true);
 }
@@ -341,7 +445,10 @@ $("#record-extend").addEventListener("click", () => {
   extended = true;
   limit += state.appeal.limits.extension_s;
   show($("#record-extend"), false);
+  show($("#record-offer"), false);
   show($("#extended"));
+  delete document.body.dataset.late;
+  say(messageClips("record_extended", {}, getLang()));
 });
 
 $("#record-stop").addEventListener("click", () => finishRecording(false));
@@ -354,9 +461,9 @@ async function finishRecording(atLimit) {
   if (!result || generation !== state.generation) return;
   state.recording = result;
   recorder.close();
-  go("review");
   show($("#record-limit"), atLimit);
-  $("#review-duration").textContent = t("review_duration", { time: clock(result.seconds) });
+  setText($("#review-duration"), "review_duration", { time: clock(result.seconds) });
+  go("review");
   const playback = $("#playback");
   playback.src = URL.createObjectURL(result.blob);
   playback.play().catch(() => null);
@@ -395,14 +502,14 @@ async function send() {
   const generation = state.generation;
   go("upload");
   show($("#upload-failed"), false);
-  $("#upload-status").textContent = "";
+  setPlain($("#upload-status"), "");
   progress(0);
   const alive = () => generation === state.generation;
   // The recording stays in state.recording until the receipt is on screen, so "try again"
   // (or the operator) can always send it once more.
   for (let attempt = 0; attempt <= RETRY_DELAYS_S.length; attempt += 1) {
     if (attempt > 0) {
-      $("#upload-status").textContent = t("upload_retrying", { n: attempt });
+      setText($("#upload-status"), "upload_retrying", { n: attempt });
       await new Promise((r) => setTimeout(r, RETRY_DELAYS_S[attempt - 1] * 1000));
       if (!alive()) return;
     }
@@ -417,12 +524,13 @@ async function send() {
 }
 
 function failSend(message) {
-  $("#upload-status").textContent = message ?? "";
+  setPlain($("#upload-status"), message ?? "");
   show($("#upload-failed"));
+  say([...messageClips("upload_failed", {}, getLang()), ...messageClips("call_operator", {}, getLang())]);
 }
 
 async function register(generation) {
-  $("#upload-status").textContent = t("upload_registering");
+  setText($("#upload-status"), "upload_registering");
   for (let attempt = 0; attempt <= RETRY_DELAYS_S.length; attempt += 1) {
     try {
       const receipt = await booth("POST", state.appeal.submit_url);
@@ -445,12 +553,14 @@ let receiptTimer = null;
 function openReceipt() {
   const receipt = state.receipt;
   state.recording = null;
-  go("receipt");
   $("#receipt-number").textContent = receipt.registration_number;
   $("#receipt-code").textContent = receipt.access_code.replace(/^(\d{4})(\d{4})$/, "$1 $2");
   $("#receipt-control").textContent = formatDate(receipt.control_date);
-  $("#receipt-status").textContent = t("receipt_printing");
+  // Read back digit by digit, to be written down by a citizen who cannot read the paper.
+  for (const id of ["#receipt-number", "#receipt-code", "#receipt-control"]) $(id).dataset.sayDigits = $(id).textContent;
+  setText($("#receipt-status"), "receipt_printing");
   $("#receipt-status").className = "note";
+  go("receipt");
   pollReceipt(state.generation, Date.now());
 }
 
@@ -467,14 +577,16 @@ async function pollReceipt(generation, since) {
   const waited = (Date.now() - since) / 1000;
   // A printer that has said nothing for half a minute is as good as failed for the citizen.
   if (status === "failed" || (status !== "printed" && waited > 30)) {
-    $("#receipt-status").textContent = t("receipt_failed");
+    setText($("#receipt-status"), "receipt_failed");
+    say(messageClips("receipt_failed", {}, getLang()));
     $("#receipt-status").className = "error big";
     document.body.dataset.receipt = "failed";
     receiptTimer = setTimeout(() => generation === state.generation && reset(), config.receipt_s * 3000);
     return;
   }
   if (status === "printed") {
-    $("#receipt-status").textContent = t("receipt_take");
+    setText($("#receipt-status"), "receipt_take");
+    voice.then(messageClips("receipt_take", {}, getLang()));
     $("#receipt-status").className = "ok big";
     document.body.dataset.receipt = "printed";
     receiptTimer = setTimeout(() => generation === state.generation && reset(), config.receipt_s * 1000);
@@ -497,9 +609,10 @@ const lookupFields = new Fields($("#screen-lookup"), $("#lookup-keyboard"), {
 }, { format: { number: formatNumber } });
 
 function openLookup() {
-  go("lookup");
   lookupFields.reset();
   show($("#lookup-error"), false);
+  show($("#lookup-locked"), false);
+  go("lookup");
 }
 
 $("#lookup-show").addEventListener("click", async () => {
@@ -514,15 +627,18 @@ $("#lookup-show").addEventListener("click", async () => {
     state.lookup = body;
     showResult(found);
   } catch (error) {
-    $("#lookup-error").textContent = error.localized();
+    setPlain($("#lookup-error"), error.localized());
     show($("#lookup-error"));
+    // Locked: only the operator can help now (or time).
+    show($("#lookup-locked"), error.status === 429);
+    voice.chime("error");
+    say(error.status === 429 ? messageClips("lookup_locked_hint", {}, getLang()) : messageClips("error_generic", {}, getLang()));
   } finally {
     state.busy = false;
   }
 });
 
 function showResult(found) {
-  go("result");
   const answered = fillLookupResult(found);
   show($("#result-answer"), answered);
   $("#answer-text").textContent = found.answer?.text ?? "";
@@ -534,7 +650,8 @@ function showResult(found) {
     video.src = url;
     video.play().catch(() => null);
   }
-  $("#reprint-status").textContent = "";
+  setPlain($("#reprint-status"), "");
+  go("result");
 }
 
 $("#reprint").addEventListener("click", async () => {
@@ -542,15 +659,17 @@ $("#reprint").addEventListener("click", async () => {
   state.busy = true;
   try {
     await booth("POST", "/api/v1/appeals/reprint", state.lookup);
-    $("#reprint-status").textContent = t("reprint_done");
+    setText($("#reprint-status"), "reprint_done");
+    say(messageClips("reprint_done", {}, getLang()));
   } catch (error) {
-    $("#reprint-status").textContent = error.localized();
+    setPlain($("#reprint-status"), error.localized());
   } finally {
     state.busy = false;
   }
 });
 
 // Idle: a booth is shared, so a citizen who walked away must not leave their draft behind.
+// A citizen watching their own video or speaking to the camera is not idle.
 
 let lastTouch = performance.now();
 let idleUntil = null;
@@ -565,26 +684,186 @@ function hideIdle() {
 document.addEventListener("pointerdown", () => {
   lastTouch = performance.now();
 }, true);
-$("#idle-stay").addEventListener("click", hideIdle);
+$("#idle-stay").addEventListener("click", () => {
+  hideIdle();
+  voice.stop();
+});
+
+function videoPlaying() {
+  return [...document.querySelectorAll("video:not(#preview)")].some((v) => !v.paused && !v.ended);
+}
+
+function idleText(left) {
+  setText($("#idle-text"), state.recording ? "idle_text_video" : "idle_text", { n: Math.max(0, left) });
+}
 
 setInterval(() => {
   const now = performance.now();
-  // Speaking to the camera or waiting for the upload involves no touching.
-  const busy = NO_IDLE.has(screen) || (screen === "record" && ["countdown", "recording"].includes(document.body.dataset.phase));
-  if (busy) {
+  const recording = screen === "record" && ["countdown", "recording"].includes(document.body.dataset.phase);
+  if (NO_IDLE.has(screen) || recording || videoPlaying()) {
     lastTouch = now;
     return;
   }
-  if (idleUntil === null && now - lastTouch >= config.idle_s * 1000) {
+  const limitMs = config.idle_s * 1000 * (SLOW_SCREENS.has(screen) ? SLOW_FACTOR : 1);
+  if (idleUntil === null && now - lastTouch >= limitMs) {
     idleUntil = now + config.idle_confirm_s * 1000;
+    idleText(Math.ceil(config.idle_confirm_s));
     show($("#idle"));
+    $("#idle-stay").focus();
+    voice.chime("idle");
+    say([...messageClips("idle_title", {}, getLang()), ...clipsOf($("#idle-text")), ...messageClips("idle_stay", {}, getLang())]);
   }
   if (idleUntil !== null) {
-    const left = Math.ceil((idleUntil - now) / 1000);
-    $("#idle-text").textContent = t("idle_text", { n: Math.max(0, left) });
+    idleText(Math.ceil((idleUntil - now) / 1000));
     if (now >= idleUntil) reset();
   }
 }, 250);
+
+// Audio guidance: every screen read when it opens; a first touch on a control says what it
+// is and a second one presses it; a keyboard or keypad moves from control to control, each
+// said as it is reached, and presses with Enter. Turned on by the big button on the start
+// screen or by any key there (a blind citizen finds a key, not a spot on the glass).
+
+let armed = null;
+let lastPointer = 0;
+const AUDIO_CONTROLS = new Set(["audio", "audio-start", "volume-up", "volume-down"]);
+const CONTROLS = "button:not([disabled]), video[controls]";
+
+function say(clips) {
+  voice.say(clips);
+}
+
+function visible(el) {
+  return el.getClientRects().length > 0 && !el.closest("[hidden]");
+}
+
+// What an element says: its catalog text, a value read digit by digit, a key of a keyboard.
+function clipsOf(el) {
+  const lang = el.closest("[data-lang]")?.dataset.lang ?? getLang();
+  if (el.dataset.sayDigits) return numberClips(el.dataset.sayDigits, lang, { digits: true });
+  if (el.dataset.i18n) return messageClips(el.dataset.i18n, {}, lang);
+  if (el.dataset.say) return messageClips(el.dataset.say, JSON.parse(el.dataset.sayVars || "{}"), lang);
+  if (el.dataset.key !== undefined) return keyClips(el.dataset.key, lang);
+  if (el.dataset.focus) {
+    const field = el.closest("[data-field]");
+    const value = fieldsOf()?.values[el.dataset.focus] ?? "";
+    const spoken = field.dataset.kind === "digits" ? numberClips(value, lang, { digits: true }) : [...value].filter((c) => c.trim()).map((c) => letterClip(c, lang));
+    return [...clipsOf(field.querySelector(".label")), ...spoken];
+  }
+  return [...el.querySelectorAll("[data-i18n], [data-say]")].filter(visible).flatMap((child) => clipsOf(child));
+}
+
+function keyClips(key, lang) {
+  if (/^\d$/.test(key)) return numberClips(key, lang, { digits: true });
+  const named = { " ": "key_space", back: "key_backspace", clear: "key_clear" }[key];
+  return named ? messageClips(named, {}, lang) : [letterClip(key, lang)];
+}
+
+function screenClips() {
+  const root = $(`[data-screen="${screen}"]`);
+  const parts = "h1, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
+  const clips = [...root.querySelectorAll(parts)].filter(visible).flatMap((el) => clipsOf(el));
+  // The start screen is in both languages: all of it in Kazakh, then all of it in Russian.
+  if (!["start", "unavailable"].includes(screen)) return clips;
+  return [...clips.filter((c) => c.lang === "kk"), ...clips.filter((c) => c.lang === "ru")];
+}
+
+function readScreen() {
+  say(screenClips());
+}
+
+function setAudio(on) {
+  if (on) voice.on = true;
+  else voice.reset();
+  $("#audio").setAttribute("aria-pressed", String(on));
+  show($("#volume"), on);
+  document.body.classList.toggle("audio", on);
+}
+
+function startAudio() {
+  setAudio(true);
+  const langs = screen === "start" ? ["kk", "ru"] : [getLang()];
+  say([...langs.flatMap((lang) => messageClips("audio_started", {}, lang)), ...screenClips()]);
+}
+
+$("#audio-start").addEventListener("click", startAudio);
+$("#audio").addEventListener("click", () => (voice.on ? setAudio(false) : startAudio()));
+for (const [id, up] of [["#volume-up", true], ["#volume-down", false]]) {
+  $(id).addEventListener("click", () => {
+    voice.louder(up);
+    say(messageClips(up ? "volume_up" : "volume_down", {}, getLang()));
+  });
+}
+
+function fieldsOf() {
+  return { identity, lookup: lookupFields }[screen] ?? null;
+}
+
+// The first touch of a control says it; the second presses it. A key press (detail 0) was
+// said when the control was reached, so it presses at once.
+document.addEventListener("pointerdown", () => {
+  lastPointer = performance.now();
+}, true);
+document.addEventListener("click", (event) => {
+  if (!voice.on || event.detail === 0) return;
+  const control = event.target.closest("button");
+  if (!control || AUDIO_CONTROLS.has(control.id)) return;
+  if (armed === control) {
+    armed = null;
+    return;
+  }
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  armed = control;
+  say(clipsOf(control));
+}, true);
+
+document.addEventListener("focusin", (event) => {
+  const control = event.target.closest?.(CONTROLS);
+  if (!voice.on || !control || performance.now() - lastPointer < 600) return;
+  say(clipsOf(control));
+});
+
+function controls() {
+  const layer = [$("#idle"), $("#confirm-home")].find((el) => !el.hidden);
+  const scope = layer ? [layer] : [$(".bar"), $(`[data-screen="${screen}"]`)];
+  return scope.flatMap((root) => [...root.querySelectorAll(CONTROLS)]).filter(visible);
+}
+
+// A keypad has arrows but maybe no Tab: the arrows walk the controls, in the order on screen.
+function step(by) {
+  const list = controls();
+  if (!list.length) return;
+  const at = list.indexOf(document.activeElement);
+  list[(at + by + list.length) % list.length].focus();
+}
+
+document.addEventListener("keydown", (event) => {
+  lastTouch = performance.now();
+  if (!voice.on && screen === "start" && !event.repeat && !["Tab", "Shift"].includes(event.key)) {
+    event.preventDefault();
+    startAudio();
+    return;
+  }
+  const up = event.code === "NumpadAdd" || event.key === "AudioVolumeUp";
+  const down = event.code === "NumpadSubtract" || event.key === "AudioVolumeDown";
+  if (voice.on && (up || down)) {
+    event.preventDefault();
+    $(up ? "#volume-up" : "#volume-down").click();
+    return;
+  }
+  if (["ArrowDown", "ArrowRight", "ArrowUp", "ArrowLeft"].includes(event.key)) {
+    event.preventDefault();
+    step(["ArrowDown", "ArrowRight"].includes(event.key) ? 1 : -1);
+    return;
+  }
+  const fields = fieldsOf();
+  const onControl = document.activeElement?.matches?.("button:not(.input)");
+  if (fields && !(onControl && [" ", "Enter"].includes(event.key)) && fields.typeKey(event)) {
+    event.preventDefault();
+    say(keyClips(event.key === "Backspace" ? "back" : event.key.toUpperCase(), getLang()));
+  }
+});
 
 // Boot: an unenrolled browser (no session cookie) says so instead of offering a dead form.
 
