@@ -17,7 +17,6 @@ Db = AsyncDatabase[Doc]
 async def create_indexes(db: Db) -> None:
     await db.sessions.create_index([("expires_at", ASCENDING)])
     await db.sessions.create_index([("login", ASCENDING)])
-    await db.login_failures.create_index([("login", ASCENDING), ("at", ASCENDING)])
     await db.answers.create_index([("appeal_id", ASCENDING), ("answered_at", ASCENDING)])
     await db.audit.create_index([("at", DESCENDING)])
     await db.audit.create_index([("appeal_id", ASCENDING), ("at", DESCENDING)])
@@ -82,21 +81,6 @@ async def delete_expired_sessions(db: Db, *, now: datetime) -> int:
 
 
 # Failed logins (kept in the database so every dashboard replica counts the same failures)
-
-
-async def add_login_failure(db: Db, *, login: str, at: datetime) -> None:
-    await db.login_failures.insert_one({"login": login, "at": at})
-
-
-async def login_failures_since(db: Db, *, login: str, since: datetime) -> list[datetime]:
-    cursor = db.login_failures.find(
-        {"login": login, "at": {"$gt": since}}, {"at": 1}, sort=[("at", ASCENDING)]
-    )
-    return [d["at"] async for d in cursor]
-
-
-async def clear_login_failures(db: Db, *, login: str) -> None:
-    await db.login_failures.delete_many({"login": login})
 
 
 # Answers
