@@ -80,9 +80,6 @@ async def delete_expired_sessions(db: Db, *, now: datetime) -> int:
     return result.deleted_count
 
 
-# Failed logins (kept in the database so every dashboard replica counts the same failures)
-
-
 # Answers
 
 
