@@ -41,7 +41,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_rules_pass_promtool_check() -> None:
     checked = promtool("check", "rules", ALERTS.name)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 8 rules found" in checked.stdout
+    assert f"SUCCESS: {len(alert_rules())} rules found" in checked.stdout
 
 
 def test_each_alert_fires_when_it_should_and_stays_quiet_otherwise() -> None:
