@@ -26,6 +26,14 @@ Both lists are served by the composite sort keys routing stores on each case
 (`routing.repository.case_keys`, added here as routing adds them): one range on a one-field
 index, which nx-27017 walks in its index.
 
+Search (the dashboard's search box, `dashboard.workbench.find` on its read model
+`case_index`, one document per case with the search keys `dashboard.search.index_keys` gives
+it): by an exact registration number (the control office, every case), by a name word in its
+Russian spelling (one official's cases) and by the last four digits of a phone (one official's
+cases), at the same sizes side by side. Each search is one range on one index (a name, one per
+name slot). A name word's page is full at both sizes; a number finds one case and a phone's last
+four digits a few, more at the larger size (the figures say how many).
+
 `--server embedded` (the default) is the server as `dialog run` starts it
 (`dialog_platform.embedded_nx`, with its compatibility and speed fixes); `--server plain` is
 nx-27017 as published; `--server both` runs one after the other. A query set that runs past
@@ -48,8 +56,13 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from dashboard import workbench
+from dashboard.models import Account
+from dashboard.repository import create_read_model_indexes
+from dashboard.search import index_keys, name_words
 from dialog_platform.documents import EmbeddedMongo, connect
 from dialog_platform.net import free_port, wait_for_port
 from routing import repository
@@ -147,6 +160,107 @@ def make_case(n: int, rng: random.Random, staff: list[str]) -> dict[str, Any]:
     return {**case, **repository.case_keys(case)}
 
 
+SURNAMES = ["Нұрланова", "Тоқтаров", "Әбенова", "Жұмабаев", "Сейітова", "Оспанов", "Ким", "Иванова"]
+FIRST = ["Айгүл", "Ерлан", "Гүлнар", "Дәулет", "Әсел", "Нұрсұлтан", "Мария", "Қайрат", "Зәуреш"]
+PATRONYMIC = ["Серікқызы", "Бекұлы", "Маратовна", "Нұрланұлы", "Ивановна", "Асқарұлы"]
+
+
+def make_case_file(n: int, rng: random.Random, staff: list[str]) -> dict[str, Any]:
+    """The dashboard's read-model document of case n, as its event handlers store it."""
+    name = f"{rng.choice(FIRST)} {rng.choice(PATRONYMIC)} {rng.choice(SURNAMES)}"
+    number = f"2026{n:06d}"
+    doc = {
+        "_id": f"{n:012d}",
+        "registration_number": f"2026-{n:06d}-{damm_digit(number)}",
+        "official_id": rng.choice(staff),
+        "phone": f"+7701{rng.randrange(10**7):07d}",
+        "full_name": name,
+        "iin": f"{rng.randrange(10**12):012d}",
+        "video_duration_s": float(rng.randint(20, 240)),
+        "recorded_at": datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+        "rev": 1,
+    }
+    return {**doc, "words": name_words(name), **index_keys(doc)}
+
+
+def damm_digit(digits: str) -> int:
+    from dashboard.search import damm
+
+    return damm(digits)
+
+
+async def fill_case_files(db: Any, size: int, staff: list[str]) -> None:
+    await db.case_index.drop()
+    await create_read_model_indexes(db)
+    rng = random.Random(size + 1)
+    began = time.perf_counter()
+    for first in range(0, size, BATCH):
+        docs = [make_case_file(n, rng, staff) for n in range(first, min(first + BATCH, size))]
+        await db.case_index.insert_many(docs, ordered=False)
+    print(f"    {size:,} case files for search stored in {time.perf_counter() - began:.1f} s")
+
+
+def search_sets(size: int, queries: int, staff: list[str]) -> dict[str, list[tuple[Account, str]]]:
+    rng = random.Random(size + 2)
+    control = Account("control", "controller", None, True)
+
+    def official() -> Account:
+        who = rng.choice(staff)
+        return Account(who, "official", who, True)
+
+    def number() -> str:
+        n = rng.randrange(1, size)
+        return f"2026-{n:06d}-{damm_digit(f'2026{n:06d}')}"
+
+    return {
+        "number": [(control, number()) for _ in range(queries)],
+        "name": [(official(), "Нурланова") for _ in range(queries)],
+        "phone": [(official(), f"{rng.randrange(10**4):04d}") for _ in range(queries)],
+    }
+
+
+async def measure_search(
+    url: str, label: str, sizes: list[int], queries: int, budget: float, staff: list[str]
+) -> None:
+    client = connect(url)
+    stores = {size: SimpleNamespace(db=client[f"bench_inbox_{size}"]) for size in sizes}
+    sets = {size: search_sets(size, queries, staff) for size in sizes}
+    small, large = sizes[0], sizes[-1]
+    print(f"\n[{label}] search: {queries} queries per kind and size, side by side")
+    for kind in ("number", "name", "phone"):
+        times: dict[int, list[float]] = {size: [] for size in sizes}
+        hits: dict[int, int] = dict.fromkeys(sizes, 0)
+        began = time.perf_counter()
+        for i in range(-10, queries):  # ten untimed warm-up queries first
+            for size in sizes if i % 2 == 0 else sizes[::-1]:
+                account, text = sets[size][kind][max(i, 0)]
+                t0 = time.perf_counter()
+                found, _ = await workbench.find(stores[size], account, text)  # type: ignore[arg-type]
+                took = (time.perf_counter() - t0) * 1000
+                if i >= 0:
+                    times[size].append(took)
+                    hits[size] += len(found)
+            if time.perf_counter() - began > budget:
+                break
+        p95s = {}
+        for size in sizes:
+            got = times[size]
+            p95s[size] = pct(got, 0.95)
+            print(
+                f"    {kind:8s} {size:>9,} cases: n={len(got):3d} p50={pct(got, 0.5):7.2f} ms "
+                f"p95={p95s[size]:7.2f} ms rows per search {hits[size] / max(len(got), 1):.1f}",
+                flush=True,
+            )
+        ratio = p95s[large] / p95s[small]
+        goal = ratio <= 2 and p95s[large] < 100
+        print(
+            f"    {kind:8s} p95 ratio {large:,} / {small:,}: {p95s[large]:.2f} / "
+            f"{p95s[small]:.2f} ms = {ratio:.2f}  (goal ≤ 2 and < 100 ms: "
+            f"{'met' if goal else 'MISSED'})"
+        )
+    await client.close()
+
+
 async def fill(db: Any, size: int, rng: random.Random, staff: list[str]) -> float:
     began = time.perf_counter()
     for first in range(0, size, BATCH):
@@ -232,6 +346,7 @@ async def generate(url: str, label: str, sizes: list[int], staff: list[str]) -> 
     print(f"[{label}] {len(sizes)} stores on one server: {', '.join(f'{n:,}' for n in sizes)}")
     for size in sizes:
         await fill_store(client[f"bench_inbox_{size}"], size, staff)
+        await fill_case_files(client[f"bench_inbox_{size}"], size, staff)
     await client.close()
 
 
@@ -301,6 +416,7 @@ async def main() -> None:
             print(f"\n[{kind}] server restarted on the stores")
             with start(Path(tmp)) as url:
                 await measure(url, kind, sizes, args.queries, args.budget_s, staff)
+                await measure_search(url, kind, sizes, args.queries, args.budget_s, staff)
 
 
 if __name__ == "__main__":

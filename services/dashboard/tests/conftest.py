@@ -203,6 +203,8 @@ async def make_appeal(
     official_id: str = "deputy-housing",
     language: str = "kk",
     phone: str = "+7 701 234 56 78",
+    full_name: str = "Айгүл Серікқызы Нұрланова",
+    iin: str = "900101400013",
 ) -> Appeal:
     """Record an appeal at a booth (register kiosk, create, upload a real WebM, submit) and
     wait until routing has opened its case."""
@@ -217,8 +219,8 @@ async def make_appeal(
             "language": language,
             "category": "question",
             "consent": True,
-            "full_name": "Айгүл Серікқызы Нұрланова",
-            "iin": "900101400013",
+            "full_name": full_name,
+            "iin": iin,
         },
         headers=auth,
     )

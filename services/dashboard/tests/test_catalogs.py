@@ -36,6 +36,8 @@ DYNAMIC = {
         "answer_posted",
         "answer_correction",
         "notification",
+        "note",
+        "subject",
     ),
     "state": ("pending", "sending", "sent", "delivered", "held", "failed"),
     "purpose": (

@@ -119,6 +119,9 @@ class RoutingClient(Api):
         body = {"to_official_id": to_official_id, "reason": reason, "by": by}
         return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/forward", json=body)
 
+    async def subject(self, appeal_id: str, body: Json) -> Json:
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/subject", json=body)
+
     async def extend(self, appeal_id: str, body: Json) -> Json:
         return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/extend", json=body)
 

@@ -20,7 +20,7 @@ from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
 from .commands import USER_COMMAND
 from .service import Dashboard
 from .settings import DashboardSettings
-from .views import admin, cases, control, internal, session
+from .views import admin, cases, control, internal, session, workbench
 from .web import Web
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ async def build(ctx: Context) -> Running:
     web = Web.create(dashboard, accounts, settings, secure_cookies=not ctx.settings.is_development)
     kiosks = KioskClient(ctx.http, ctx.base_urls.get("kiosk-gateway", ""), ctx.settings)
     dead_letters = open_dead_letters(ctx.settings, ctx.mongo)
-    handlers.subscribe(ctx.bus)
+    handlers.subscribe(ctx.bus, ctx.db)
     tasks: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
@@ -113,6 +113,7 @@ async def build(ctx: Context) -> Running:
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         await accounts.lockout.create_indexes()
+        await repo.create_read_model_indexes(ctx.db)
         tasks.append(asyncio.create_task(housekeeping(), name="dashboard-housekeeping"))
         if ctx.settings.is_development:
             # routing answers only once this process serves; seeding waits for it meanwhile.
@@ -131,6 +132,7 @@ async def build(ctx: Context) -> Running:
         routers=[
             session.build_router(web),
             cases.build_router(web),
+            workbench.build_router(web),
             control.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
             internal.build_router(dashboard),

@@ -23,11 +23,15 @@ COLUMNS = (
     "days_left",
     "overdue",
     "answered_at",
+    "topic",
+    "summary",
     "appeal_id",
 )
 
 
-def cases_csv(cases: Iterable[dict[str, Any]], t: Translator) -> str:
+def cases_csv(
+    cases: Iterable[dict[str, Any]], t: Translator, topics: dict[str, Any] | None = None
+) -> str:
     out = io.StringIO()
     # Excel reads a UTF-8 file as the local code page unless it starts with a BOM.
     out.write(BOM)
@@ -41,6 +45,8 @@ def cases_csv(cases: Iterable[dict[str, Any]], t: Translator) -> str:
                 value = t(f"status.{value}")
             elif column == "category":
                 value = t(f"category.{value}")
+            elif column == "topic" and value:
+                value = t.pick((topics or {}).get(value)) or value
             elif column == "overdue":
                 value = t("yes") if value else t("no")
             row.append("" if value is None else str(value))

@@ -27,6 +27,21 @@ def mask_phone(phone: str | None) -> str:
     return f"+{country} {operator} *** ** {last}"
 
 
+def mask_iin(iin: str | None) -> str:
+    """900101400013 → "•••• •••• ••13": the first six digits are the birth date."""
+    if not iin:
+        return ""
+    return "•••• •••• ••" + iin[-2:]
+
+
+def video_length(seconds: object) -> str:
+    """A video's length as m:ss (the inbox's column)."""
+    if not isinstance(seconds, int | float) or seconds < 0:
+        return ""
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def format_phone(phone: str | None) -> str:
     if not phone:
         return ""
@@ -46,6 +61,14 @@ def parse_dt(value: object) -> datetime | None:
         except ValueError:
             return None
     return None
+
+
+def stamp(value: object) -> float:
+    """A time as seconds since the epoch, for comparing (0 when there is none)."""
+    found = parse_dt(value)
+    if found is None:
+        return 0.0
+    return found.timestamp() if found.tzinfo else found.replace(tzinfo=LOCAL).timestamp()
 
 
 def local_dt(value: object) -> str:

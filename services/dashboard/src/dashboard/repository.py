@@ -150,3 +150,122 @@ async def get_flag(db: Db, *, name: str) -> bool:
 
 async def set_flag(db: Db, *, name: str, at: datetime) -> None:
     await db.meta.update_one({"_id": name}, {"$set": {"at": at}}, upsert=True)
+
+
+# The read model of cases (`case_index`): who is asking, the video's length, the search keys.
+# Filled from events (handlers.py); routing stays the owner of the case itself.
+
+
+async def create_read_model_indexes(db: Db) -> None:
+    from .search import INDEXED_KEYS
+
+    for key in INDEXED_KEYS:
+        await db.case_index.create_index([(key, ASCENDING)])
+    await db.notes.create_index([("appeal_id", ASCENDING), ("at", ASCENDING)])
+    await db.answer_templates.create_index([("department", ASCENDING)])
+
+
+async def get_case_file(db: Db, *, appeal_id: str) -> Doc | None:
+    return await db.case_index.find_one({"_id": appeal_id})
+
+
+async def put_case_file(db: Db, *, doc: Doc, expected_rev: int | None) -> bool:
+    """Store the document unless another writer changed it since it was read."""
+    if expected_rev is None:
+        try:
+            await db.case_index.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+    result = await db.case_index.replace_one({"_id": doc["_id"], "rev": expected_rev}, doc)
+    return result.matched_count == 1
+
+
+async def case_files(db: Db, *, ids: list[str]) -> dict[str, Doc]:
+    if not ids:
+        return {}
+    cursor = db.case_index.find({"_id": {"$in": ids}})
+    return {d["_id"]: d async for d in cursor}
+
+
+async def find_case_files(
+    db: Db, *, key: str, low: str, high: str, after: str | None, limit: int
+) -> list[Doc]:
+    """Documents whose `key` lies in [low, high) (after the cursor), in key order."""
+    bounds: Doc = {"$gt": after} if after is not None and after >= low else {"$gte": low}
+    cursor = db.case_index.find(
+        {key: {**bounds, "$lt": high}}, sort=[(key, ASCENDING)], limit=limit
+    )
+    return [d async for d in cursor]
+
+
+# Drafts of answers, one per case (they stay with the case when it is forwarded)
+
+
+async def get_draft(db: Db, *, appeal_id: str) -> Doc | None:
+    return await db.drafts.find_one({"_id": appeal_id})
+
+
+async def save_draft(db: Db, *, appeal_id: str, text: str, login: str, at: datetime) -> None:
+    await db.drafts.update_one(
+        {"_id": appeal_id}, {"$set": {"text": text, "login": login, "at": at}}, upsert=True
+    )
+
+
+async def delete_draft(
+    db: Db, *, appeal_id: str, session: AsyncClientSession | None = None
+) -> None:
+    await db.drafts.delete_one({"_id": appeal_id}, session=session)
+
+
+# Internal notes on a case
+
+
+async def insert_note(db: Db, *, note: Doc) -> None:
+    await db.notes.insert_one(note)
+
+
+async def notes_of(db: Db, *, appeal_id: str) -> list[Doc]:
+    cursor = db.notes.find({"appeal_id": appeal_id}, sort=[("at", ASCENDING)])
+    return [n async for n in cursor]
+
+
+# Topics (admin-managed) and answer templates (control office and admin)
+
+
+async def list_topics(db: Db) -> list[Doc]:
+    cursor = db.topics.find({}, sort=[("order", ASCENDING), ("_id", ASCENDING)])
+    return [t async for t in cursor]
+
+
+async def put_topic(db: Db, *, topic: Doc) -> None:
+    await db.topics.replace_one({"_id": topic["_id"]}, topic, upsert=True)
+
+
+async def list_templates(db: Db) -> list[Doc]:
+    cursor = db.answer_templates.find({}, sort=[("department", ASCENDING), ("_id", ASCENDING)])
+    return [t async for t in cursor]
+
+
+async def get_template(db: Db, *, template_id: str) -> Doc | None:
+    return await db.answer_templates.find_one({"_id": template_id})
+
+
+async def put_template(db: Db, *, template: Doc) -> None:
+    await db.answer_templates.replace_one({"_id": template["_id"]}, template, upsert=True)
+
+
+async def delete_template(db: Db, *, template_id: str) -> bool:
+    result = await db.answer_templates.delete_one({"_id": template_id})
+    return result.deleted_count == 1
+
+
+# When an official last looked at their inbox ("new since your last visit")
+
+
+async def get_visit(db: Db, *, login: str) -> Doc | None:
+    return await db.visits.find_one({"_id": login})
+
+
+async def set_visit(db: Db, *, login: str, fields: Doc) -> None:
+    await db.visits.update_one({"_id": login}, {"$set": fields}, upsert=True)

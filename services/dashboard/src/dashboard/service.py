@@ -191,6 +191,8 @@ class Dashboard:
                 "answered_at": now,
             }
             await repo.insert_answer(self.db, answer=doc, session=tx.session)
+            # The draft was for this answer; a correction starts from the answer itself.
+            await repo.delete_draft(self.db, appeal_id=appeal_id, session=tx.session)
             await audit.record(
                 self.db,
                 at=now,
@@ -268,6 +270,18 @@ class Dashboard:
                     "what": "answer_correction" if a["corrects"] else "answer_posted",
                     "by": a["by"],
                     "video": bool(a["video_key"]),
+                    "source": "dashboard",
+                }
+            )
+        for n in await repo.notes_of(self.db, appeal_id=case["appeal_id"]):
+            # Internal: seen by the officials and the control office, never by the citizen.
+            items.append(
+                {
+                    "at": n["at"],
+                    "what": "note",
+                    "by": n["login"],
+                    "role": n.get("role"),
+                    "text": n["text"],
                     "source": "dashboard",
                 }
             )

@@ -21,7 +21,7 @@ from .clients import Refused, Unavailable
 from .i18n import COOKIE as LANG_COOKIE
 from .i18n import Lang, Translator, catalog, pick
 from .models import Account, Session
-from .present import format_phone, local_date, local_dt, mask_phone
+from .present import format_phone, local_date, local_dt, mask_iin, mask_phone, stamp, video_length
 from .service import Dashboard
 from .settings import DashboardSettings
 
@@ -111,6 +111,7 @@ class Web:
         env.filters.update(
             dt=local_dt, date=local_date, masked=mask_phone, phone=format_phone, q=quote
         )
+        env.filters.update(iin=mask_iin, stamp=stamp, length_ms=video_length)
         return cls(dashboard, accounts, settings, secure_cookies, env)
 
     # Sessions

@@ -31,6 +31,8 @@
 
   function upload(blob) {
     if (blob.size > max) { say("failed"); return; }
+    // The preview before sending shows this very video, as the citizen will see it.
+    form.setAttribute("data-video-url", URL.createObjectURL(blob));
     say("uploading");
     submit.disabled = true;
     keyInput.value = "";

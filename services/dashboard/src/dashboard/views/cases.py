@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from .. import workbench
 from ..models import MAX_ANSWER_CHARS, MAX_REASON_CHARS, OFFICIAL_ID, Account
 from ..service import AnswerRejected
 from ..web import PREFIX, PageError, Web, client_ip
@@ -59,14 +60,15 @@ def build_router(web: Web) -> APIRouter:
         if account.role != "official":
             return RedirectResponse(f"{PREFIX}/", status_code=303)
         filters, found = await inbox_cases(request, account)
+        since = await workbench.visit(dash, account)
         return web.render(
             request,
             "inbox.html",
             session=session,
             filters=filters,
-            cases=found["cases"],
             next=found.get("next"),
             poll_s=web.settings.inbox_poll_s,
+            **await workbench.list_context(dash, found["cases"], since=since),
         )
 
     @router.get("/inbox.json")
@@ -74,7 +76,13 @@ def build_router(web: Web) -> APIRouter:
         """What the open inbox polls: the rows as rendered, so new cases appear without reload."""
         session, account = await web.account(request)
         _, found = await inbox_cases(request, account)
-        rows = web.render(request, "_case_rows.html", session=session, cases=found["cases"])
+        since = await workbench.visit_since(dash, account)
+        rows = web.render(
+            request,
+            "_case_rows.html",
+            session=session,
+            **await workbench.list_context(dash, found["cases"], since=since),
+        )
         return JSONResponse(
             {
                 "ids": [c["appeal_id"] for c in found["cases"]],
@@ -89,6 +97,7 @@ def build_router(web: Web) -> APIRouter:
         appeal_id: str,
         *,
         reveal: bool = False,
+        reveal_iin: bool = False,
         status: int = 200,
         error: str | None = None,
     ) -> Response:
@@ -138,6 +147,7 @@ def build_router(web: Web) -> APIRouter:
             may_extend=account.role == "controller",
             error=error,
             max_video_bytes=web.settings.max_answer_video_bytes,
+            **await workbench.case_context(dash, account, case, show_iin=reveal_iin, ip=ip),
         )
 
     @router.get("/cases/{appeal_id}")
@@ -148,6 +158,11 @@ def build_router(web: Web) -> APIRouter:
     async def reveal(appeal_id: str, request: Request) -> Response:
         await web.form(request, await web.session(request))
         return await case_page(request, appeal_id, reveal=True)
+
+    @router.post("/cases/{appeal_id}/iin")
+    async def reveal_iin(appeal_id: str, request: Request) -> Response:
+        await web.form(request, await web.session(request))
+        return await case_page(request, appeal_id, reveal_iin=True)
 
     @router.post("/cases/{appeal_id}/video", max_body_size=web.settings.max_answer_video_bytes)
     async def upload_video(appeal_id: str, request: Request) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from dialog_platform.calendar import local_date
 
+from .. import workbench
 from ..charts import weekly_chart
 from ..csvexport import cases_csv
 from ..i18n import Translator
@@ -49,14 +50,16 @@ def build_router(web: Web) -> APIRouter:
         session, _ = await controller(request)
         filters = read_filters(request, allow_official=True)
         found = await dash.routing.cases(**filters.query(), limit=PAGE)
+        files = await workbench.case_files(dash, [c["appeal_id"] for c in found["cases"]])
         officials, departments = await directory()
         return web.render(
             request,
             "control.html",
             session=session,
             filters=filters,
-            cases=found["cases"],
+            cases=workbench.with_files(found["cases"], files),
             next=found.get("next"),
+            topics=await workbench.topics(dash),
             officials=officials,
             departments=departments,
             names={o["id"]: o["full_name"] for o in officials},
@@ -69,7 +72,12 @@ def build_router(web: Web) -> APIRouter:
         filters = read_filters(request, allow_official=True)
         rows: list[dict[str, Any]] = []
         query = CaseFilters(
-            filters.status, filters.due, filters.sort, filters.official_id, filters.department
+            filters.status,
+            filters.due,
+            filters.sort,
+            filters.official_id,
+            filters.department,
+            topic=filters.topic,
         ).query()
         after: str | None = None
         while len(rows) < EXPORT_MAX:
@@ -78,7 +86,8 @@ def build_router(web: Web) -> APIRouter:
             after = page.get("next")
             if not after or not page["cases"]:
                 break
-        body = cases_csv(rows[:EXPORT_MAX], Translator(lang_of(request)))
+        topics = {x["_id"]: x for x in await workbench.topics(dash)}
+        body = cases_csv(rows[:EXPORT_MAX], Translator(lang_of(request)), topics)
         stamp = local_date(dash.clock()).isoformat()
         return Response(
             body.encode("utf-8"),
@@ -132,6 +141,7 @@ def build_router(web: Web) -> APIRouter:
             department=department,
             departments=departments,
             names={o["id"]: o["full_name"] for o in officials},
+            topic_names={x["_id"]: x for x in await workbench.topics(dash)},
         )
 
     return router

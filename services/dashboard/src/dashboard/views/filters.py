@@ -9,6 +9,7 @@ from fastapi import Request
 
 from ..models import CASE_SORTS, CASE_STATUSES, DUE_FILTERS, OFFICIAL_ID
 from ..web import PageError
+from ..workbench import TOPIC_ID
 
 MAX_CURSOR = 500
 
@@ -21,6 +22,7 @@ class CaseFilters:
     official_id: str = ""
     department: str = ""
     after: str = ""
+    topic: str = ""
 
     def query(self) -> dict[str, Any]:
         """Routing's GET /api/v1/cases parameters for these filters."""
@@ -31,6 +33,7 @@ class CaseFilters:
             "official_id": self.official_id or None,
             "department": self.department or None,
             "after": self.after or None,
+            "topic": self.topic or None,
         }
 
     def link(self, **changes: str) -> str:
@@ -43,6 +46,7 @@ class CaseFilters:
             "sort": self.sort,
             "official_id": self.official_id,
             "department": self.department,
+            "topic": self.topic,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v})
@@ -56,6 +60,7 @@ def read_filters(request: Request, *, allow_official: bool) -> CaseFilters:
     official_id = q.get("official_id", "") if allow_official else ""
     department = q.get("department", "")[:200] if allow_official else ""
     after = q.get("after", "")
+    topic = q.get("topic", "")
     if status and status not in CASE_STATUSES:
         raise PageError(422, "invalid", field="status")
     if due and due not in DUE_FILTERS:
@@ -66,4 +71,6 @@ def read_filters(request: Request, *, allow_official: bool) -> CaseFilters:
         raise PageError(422, "invalid", field="official_id")
     if len(after) > MAX_CURSOR:
         raise PageError(422, "invalid", field="after")
-    return CaseFilters(status, due, sort, official_id, department, after)
+    if topic and not TOPIC_ID.fullmatch(topic):
+        raise PageError(422, "invalid", field="topic")
+    return CaseFilters(status, due, sort, official_id, department, after, topic)

@@ -18,6 +18,7 @@ STATIC = {
     "inbox.js": "text/javascript; charset=utf-8",
     "case.js": "text/javascript; charset=utf-8",
     "files.js": "text/javascript; charset=utf-8",
+    "workbench.js": "text/javascript; charset=utf-8",
 }
 
 
