@@ -21,7 +21,7 @@ echo "== packages"
 apt-get update
 apt-get install -y --no-install-recommends \
     python3 python3-venv ca-certificates fonts-dejavu-core libusb-1.0-0 usbutils \
-    cage chromium
+    cage chromium alsa-utils
 
 echo "== users"
 getent group lp >/dev/null || groupadd --system lp

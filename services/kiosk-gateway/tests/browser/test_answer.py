@@ -13,7 +13,7 @@ from kiosk_gateway.pages import catalogs
 
 from ..conftest import Booth
 from ..test_booth_api import registered
-from .conftest import SCREENSHOTS, Kiosk, open_kiosk
+from .conftest import SCREENSHOTS, Kiosk, axe, layout_problems, open_kiosk
 
 pytestmark = pytest.mark.browser
 ANSWER = "Құрметті Айгүл! Аулаңыздағы жарық мамыр айында жөнделеді."
@@ -61,6 +61,7 @@ async def test_tracking_page_on_a_phone(
     # A Russian-speaking phone opens it in Russian; the switch changes it.
     assert await page.locator("h1").inner_text() == text("ru", "track_title")
     await page.screenshot(path=str(SCREENSHOTS / "ru-30-track.png"))
+    violations = {"ru/track": await axe(page)}
     await page.locator('[data-lang-switch="kk"]').tap()
     assert await page.locator("h1").inner_text() == text("kk", "track_title")
 
@@ -78,12 +79,16 @@ async def test_tracking_page_on_a_phone(
     await page.locator("button[type=submit]").tap()
     status = page.locator("#result-status")
     await status.filter(has_text=text("kk", "status_registered")).wait_for()
+    # The result is announced: the focus is taken to its heading.
+    assert await page.evaluate("document.activeElement.id") == "result-title"
+    violations["kk/track-not-answered"] = await axe(page)
     await page.screenshot(path=str(SCREENSHOTS / "kk-32-track-not-answered.png"), full_page=True)
 
     await answer(booth, http, receipt, video_bytes)
     await page.locator("button[type=submit]").tap()
     await status.filter(has_text=text("kk", "status_answered")).wait_for()
     assert await page.locator("#answer-text").inner_text() == ANSWER
+    assert await page.locator("#answer-text").get_attribute("lang") == "kk"  # the appeal's
     video = page.locator("#answer-video")
     await video.wait_for(state="visible")
     await page.wait_for_function(
@@ -95,7 +100,11 @@ async def test_tracking_page_on_a_phone(
     await page.locator('[data-lang-switch="ru"]').tap()
     await status.filter(has_text=text("ru", "status_answered")).wait_for()
     await page.screenshot(path=str(SCREENSHOTS / "ru-33-track-answered.png"), full_page=True)
+    violations["ru/track-answered"] = await axe(page)
     await context.close()
+    found = {page: v for page, v in violations.items() if v}
+    print(found)
+    assert not found, found
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -120,7 +129,10 @@ async def test_the_booth_plays_the_answer(
         timeout=15_000,
     )
     await kiosk.shot(f"{lang}-22-result-answered")
-    # And with larger text, for those who need it.
+    assert await axe(kiosk.page) == []
+    # And with larger text, for those who need it: laid out again, nothing cut or overlapping.
     await kiosk.tap("#larger")
     await kiosk.shot(f"{lang}-23-result-answered-larger")
+    assert await axe(kiosk.page) == []
+    assert await layout_problems(kiosk.page, '[data-screen="result"], .bar') == []
     await kiosk.page.context.close()

@@ -700,7 +700,9 @@ function idleText(left) {
 setInterval(() => {
   const now = performance.now();
   const recording = screen === "record" && ["countdown", "recording"].includes(document.body.dataset.phase);
-  if (NO_IDLE.has(screen) || recording || videoPlaying()) {
+  // Nor is one listening to the booth read a screen out.
+  const speaking = voice.on && !voice.audio.paused && !voice.audio.ended && idleUntil === null;
+  if (NO_IDLE.has(screen) || recording || videoPlaying() || speaking) {
     lastTouch = now;
     return;
   }

@@ -60,6 +60,9 @@ $("#form").addEventListener("submit", async (event) => {
       body: { registration_number: formatNumber(number), access_code: code },
     });
     render(last);
+    // A screen reader is taken to the result and reads it out; otherwise nothing says that
+    // anything happened below the form.
+    $("#result-title").focus();
   } catch (error) {
     $("#result").hidden = true;
     $("#form-error").textContent = error.localized();
