@@ -425,3 +425,21 @@ async def test_an_official_without_a_phone_is_skipped(rig: Rig) -> None:
     await rig.publish(routed(appeal_id="c2").model_copy(update={"official_id": "no-phone"}))
     assert await rig.notifier.notifications("c2") == []
     assert rig.dead == []
+
+
+async def test_an_sms_recorded_without_its_due_entry_is_sent_after_a_restart(rig: Rig) -> None:
+    """Recorded by a version before `due`, or a crash between the two writes: still sent once."""
+    from notifier import repository
+
+    data = recorded(appeal_id="a9")
+    await rig.bus.publish(Envelope.wrap(data, source="/test"), data.routing_key())
+    key = f"a9:appeal_recorded:{CITIZEN}"
+    await rig.notifier.db.due.delete_one({"_id": key})
+    assert await rig.notifier.send_due() == 0  # nothing due without the entry
+    assert rig.texts_to(CITIZEN) == []
+    assert await repository.restore_due(rig.notifier.db) == 1  # what the component does at start
+    assert await repository.restore_due(rig.notifier.db) == 0
+    assert await rig.notifier.send_due() == 1
+    assert await rig.notifier.send_due() == 0
+    assert len(rig.texts_to(CITIZEN)) == 1
+    assert await rig.notifier.db.due.count_documents({}) == 0

@@ -54,6 +54,7 @@ async def build(ctx: Context) -> Running:
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
+        await repo.restore_due(ctx.db)
         # Sends what the handlers recorded (and held SMS once quiet hours end), retrying SMSC
         # outages with capped backoff; the handlers never wait on SMSC.
         tasks.append(asyncio.create_task(notifier.run(), name="notifier-sender"))

@@ -1,5 +1,11 @@
 """notifier's own database: one document per (appeal, purpose, recipient), and the citizens'
-contacts per appeal (from AppealRecorded, for the SMS that come later)."""
+contacts per appeal (from AppealRecorded, for the SMS that come later).
+
+What is still to be sent also has an entry in `due` (its key and when it may go next), removed
+once the SMS is done. The sender leases from `due`, which holds only the few SMS in flight, so a
+lease costs the same after a million SMS as after ten; leasing from `notifications` itself meant
+a filter on its state that the embedded server answers by reading every notification.
+"""
 
 from __future__ import annotations
 
@@ -23,49 +29,99 @@ PENDING, SENDING, SENT, DELIVERED, HELD, FAILED = (
     "failed",
 )
 DONE = (SENT, DELIVERED, FAILED)
+WAITING = (PENDING, HELD, SENDING)
 
 
 async def create_indexes(db: Db) -> None:
     await db.notifications.create_index([("appeal_id", ASCENDING), ("created_at", ASCENDING)])
     await db.notifications.create_index([("state", ASCENDING), ("not_before", ASCENDING)])
+    await db.due.create_index([("not_before", ASCENDING)])
+
+
+async def restore_due(db: Db) -> int:
+    """Give every notification still to be sent its `due` entry (once at start: notifications
+    recorded before `due` existed, or whose entry a crash left unwritten); return how many."""
+    restored = 0
+    cursor = db.notifications.find({"state": {"$in": list(WAITING)}}, {"not_before": 1})
+    async for doc in cursor:
+        restored += await _add_due(db, doc["_id"], doc["not_before"])
+    return restored
+
+
+async def _add_due(db: Db, key: str, not_before: datetime) -> int:
+    try:
+        await db.due.insert_one({"_id": key, "not_before": not_before})
+    except DuplicateKeyError:
+        return 0
+    return 1
+
+
+async def _set_due(db: Db, key: str, not_before: datetime) -> None:
+    updated = await db.due.update_one({"_id": key}, {"$set": {"not_before": not_before}})
+    if updated.matched_count == 0:
+        await _add_due(db, key, not_before)
 
 
 async def claim(db: Db, *, notification: Doc) -> tuple[Doc, bool]:
     """Insert the notification if new; return the stored one and whether it was new."""
+    key = notification["_id"]
     try:
         await db.notifications.insert_one(notification)
     except DuplicateKeyError:
         pass
     else:
+        if notification["state"] in WAITING:
+            await _add_due(db, key, notification["not_before"])
         return notification, True
-    found = await db.notifications.find_one({"_id": notification["_id"]})
+    found = await db.notifications.find_one({"_id": key})
     assert found is not None
+    if found["state"] in WAITING:
+        # A crash between the two writes above left no entry: this redelivery adds it.
+        await _add_due(db, key, found["not_before"])
     return found, False
 
 
 async def set_state(db: Db, *, key: str, state: str, now: datetime, **fields: Any) -> Doc | None:
-    return await db.notifications.find_one_and_update(
+    stored = await db.notifications.find_one_and_update(
         {"_id": key},
         {"$set": {"state": state, "updated_at": now, **fields}},
         return_document=ReturnDocument.AFTER,
     )
+    if stored is None:
+        return None
+    if state in DONE:
+        await db.due.delete_one({"_id": key})
+    else:
+        await _set_due(db, key, stored["not_before"])
+    return stored
 
 
 async def lease_due(db: Db, *, now: datetime, lease: timedelta) -> Doc | None:
     """Take one due notification: mark it `sending` (before SMSC is called), count the attempt
     and lease it; the document as it was, its earlier state in `previous_state`."""
-    before = await db.notifications.find_one_and_update(
-        {"state": {"$in": [PENDING, HELD, SENDING]}, "not_before": {"$lte": now}},
-        {
-            "$set": {"state": SENDING, "updated_at": now, "not_before": now + lease},
-            "$inc": {"attempts": 1},
-        },
-        sort=[("not_before", ASCENDING)],
-        return_document=ReturnDocument.BEFORE,
-    )
-    if before is None:
-        return None
-    return {**before, "previous_state": before["state"], "attempts": before["attempts"] + 1}
+    until = now + lease
+    while True:
+        # The lease is taken on `due`, atomically: two senders never hold the same SMS.
+        slot = await db.due.find_one_and_update(
+            {"not_before": {"$lte": now}},
+            {"$set": {"not_before": until}},
+            sort=[("not_before", ASCENDING)],
+        )
+        if slot is None:
+            return None
+        before = await db.notifications.find_one({"_id": slot["_id"]})
+        if before is None or before["state"] not in WAITING:
+            # Done already (a crash came between recording it and removing its entry).
+            await db.due.delete_one({"_id": slot["_id"]})
+            continue
+        await db.notifications.update_one(
+            {"_id": slot["_id"]},
+            {
+                "$set": {"state": SENDING, "updated_at": now, "not_before": until},
+                "$inc": {"attempts": 1},
+            },
+        )
+        return {**before, "previous_state": before["state"], "attempts": before["attempts"] + 1}
 
 
 async def for_appeal(db: Db, *, appeal_id: str) -> list[Doc]:

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 LEASE_S = 30.0
 MAX_BACKOFF_S = 60
 IDLE_S = 1.0
+# Senders at once: an SMSC call takes tens of milliseconds, so one sender alone would leave most
+# of a burst (a morning's routed appeals) waiting on the one before it.
+SENDERS = 8
 
 
 def short_url(url: str) -> str:
@@ -204,8 +207,11 @@ class Notifier:
         """Send what is due, the officials' messages whose quiet hours are over included."""
         return await self.send_due()
 
-    async def run(self, *, idle_s: float = IDLE_S) -> None:
-        """The sender: woken by each new notification, and every `idle_s` for retries."""
+    async def run(self, *, idle_s: float = IDLE_S, senders: int = SENDERS) -> None:
+        """The senders: woken by each new notification, and every `idle_s` for retries."""
+        await asyncio.gather(*(self._sender(idle_s) for _ in range(senders)))
+
+    async def _sender(self, idle_s: float) -> None:
         while True:
             self.wake.clear()
             try:
