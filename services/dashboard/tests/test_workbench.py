@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,31 @@ async def test_topics_templates_drafts_notes_and_a_forward(
     await social.post(f"/dashboard/cases/{appeal.appeal_id}/answer", {"text": "Жауап."})
     page = (await social.get(f"/dashboard/cases/{appeal.appeal_id}")).text
     assert draft not in page
+
+
+async def test_new_since_the_last_visit_and_the_overdue_badge(
+    dialog: Dialog, browser: Callable[[], Browser], http: httpx.AsyncClient, videos: dict[str, Path]
+) -> None:
+    # Last in this module: it moves the module's clock.
+    akim = await logged_in(browser, dialog.user("wb-akim", "official", "akim"))
+    seen = await make_appeal(dialog, http, videos["appeal"], official_id="akim")
+    await akim.get("/dashboard/inbox")  # the last visit: `seen` was there, `later` not yet
+    later = await make_appeal(dialog, http, videos["appeal"], official_id="akim")
+
+    def row(page: str, appeal: Appeal) -> str:
+        found = re.search(rf'<tr data-appeal="{appeal.appeal_id}"[^>]*>', page)
+        assert found, page
+        return found.group(0)
+
+    dialog.runner.move_clock(timedelta(minutes=31))  # a new sitting
+    page = (await akim.get("/dashboard/inbox")).text
+    assert "is-unseen" in row(page, later) and "is-unseen" not in row(page, seen)
+    page = (await akim.get("/dashboard/inbox")).text  # a reload within the sitting keeps it
+    assert "is-unseen" in row(page, later) and "is-unseen" not in row(page, seen)
+
+    # Past its control date an unopened case says overdue, not new.
+    dialog.runner.move_clock(timedelta(days=20))
+    akim = await logged_in(browser, "wb-akim")  # the idle session has long ended
+    page = (await akim.get("/dashboard/inbox")).text
+    cell = re.search(rf'<tr data-appeal="{later.appeal_id}".*?</td>\s*<td>(.*?)</td>', page, re.S)
+    assert cell and 'class="badge overdue"' in cell.group(1), page
