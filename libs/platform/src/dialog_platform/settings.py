@@ -82,11 +82,11 @@ class CommonSettings(BaseSettings):
         default=None,
         description="development only: a file holding seconds added to the clock (tests move time)",
     )
-    host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
     metrics: bool = Field(
         default=True,
         description="count and serve `/metrics`; off only to measure what the counting costs",
     )
+    host: str = Field(default="127.0.0.1", description="address `dialog run` listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="port `dialog run` listens on")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(

@@ -26,8 +26,8 @@ from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.streams import capped, coalesce
 
-from . import repository as repo
 from . import metrics
+from . import repository as repo
 from .clients import MediaClient, MediaRejected
 from .deadlines import compute_deadlines, local_date
 from .directory import DirectoryReplica
@@ -349,6 +349,7 @@ class Gateway:
             again = await self._own_appeal(kiosk, appeal_id)
             return self._submitted(again), False
         log.info("appeal registered", extra={"appeal_id": appeal_id, "kiosk": kiosk["_id"]})
+        metrics.appeal_registered(kiosk["_id"], updated["language"], updated["category"])
         return self._submitted(updated), True
 
     def _submitted(self, appeal: dict[str, Any]) -> AppealSubmitted:
@@ -360,7 +361,6 @@ class Gateway:
             registration_number=appeal["registration_number"],
             access_code=code,
             registered_at=appeal["registered_at"],
-        metrics.appeal_registered(kiosk["_id"], updated["language"], updated["category"])
             control_date=date.fromisoformat(appeal["control_date"]),
             legal_deadline=date.fromisoformat(appeal["legal_deadline"]),
             tracking_url=self.tracking_url(),
@@ -386,6 +386,7 @@ class Gateway:
             state={"status": "printed", "at": event.printed_at},
             clear_pending_code=True,
         )
+        metrics.receipt(event.kiosk_id, printed=True)
 
     async def receipt_failed(self, event: ReceiptFailed) -> None:
         # The booth shows the number and code on screen when printing failed; it learns of the
@@ -397,7 +398,7 @@ class Gateway:
             state={"status": "failed", "reason": event.reason, "at": event.failed_at},
             clear_pending_code=False,
         )
-        metrics.receipt(event.kiosk_id, printed=True)
+        metrics.receipt(event.kiosk_id, printed=False)
 
     # Housekeeping
 
@@ -409,7 +410,6 @@ class Gateway:
                 await self.media.delete(draft["video"]["key"])
             if await repo.delete_draft(self.db, appeal_id=draft["_id"]):
                 removed += 1
-        metrics.receipt(event.kiosk_id, printed=False)
         return removed
 
 
