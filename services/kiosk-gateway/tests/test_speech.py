@@ -91,6 +91,27 @@ async def test_the_gateway_serves_a_clip_as_wav(booth: Booth, http: Any, lang: s
     plausible("4", digit.content)
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_an_official_is_said_by_name_post_and_competence(
+    booth: Booth, http: Any, lang: str
+) -> None:
+    """A blind citizen chooses whom to address by ear: each card has its own clip."""
+    _, token = booth.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    officials = (await http.get(f"{booth.url}/api/v1/officials", headers=auth)).json()
+    official = next(o for o in officials["officials"] if o["id"] == "deputy-housing")
+    response = await http.get(f"{booth.url}/kiosk/speech/{lang}/official-deputy-housing.wav")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    text = ". ".join(official[f][lang] for f in ("full_name", "position", "competence"))
+    plausible(text, response.content, f"{lang}/official-deputy-housing")
+    # Long enough to hold the whole card, not just the name.
+    seconds, _ = wav_facts(response.content)
+    assert seconds > 0.04 * len(text), (seconds, text)
+    unknown = await http.get(f"{booth.url}/kiosk/speech/{lang}/official-nobody-here.wav")
+    assert unknown.status_code == 404
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -134,7 +134,9 @@ async def build(ctx: Context) -> Running:
         routers=[
             build_router(gateway, parts.kiosks, parts.lookup),
             build_admin_router(parts.kiosks),
-            build_pages_router(parts.kiosks, parts.settings, ctx.settings),
+            build_pages_router(
+                parts.kiosks, parts.settings, ctx.settings, parts.directory.official
+            ),
         ],
         on_start=[start],
         on_stop=[stop],

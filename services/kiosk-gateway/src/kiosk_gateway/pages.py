@@ -20,7 +20,7 @@ from dialog_platform.settings import CommonSettings
 
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
 from .settings import KioskGatewaySettings
-from .speech import Speech, build_speech_router
+from .speech import Official, Speech, build_speech_router
 
 STATIC = Path(__file__).parent / "static"
 LANGUAGES = ("kk", "ru")
@@ -49,13 +49,16 @@ def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLRespo
 
 
 def build_pages_router(
-    kiosks: KioskRegistry, settings: KioskGatewaySettings, common: CommonSettings
+    kiosks: KioskRegistry,
+    settings: KioskGatewaySettings,
+    common: CommonSettings,
+    official: Official | None = None,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     development = common.is_development
     messages = catalogs()
     router.include_router(
-        build_speech_router(Speech(settings.speech_folder(common.data_dir), messages))
+        build_speech_router(Speech(settings.speech_folder(common.data_dir), messages, official))
     )
 
     @router.get("/kiosk")

@@ -23,8 +23,10 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Response
@@ -40,6 +42,8 @@ RENDER_TIMEOUT_S = 20.0
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 _LETTER = re.compile(r"[^\W\d_]")
 _CLIP = re.compile(r"^[a-z0-9_]+(\.[0-9])?$|^num-[0-9]{1,2}$|^letter-[0-9a-f]{2,5}$")
+# An official's card: name, position and competence, said from the gateway's own directory.
+_OFFICIAL = re.compile(r"^official-([a-z0-9-]{2,40})$")
 # Marks on buttons that a voice would read out as noise or skip awkwardly.
 _SYMBOLS = str.maketrans({"⌫": " ", "▶": " ", "«": " ", "»": " ", "·": ",", "…": "."})
 
@@ -108,36 +112,65 @@ def clip_texts(catalog: dict[str, str], lang: str) -> dict[str, Clip]:
     return clips
 
 
+Official = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def official_clip(official: dict[str, Any], lang: str) -> Clip | None:
+    """What a blind citizen hears on an official's card: who, their post, what they handle."""
+    if not official.get("active", True):
+        return None
+    parts = [official.get(field, {}).get(lang, "") for field in ("full_name", "position")]
+    parts.append(official.get("competence", {}).get(lang, ""))
+    text = _tidy(". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()))
+    return Clip(text, _voice(lang, text)) if speakable(text) else None
+
+
 class Speech:
     """Finds or renders a clip; renders at most two at a time (the booth computer is small)."""
 
-    def __init__(self, folder: Path, catalogs: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        catalogs: dict[str, dict[str, str]],
+        official: Official | None = None,
+    ) -> None:
         self.recordings = folder / "recordings"
         self.cache = folder / "cache"
         self.clips = {lang: clip_texts(catalogs[lang], lang) for lang in LANGUAGES}
+        self.official = official
         self._gate = asyncio.Semaphore(2)
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def known(self, lang: str, clip: str) -> bool:
         return lang in self.clips and clip in self.clips[lang]
 
-    def _rendered(self, lang: str, clip: str) -> Path:
-        said = self.clips[lang][clip]
+    async def said(self, lang: str, clip: str) -> Clip | None:
+        """What `clip` says: a catalog message, or an official of the directory; else None."""
+        if self.known(lang, clip):
+            return self.clips[lang][clip]
+        match = _OFFICIAL.match(clip)
+        if lang not in self.clips or match is None or self.official is None:
+            return None
+        found = await self.official(match.group(1))
+        return official_clip(found, lang) if found is not None else None
+
+    def _rendered(self, lang: str, clip: str, said: Clip) -> Path:
         digest = hashlib.sha256(f"{said.voice}|{RATE_WPM}|{said.ssml()}".encode()).hexdigest()[:12]
         return self.cache / lang / f"{clip}-{digest}.wav"
 
-    async def path(self, lang: str, clip: str) -> Path:
+    async def path(self, lang: str, clip: str, said: Clip | None = None) -> Path:
         """The clip's file: the human recording if there is one, else espeak-ng's render."""
         recorded = self.recordings / lang / f"{clip}.wav"
         if recorded.is_file():
             return recorded
-        target = self._rendered(lang, clip)
+        said = said or self.clips[lang][clip]
+        target = self._rendered(lang, clip, said)
         if target.is_file():
             return target
         lock = self._locks.setdefault((lang, clip), asyncio.Lock())
         async with lock, self._gate:
             if not target.is_file():
-                await self._render(self.clips[lang][clip], target)
+                await self._render(said, target)
         return target
 
     async def _render(self, clip: Clip, target: Path) -> None:
@@ -190,10 +223,13 @@ def build_speech_router(speech: Speech) -> APIRouter:
     @router.get("/kiosk/speech/{lang}/{name}")
     async def clip(lang: str, name: str) -> Response:
         stem = name.removesuffix(".wav")
-        if not name.endswith(".wav") or not _CLIP.match(stem) or not speech.known(lang, stem):
+        if not name.endswith(".wav") or not (_CLIP.match(stem) or _OFFICIAL.match(stem)):
+            raise error(404, "speech_not_found")
+        said = await speech.said(lang, stem)
+        if said is None:
             raise error(404, "speech_not_found")
         try:
-            path = await speech.path(lang, stem)
+            path = await speech.path(lang, stem, said)
         except SpeechUnavailable as exc:
             raise error(503, "speech_unavailable") from exc
         return FileResponse(

@@ -223,6 +223,8 @@ function renderOfficials() {
     card.type = "button";
     card.className = "card";
     card.dataset.official = o.id;
+    // Said from the gateway's clip of this official (name, post, what they handle).
+    card.dataset.sayOfficial = o.id;
     const img = document.createElement("img");
     img.src = o.photo_url;
     img.alt = "";
@@ -743,6 +745,7 @@ function visible(el) {
 function clipsOf(el) {
   const lang = el.closest("[data-lang]")?.dataset.lang ?? getLang();
   if (el.dataset.sayDigits) return numberClips(el.dataset.sayDigits, lang, { digits: true });
+  if (el.dataset.sayOfficial) return [{ lang, clip: `official-${el.dataset.sayOfficial}` }];
   if (el.dataset.i18n) return messageClips(el.dataset.i18n, {}, lang);
   if (el.dataset.say) return messageClips(el.dataset.say, JSON.parse(el.dataset.sayVars || "{}"), lang);
   if (el.dataset.key !== undefined) return keyClips(el.dataset.key, lang);
