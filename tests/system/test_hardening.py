@@ -58,6 +58,7 @@ async def test_a_ten_megabyte_body_is_refused_while_it_arrives(
             # Declared up front: refused before a byte of it is read.
             declared = await http.post(url, content=b"7" * (10 * MB), headers=headers)
             assert declared.status_code == 413, url
+            assert declared.json()["error"]["message"]["ru"] == error["message"]["ru"], url
         grown = rss(system, service) - before[service]
         assert grown < MAX_GROWTH, f"{service} grew by {grown / MB:.1f} MB on {url}"
     # Still serving, and ordinary bodies still go through.

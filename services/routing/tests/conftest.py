@@ -29,7 +29,7 @@ from dialog_contracts import (
 from dialog_platform.bus import Bus, InProcessBus, RetryPolicy
 from dialog_platform.component import Context, Running
 from dialog_platform.documents import connect
-from dialog_platform.errors import install_error_handlers
+from dialog_platform.errors import DialogApp, install_error_handlers
 from dialog_platform.internal import internal_headers
 from dialog_platform.settings import CommonSettings
 from routing.component import build
@@ -182,7 +182,7 @@ async def start_rig(
 
         for event in OWN_EVENTS if record else []:
             bus.subscribe("test-recorder", event, keep)
-        app = FastAPI()
+        app = DialogApp()
         app.state.settings = settings
         install_error_handlers(app)
         for router in running.routers:

@@ -14,7 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +116,43 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(ApiError(500, "internal"))
+
+
+class DialogApp(FastAPI):
+    """FastAPI, with its body limit's own answer in our two languages.
+
+    When a body's declared length is already over the limit, Starlette's limiter answers
+    "Content Too Large" in English plain text from outside the app's exception handlers (it
+    even replaces the handler's answer), so it is rewritten here, outside everything.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _TooLargeInBothLanguages(super().build_middleware_stack())
+
+
+class _TooLargeInBothLanguages:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def answer(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                kind = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if kind.startswith("text/plain"):
+                    replaced = True
+                    ours = error_response(ApiError(413, "body_too_large"))
+                    await send(
+                        {"type": "http.response.start", "status": 413, "headers": ours.raw_headers}
+                    )
+                    await send({"type": "http.response.body", "body": ours.body})
+                    return
+            if not replaced:
+                await send(message)
+
+        await self.app(scope, receive, answer)

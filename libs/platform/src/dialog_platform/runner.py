@@ -31,7 +31,7 @@ from .bus.deadletters import StoredDeadLetters, dlq_gauge
 from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
-from .errors import install_error_handlers
+from .errors import DialogApp, install_error_handlers
 from .hardening import BODY_LIMIT, install_hardening
 from .health import health_router
 from .media import MediaStore, create_media
@@ -295,7 +295,7 @@ def build_app(
                     await bounded(f"{component.name} on_stop", hook(), deadline, 1.0)
             await backends.close(deadline)
 
-    app = FastAPI(
+    app = DialogApp(
         title="Dialog",
         lifespan=lifespan,
         # The interactive docs are hardening's: outside production only, from packaged files.
