@@ -193,18 +193,36 @@ async def test_another_kiosks_appeal_is_not_found(system: System, http: httpx.As
     assert response.status_code == 404
 
 
-async def test_wrong_codes_lock_the_number(system: System, http: httpx.AsyncClient) -> None:
+async def test_wrong_codes_lock_the_number(
+    system: System, http: httpx.AsyncClient, videos: dict[str, Path]
+) -> None:
     from kiosk_gateway.registration import format_number
 
-    number = format_number(2026, 900_001)
-    body = {"registration_number": number, "access_code": "12345678"}
+    _, token = system.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    appeal = await new_appeal(http, system, auth)
+    put = await http.put(
+        f"{system.gateway_url}{appeal['upload_url']}",
+        content=videos["short"].read_bytes(),
+        headers={**auth, "Content-Type": "video/webm"},
+    )
+    assert put.status_code == 201, put.text
+    submitted = await http.post(f"{system.gateway_url}{appeal['submit_url']}", headers=auth)
+    assert submitted.status_code == 201, submitted.text
+    number = submitted.json()["registration_number"]
     url = f"{system.gateway_url}/api/v1/answers/lookup"
+    body = {"registration_number": number, "access_code": "00000000"}
     for _ in range(5):
         assert (await http.post(url, json=body)).status_code == 404
     locked = await http.post(url, json=body)
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "lookup_locked"
     assert "Retry-After" in locked.headers
+    # A number not issued yet is answered at once and locks nothing: a script cannot lock the
+    # numbers of tomorrow's citizens.
+    unissued = {"registration_number": format_number(2026, 900_001), "access_code": "12345678"}
+    for _ in range(7):
+        assert (await http.post(url, json=unissued)).status_code == 404
 
 
 async def test_mistyped_number_is_caught_by_its_check_digit(
