@@ -18,22 +18,16 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from dialog_platform import metrics
 from dialog_platform.component import Clock
 from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
+from . import metrics
 from . import repository as repo
 from .models import LOGIN, OFFICIAL_ID, ROLES, Account, Role, Session, account_from
 from .settings import DashboardSettings
 
 Db = repo.Db
 log = logging.getLogger(__name__)
-# For the ops alert: no login in the labels (an attacker could make one series per guess).
-LOGINS_ATTACKED = metrics.counter(
-    "dialog_logins_attacked_total",
-    "Logins whose wrong passwords from all clients passed the per-client limit: from then on "
-    "each try at them is slowed (a login being guessed at, or a forgotten password).",
-)
 _hasher = PasswordHasher()
 # A hash to verify against when the login does not exist, so a wrong login costs the same time
 # as a wrong password and does not reveal which logins exist.
@@ -199,7 +193,7 @@ class Accounts:
         if not ok or doc is None or not doc.get("active", True):
             await self.lockout.failed(attempt)
             if attempt.total + 1 == self.settings.login_failures:
-                LOGINS_ATTACKED.labels("dashboard").inc()
+                metrics.login_attacked()
                 log.warning("login_under_attack", extra={"login": login, "client": ip})
             return None
         await self.lockout.succeeded(attempt)

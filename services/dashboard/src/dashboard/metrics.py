@@ -15,10 +15,22 @@ LOGINS = metrics.counter(
     ("outcome",),
 )
 
-# Each outcome is a series at 0 from the start, so that a rate or an alert has one to read.
+# For the ops alert: no login in the labels (an attacker could make one series per guess).
+LOGINS_ATTACKED = metrics.counter(
+    "dialog_logins_attacked_total",
+    "Logins whose wrong passwords from all clients passed the per-client limit: from then on "
+    "each try at them is slowed (a login being guessed at, or a forgotten password).",
+)
+
+# Each series is at 0 from the start, so that a rate or an alert has one to read.
 for _outcome in ("ok", "failed", "locked"):
     LOGINS.labels(SERVICE, _outcome)
+LOGINS_ATTACKED.labels(SERVICE)
 
 
 def login(outcome: Literal["ok", "failed", "locked"]) -> None:
     LOGINS.labels(SERVICE, outcome).inc()
+
+
+def login_attacked() -> None:
+    LOGINS_ATTACKED.labels(SERVICE).inc()
