@@ -19,6 +19,7 @@ from .directory import (
 )
 from .envelope import Envelope, EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
+from .retention import AppealExpired
 from .topology import BINDINGS, EVENTS, EVENTS_BY_TYPE, Binding, exchange_name, queue_name
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "EVENTS",
     "EVENTS_BY_TYPE",
     "AnswerPosted",
+    "AppealExpired",
     "AppealExtended",
     "AppealForwarded",
     "AppealOverdue",

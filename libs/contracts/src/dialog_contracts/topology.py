@@ -20,6 +20,7 @@ from .cases import (
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
+from .retention import AppealExpired
 
 EVENTS: tuple[type[EventData], ...] = (
     AppealRecorded,
@@ -35,6 +36,7 @@ EVENTS: tuple[type[EventData], ...] = (
     OfficialChanged,
     OfficialContactChanged,
     ApplicantIdentified,
+    AppealExpired,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -92,4 +94,9 @@ BINDINGS: tuple[Binding, ...] = (
     # also follows forwards, so a search finds a case for its current handler only.
     Binding("dashboard", ApplicantIdentified),
     Binding("dashboard", AppealForwarded),
+    # The storage period is over: each keeper of the citizen's data or videos forgets them.
+    Binding("kiosk-gateway", AppealExpired),
+    Binding("dashboard", AppealExpired),
+    Binding("notifier", AppealExpired),
+    Binding("media-store", AppealExpired),
 )
