@@ -2,6 +2,13 @@
 
 from .appeals import AppealRecorded, AppealRouted, VideoRef
 from .applicants import ApplicantIdentified
+from .booths import (
+    PRINTER_DOWN,
+    HealthChange,
+    KioskHealthChanged,
+    PrinterState,
+    PrinterStatusReported,
+)
 from .cases import (
     AnswerPosted,
     AppealExtended,
@@ -26,6 +33,7 @@ __all__ = [
     "BINDINGS",
     "EVENTS",
     "EVENTS_BY_TYPE",
+    "PRINTER_DOWN",
     "AnswerPosted",
     "AppealExpired",
     "AppealExtended",
@@ -40,11 +48,15 @@ __all__ = [
     "DeputyWindow",
     "Envelope",
     "EventData",
+    "HealthChange",
+    "KioskHealthChanged",
     "Language",
     "Localized",
     "OfficialChanged",
     "OfficialContactChanged",
     "Photo",
+    "PrinterState",
+    "PrinterStatusReported",
     "ReceiptFailed",
     "ReceiptPrinted",
     "ReceiptRequested",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .appeals import AppealRecorded, AppealRouted
 from .applicants import ApplicantIdentified
+from .booths import KioskHealthChanged, PrinterStatusReported
 from .cases import (
     AnswerPosted,
     AppealExtended,
@@ -36,6 +37,8 @@ EVENTS: tuple[type[EventData], ...] = (
     OfficialChanged,
     OfficialContactChanged,
     ApplicantIdentified,
+    PrinterStatusReported,
+    KioskHealthChanged,
     AppealExpired,
 )
 
@@ -99,4 +102,10 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("dashboard", AppealExpired),
     Binding("notifier", AppealExpired),
     Binding("media-store", AppealExpired),
+    # Booth health: the printer's state to the gateway, which keeps each booth's health; what
+    # changed to the operator's SMS and the dashboard's booth page.
+    Binding("kiosk-gateway", PrinterStatusReported),
+    Binding("notifier", KioskHealthChanged),
+    Binding("dashboard", KioskHealthChanged),
+    Binding("dashboard", ReceiptFailed),
 )
