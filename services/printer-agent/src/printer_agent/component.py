@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from .service import ReceiptPrinter
 from .settings import PrinterAgentSettings
+from .status import StatusReporter
+
+log = logging.getLogger(__name__)
 
 
 async def build(ctx: Context) -> Running:
@@ -25,8 +33,36 @@ async def build(ctx: Context) -> Running:
         data_dir=data_dir,
         font_dir=settings.font_dir,
     )
-    handlers.subscribe(ctx.bus, printer, kiosk_id=settings.kiosk_id, clock=ctx.clock)
-    return Running()
+    reporter = StatusReporter(
+        bus=ctx.bus,
+        printer_url=url,
+        kiosk_id=settings.kiosk_id,
+        clock=ctx.clock,
+        keepalive=timedelta(seconds=settings.status_keepalive_s),
+    )
+    handlers.subscribe(
+        ctx.bus, printer, kiosk_id=settings.kiosk_id, clock=ctx.clock, reporter=reporter
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def poll_status() -> None:
+        while True:
+            try:
+                await reporter.poll()
+            except Exception:
+                log.exception("reading the printer's state failed; retrying at the next poll")
+            await asyncio.sleep(settings.status_interval_s)
+
+    async def start() -> None:
+        tasks.append(asyncio.create_task(poll_status(), name="printer-agent-status"))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return Running(on_start=[start], on_stop=[stop])
 
 
 component = Component(

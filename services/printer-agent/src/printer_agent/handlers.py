@@ -11,6 +11,7 @@ from dialog_contracts import Envelope, ReceiptFailed, ReceiptPrinted, ReceiptReq
 from dialog_platform.bus import Bus
 
 from .service import ReceiptPrinter
+from .status import StatusReporter
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,15 @@ SOURCE = "/dialog/printer-agent"
 
 
 def subscribe(
-    bus: Bus, printer: ReceiptPrinter, *, kiosk_id: str, clock: Callable[[], datetime]
+    bus: Bus,
+    printer: ReceiptPrinter,
+    *,
+    kiosk_id: str,
+    clock: Callable[[], datetime],
+    reporter: StatusReporter | None = None,
 ) -> None:
-    # One printer, one receipt at a time.
-    lock = asyncio.Lock()
+    # One printer, one receipt at a time; the status poller waits for the receipt too.
+    lock = reporter.lock if reporter is not None else asyncio.Lock()
 
     async def on_requested(envelope: Envelope) -> None:
         receipt = envelope.parse(ReceiptRequested)
@@ -54,5 +60,9 @@ def subscribe(
                 failed_at=clock(),
             )
         await bus.publish(Envelope.wrap(event, source=SOURCE), event.routing_key())
+        if reporter is not None and not outcome.printed and not outcome.duplicate:
+            # The booth shows "out of service" as soon as the gateway hears why, not at the
+            # next poll.
+            await reporter.poll()
 
     bus.subscribe(SERVICE, ReceiptRequested, on_requested, key_suffix=kiosk_id)

@@ -36,6 +36,7 @@ from escpos import exceptions as escpos_errors
 from escpos.printer import Dummy, File, Network, Usb
 from PIL import Image
 
+from dialog_contracts.booths import PRINTER_DOWN, PrinterState
 from dialog_contracts.receipts import ReceiptRequested
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "job_name",
     "open_printer",
     "print_receipt",
+    "printer_state",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ _COVER_OPEN = 0x04
 _PAPER_END_STOP = 0x20
 _ERROR = 0x40
 _PAPER_END = 0x60
+_PAPER_NEAR_END = 0x0C
 
 
 class PrinterError(Exception):
@@ -84,6 +87,10 @@ class Printer(ABC):
     @abstractmethod
     def print_image(self, image: Image.Image, *, name: str) -> None:
         """Print `image` centred and cut the paper. `name` identifies the job (file names)."""
+
+    def state(self) -> tuple[PrinterState, str]:
+        """The printer's state (see `printer_state`) and a reason for people."""
+        return "unknown", "the printer does not report its status"
 
     def close(self) -> None:  # noqa: B027 - most printers have nothing to release
         """Release the connection."""
@@ -126,6 +133,18 @@ def print_receipt(url: str, receipt: ReceiptRequested, image: Image.Image) -> No
     """Print one rendered receipt on the printer named by `url`; raises `PrinterError`."""
     with open_printer(url) as printer:
         printer.print_image(image, name=job_name(receipt))
+
+
+def printer_state(url: str) -> tuple[PrinterState, str]:
+    """Ask the printer named by `url` how it is, between receipts as well as before one.
+
+    A printer that cannot even be reached is `offline`, with the reason why.
+    """
+    try:
+        with open_printer(url) as printer:
+            return printer.state()
+    except PrinterError as exc:
+        return "offline", exc.reason
 
 
 def open_printer(url: str) -> Printer:
@@ -213,29 +232,37 @@ class EscposPrinter(Printer):
             raise PrinterError(f"{self.description} refused the receipt: {exc}") from exc
 
     def _check_ready(self) -> None:
-        """Refuse early when the printer says it cannot print.
+        """Refuse early when the printer says it cannot print."""
+        state, detail = self.state()
+        if state in PRINTER_DOWN:
+            raise PrinterError(detail)
+
+    def state(self) -> tuple[PrinterState, str]:
+        """The printer's state from its DLE EOT replies, and a reason for people.
 
         Only some printers and connections answer status queries (not device files, not every
-        network printer); silence means "unknown" and we go on printing.
+        network printer); silence means "unknown", and printing goes on.
         """
         if not self.reads_status:
-            return
+            return "unknown", f"{self.description}: does not report its status"
         paper = self._status(_STATUS_PAPER)
         if paper is None:
-            return
+            return "unknown", f"{self.description}: does not report its status"
         if paper & _PAPER_END == _PAPER_END:
-            raise PrinterError(f"{self.description}: out of paper")
+            return "out_of_paper", f"{self.description}: out of paper"
         printer = self._status(_STATUS_PRINTER)
-        if printer is None or not printer & _OFFLINE:
-            return
-        cause = self._status(_STATUS_OFFLINE_CAUSE) or 0
-        if cause & _COVER_OPEN:
-            raise PrinterError(f"{self.description}: cover open")
-        if cause & _PAPER_END_STOP:
-            raise PrinterError(f"{self.description}: out of paper")
-        if cause & _ERROR:
-            raise PrinterError(f"{self.description}: printer error (jam or cutter), offline")
-        raise PrinterError(f"{self.description}: offline")
+        if printer is not None and printer & _OFFLINE:
+            cause = self._status(_STATUS_OFFLINE_CAUSE) or 0
+            if cause & _COVER_OPEN:
+                return "cover_open", f"{self.description}: cover open"
+            if cause & _PAPER_END_STOP:
+                return "out_of_paper", f"{self.description}: out of paper"
+            if cause & _ERROR:
+                return "offline", f"{self.description}: printer error (jam or cutter), offline"
+            return "offline", f"{self.description}: offline"
+        if paper & _PAPER_NEAR_END:
+            return "paper_near_end", f"{self.description}: paper near end"
+        return "ready", f"{self.description}: ready"
 
     def _status(self, query: bytes) -> int | None:
         try:
@@ -373,6 +400,12 @@ def _usb_device_present(vendor: int, product: int) -> bool | None:
     return False
 
 
+# The stand-in's paper sensor: a file of this name in its directory holds the one status byte a
+# printer answers DLE EOT 4 (paper sensors) with, e.g. 0x7E (paper out) or 0x1E (near end),
+# so a test or a demo can run the booth out of paper the way a real printer reports it.
+PAPER_SENSOR_FILE = "paper-sensor"
+
+
 class PngPrinter(Printer):
     """Writes what would be printed: the image as PNG and the ESC/POS job beside it."""
 
@@ -380,7 +413,27 @@ class PngPrinter(Printer):
         self.directory = directory
         self.profile = profile
 
+    def state(self) -> tuple[PrinterState, str]:
+        try:
+            raw = (self.directory / PAPER_SENSOR_FILE).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return "ready", f"{self.directory}: ready"
+        except (OSError, UnicodeDecodeError) as exc:
+            return "unknown", f"{self.directory}: paper sensor unreadable ({exc})"
+        try:
+            paper = int(raw, 0)
+        except ValueError:
+            return "unknown", f"{self.directory}: paper sensor holds {raw[:20]!r}, not a byte"
+        if paper & _PAPER_END == _PAPER_END:
+            return "out_of_paper", f"{self.directory}: out of paper"
+        if paper & _PAPER_NEAR_END:
+            return "paper_near_end", f"{self.directory}: paper near end"
+        return "ready", f"{self.directory}: ready"
+
     def print_image(self, image: Image.Image, *, name: str) -> None:
+        state, detail = self.state()
+        if state in PRINTER_DOWN:
+            raise PrinterError(detail)
         device = _make(Dummy, self.profile)
         paper = _paper_pixels(device)
         if paper is not None and image.width > paper:

@@ -21,3 +21,9 @@ class PrinterAgentSettings(BaseSettings):
     )
     paper_width_px: int = Field(default=576, description="576 for 80 mm paper, 384 for 58 mm")
     font_dir: Path | None = Field(default=None, description="folder with DejaVuSans.ttf")
+    status_interval_s: float = Field(
+        default=30.0, gt=0, description="how often the printer's state is read between receipts"
+    )
+    status_keepalive_s: float = Field(
+        default=300.0, gt=0, description="an unchanged printer state is reported again this often"
+    )
