@@ -35,7 +35,7 @@ name slot). A name word's page is full at both sizes; a number finds one case an
 four digits a few, more at the larger size (the figures say how many).
 
 `--server embedded` (the default) is the server as `dialog run` starts it
-(`dialog_platform.embedded_nx`, with its compatibility and speed fixes); `--server plain` is
+(`dialog_platform.embedded`, with its compatibility and speed fixes); `--server plain` is
 nx-27017 as published; `--server both` runs one after the other. A query set that runs past
 `--budget-s` stops early and says how many queries it ran. It also asks the server to `explain`
 each query, as routing sends it, and prints what it answers.
@@ -63,7 +63,8 @@ from dashboard import workbench
 from dashboard.models import Account
 from dashboard.repository import create_read_model_indexes
 from dashboard.search import index_keys, name_words
-from dialog_platform.documents import EmbeddedMongo, connect
+from dialog_platform.documents import connect
+from dialog_platform.embedded import EmbeddedMongo
 from dialog_platform.net import free_port, wait_for_port
 from routing import repository
 from routing.queries import CaseFilter, build_query, key_range, page

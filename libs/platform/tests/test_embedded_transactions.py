@@ -1,7 +1,7 @@
 """The embedded server keeps concurrent transactions apart, as MongoDB does.
 
 nx-27017 runs each transaction as a SAVEPOINT on one SQLite connection per database, so
-without the gate in dialog_platform.embedded_nx two open transactions nest: one's commit fails
+without the gate in dialog_platform.embedded.patches two open transactions nest: one's commit fails
 with "no such savepoint" and one's abort takes others' writes with it.
 """
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dialog_platform.documents import EmbeddedMongo, EmbeddedSupervisor, connect
+from dialog_platform.documents import connect
+from dialog_platform.embedded import EmbeddedMongo, EmbeddedSupervisor
 from dialog_platform.testing.launch import SingleProcess, run_cli
 
 

@@ -130,7 +130,8 @@ async def _run(args: argparse.Namespace) -> int:
     mongo = None
     embedded = None
     if settings.bus_url is None:
-        from .documents import EmbeddedMongo, connect
+        from .documents import connect
+        from .embedded import EmbeddedMongo
 
         if settings.mongo_url is not None:
             url = settings.mongo_url.get_secret_value()

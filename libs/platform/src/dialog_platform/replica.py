@@ -17,6 +17,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from . import documents
+
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
@@ -27,11 +29,8 @@ RETRY_EMPTY_S = 10.0
 async def apply(collection: AsyncCollection[Doc], doc_id: str, version: int, fields: Doc) -> bool:
     """Store `fields` as the state at `version` unless a newer one is kept; True if stored."""
     try:
-        # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
-        result = await collection.replace_one(
-            {"_id": doc_id, "version": {"$lt": version}},
-            {**fields, "_id": doc_id, "version": version},
-            upsert=True,
+        result = await documents.put(
+            collection, doc_id, {**fields, "version": version}, where={"version": {"$lt": version}}
         )
     except DuplicateKeyError:
         return False  # kept at this version or a newer one

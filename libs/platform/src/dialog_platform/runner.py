@@ -30,7 +30,8 @@ from .bus import Bus, create_bus
 from .bus.deadletters import StoredDeadLetters, dlq_gauge
 from .clock import make_clock
 from .component import Component, Context, Running
-from .documents import EmbeddedMongo, EmbeddedSupervisor, connect
+from .documents import connect
+from .embedded import EmbeddedMongo, EmbeddedSupervisor
 from .errors import DialogApp, install_error_handlers
 from .hardening import BODY_LIMIT, install_hardening
 from .health import health_router

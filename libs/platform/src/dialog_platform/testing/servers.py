@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..documents import EmbeddedMongo
+from ..embedded import EmbeddedMongo
 from ..net import free_port, port_open, wait_for_port
 
 RABBITMQ_HOST = "127.0.0.1"

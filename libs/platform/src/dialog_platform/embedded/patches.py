@@ -1,4 +1,8 @@
-"""Entry point of the embedded MongoDB-wire server (nx-27017), with our compatibility fixes.
+"""What we change in nx-27017 and neosqlite for the embedded server, and why.
+
+Each patch is registered with the exact upstream versions it was written for (`written_for`);
+`apply_all` refuses to start a server whose installed versions differ, naming the patches to
+review, and `tests/test_embedded_patches.py` fails the same way on an upgrade.
 
 nx-27017's SQL update path (seen with 0.8.1) stores a datetime given to `$set` as a string, so
 it reads back as a `str`; its Python update path keeps it a datetime. neosqlite's one switch for
@@ -45,7 +49,49 @@ from typing import Any
 
 from bson.int64 import Int64
 
-log = logging.getLogger("dialog.embedded_nx")
+log = logging.getLogger("dialog.embedded")
+
+# Every patch reaches into private code; each was written against these releases.
+NX = "nx-27017"
+NEOSQLITE = "neosqlite"
+WRITTEN_FOR: dict[str, dict[str, str]] = {}
+
+
+def written_for(**versions: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a patch with the upstream versions it was read against (`nx_27017="0.8.1"`)."""
+    pinned = {name.replace("_", "-"): version for name, version in versions.items()}
+
+    def register(patch: Callable[[], None]) -> Callable[[], None]:
+        WRITTEN_FOR[patch.__name__] = pinned
+        return patch
+
+    return register
+
+
+def installed_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in (NX, NEOSQLITE)}
+
+
+def outdated(installed: dict[str, str] | None = None) -> list[str]:
+    """One line per patch whose upstream code is not the release it was written for."""
+    installed = installed_versions() if installed is None else installed
+    lines = []
+    for patch, pinned in WRITTEN_FOR.items():
+        for dist, wanted in pinned.items():
+            have = installed.get(dist)
+            if have != wanted:
+                lines.append(
+                    f"embedded.patches.{patch} was written for {dist} {wanted}, "
+                    f"but {have} is installed: review the patch, then update its versions"
+                )
+    return lines
+
+
+class PatchOutdated(RuntimeError):
+    pass
+
 
 # A transaction whose session sent nothing for this long is taken to be abandoned (its client
 # died mid-way); the next waiter goes ahead rather than blocking the database for good.
@@ -151,7 +197,8 @@ class TransactionGate:
         return gated
 
 
-def _install_gate() -> None:
+@written_for(nx_27017="0.8.1")
+def install_gate() -> None:
     from nx_27017.handler import NeoSQLiteHandler
 
     gate = TransactionGate()
@@ -183,6 +230,7 @@ def _always() -> bool:
     return True
 
 
+@written_for(neosqlite="1.17.2")
 def force_python_updates() -> None:
     """neosqlite's Python paths for applying updates only; filters keep their SQL paths."""
     for name in UPDATE_MODULES:
@@ -273,6 +321,7 @@ def project(doc: dict[str, Any], inclusive: bool, tree: Tree, keep_id: bool) -> 
     return projected
 
 
+@written_for(neosqlite="1.17.2")
 def fast_projections() -> None:
     """A find's plain projection applied without neosqlite's deep copy of each document."""
     from neosqlite.collection.cursor import Cursor
@@ -304,6 +353,7 @@ def reply_ids(document: Any) -> Any:
     return document
 
 
+@written_for(nx_27017="0.8.1", neosqlite="1.17.2")
 def fast_replies() -> None:
     """Replies encoded by BSON's encoder, which calls back only for neosqlite's own types."""
     from decimal import Decimal
@@ -331,15 +381,19 @@ def fast_replies() -> None:
     wire_protocol.encode = functools.partial(bson.encode, codec_options=options)  # type: ignore[attr-defined]
 
 
-def main() -> None:
+def apply_all() -> None:
+    """Every patch, or none: a server on other upstream versions is refused, not half-fixed."""
+    problems = outdated()
+    if problems:
+        raise PatchOutdated("\n".join(problems))
     force_python_updates()
     fast_projections()
     fast_replies()
-    _install_gate()
+    install_gate()
+
+
+def main() -> None:
+    apply_all()
     from nx_27017.nx_27017 import main as nx_main
 
     nx_main()
-
-
-if __name__ == "__main__":
-    main()

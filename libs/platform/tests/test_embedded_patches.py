@@ -1,0 +1,60 @@
+"""The embedded server's patches name the upstream releases they were written for.
+
+Each patch changes private code of nx-27017 or neosqlite; an upgrade may rename or rewrite it.
+These tests turn an upgrade into a failure that names the patch to review, instead of a server
+that starts with a fix silently gone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialog_platform.embedded import EmbeddedMongo, patches
+
+
+def test_every_patch_was_written_for_the_installed_releases() -> None:
+    assert set(patches.WRITTEN_FOR) == {
+        "force_python_updates",
+        "fast_projections",
+        "fast_replies",
+        "install_gate",
+    }
+    assert patches.outdated() == [], "\n".join(patches.outdated())
+
+
+def test_an_upgrade_names_each_patch_to_review() -> None:
+    installed = {**patches.installed_versions(), "nx-27017": "0.9.0"}
+    lines = patches.outdated(installed)
+    named = {line.split()[0] for line in lines}
+    assert named == {"embedded.patches.install_gate", "embedded.patches.fast_replies"}
+    assert all("0.9.0" in line and "review" in line for line in lines)
+
+
+def test_the_server_refuses_to_start_on_other_releases(tmp_path: Path) -> None:
+    # The child's own check, as `dialog run` would meet it after an upgrade.
+    code = (
+        "from dialog_platform.embedded import patches\n"
+        "patches.installed_versions = lambda: {'nx-27017': '0.8.1', 'neosqlite': '1.18.0'}\n"
+        "patches.main()\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "PatchOutdated" in result.stderr
+    assert "embedded.patches.fast_projections was written for neosqlite 1.17.2" in result.stderr
+
+
+def test_the_patched_server_starts_and_answers(tmp_path: Path) -> None:
+    server = EmbeddedMongo(data_dir=tmp_path)
+    server.start()
+    try:
+        assert server.alive()
+    finally:
+        server.stop()
+    with pytest.raises(FileNotFoundError):
+        (tmp_path / "nx-27017.json").read_text()
