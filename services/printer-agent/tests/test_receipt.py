@@ -12,19 +12,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from dialog_contracts.common import Language, Localized
 from dialog_contracts.receipts import ReceiptRequested
-from printer_agent.receipt import (
-    TEXTS,
-    FontNotFoundError,
-    Layout,
-    TextLine,
-    draw_layout,
-    find_fonts,
-    layout_receipt,
-    load_font,
-    qr_code,
-    render_receipt,
-    wrap_text,
-)
+from printer_agent.fonts import FontNotFoundError, find_fonts, load_font
+from printer_agent.layout import Layout, TextLine, draw_layout, wrap_text
+from printer_agent.qr import qr_code
+from printer_agent.receipt import TEXTS, layout_receipt, render_receipt
 
 KAZAKH_LETTERS = "әғқңөұүһіӘҒҚҢӨҰҮҺІ"
 

@@ -11,8 +11,8 @@ import pytest
 
 from dialog_contracts.receipts import ReceiptRequested
 from dialog_platform.net import free_port
+from printer_agent.fonts import FontNotFoundError
 from printer_agent.journal import PrintJournal, journal_path
-from printer_agent.receipt import FontNotFoundError
 from printer_agent.service import Outcome, ReceiptPrinter
 
 from .receipts import make_receipt as base_receipt

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from dialog_contracts.receipts import ReceiptRequested
 
+from .fonts import find_fonts
 from .journal import PrintJournal
 from .printers import PrinterError, print_receipt
-from .receipt import find_fonts, render_receipt
+from .receipt import render_receipt
 
 __all__ = ["Outcome", "ReceiptPrinter"]
 
