@@ -16,6 +16,8 @@ LONGEST = {
     "tracking": "t" * MAX_URL_CHARS,
     "kiosk": "ust-kamenogorsk-con1-a",
     "reason": "printer unreachable (connection refused)",
+    "since": "03.12 14:05",
+    "state": "қақпағы ашық",
 }
 
 

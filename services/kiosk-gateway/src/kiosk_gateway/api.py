@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
+from .health import BoothHealth
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, KioskExists, KioskRegistry, kiosk_summary
 from .lookup import Lookup
 from .messages import error
@@ -19,6 +20,8 @@ from .models import (
     AppealCreated,
     AppealStatus,
     AppealSubmitted,
+    BoothStatus,
+    Heartbeat,
     KioskCreate,
     KioskIssued,
     KioskRead,
@@ -37,7 +40,9 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> APIRouter:
+def build_router(
+    gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup, health: BoothHealth
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["booth"])
 
     async def current_kiosk(
@@ -96,7 +101,16 @@ def build_router(gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup) -> API
 
     @router.post("/appeals", status_code=201)
     async def create_appeal(kiosk: Kiosk, body: AppealCreate) -> AppealCreated:
+        await health.require_in_service(kiosk)
         return await gateway.create_appeal(kiosk, body)
+
+    @router.post("/booth/heartbeat")
+    async def heartbeat(kiosk: Kiosk, body: Heartbeat) -> BoothStatus:
+        return await health.heartbeat(kiosk, body)
+
+    @router.get("/booth/status")
+    async def booth_status(kiosk: Kiosk) -> BoothStatus:
+        return await health.status(kiosk["_id"])
 
     @router.get("/appeals/{appeal_id}")
     async def appeal_status(kiosk: Kiosk, appeal_id: str) -> AppealStatus:

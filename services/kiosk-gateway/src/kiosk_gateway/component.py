@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from dialog_platform import metrics
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.internal import internal_headers
 from dialog_platform.ratelimit import Lockout, SlidingWindow
@@ -21,6 +23,7 @@ from .api import build_admin_router, build_router
 from .clients import DashboardClient, MediaClient
 from .commands import KIOSK_COMMAND
 from .directory import DirectoryReplica
+from .health import BoothHealth
 from .kiosks import KioskRegistry
 from .lookup import Lookup
 from .pages import build_pages_router
@@ -40,6 +43,7 @@ class Parts:
     lookup: Lookup
     settings: KioskGatewaySettings
     directory: DirectoryReplica
+    health: BoothHealth
 
 
 def build_parts(ctx: Context) -> Parts:
@@ -84,15 +88,21 @@ def build_parts(ctx: Context) -> Parts:
         tracking_url=gateway.tracking_url(),
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
+    health = BoothHealth(db=ctx.db, outbox=ctx.outbox, settings=settings, clock=ctx.clock)
     return Parts(
-        gateway=gateway, kiosks=kiosks, lookup=lookup, settings=settings, directory=directory
+        gateway=gateway,
+        kiosks=kiosks,
+        lookup=lookup,
+        settings=settings,
+        directory=directory,
+        health=health,
     )
 
 
 async def build(ctx: Context) -> Running:
     parts = build_parts(ctx)
     gateway = parts.gateway
-    handlers.subscribe(ctx.bus, gateway, parts.lookup, parts.directory)
+    handlers.subscribe(ctx.bus, gateway, parts.lookup, parts.directory, parts.health)
     reconciler = Reconciler(
         parts.directory.collection, parts.directory.snapshot, name="kiosk-gateway-directory"
     )
@@ -107,6 +117,16 @@ async def build(ctx: Context) -> Running:
             except Exception:
                 log.exception("housekeeping failed")
 
+    async def watch_booths() -> None:
+        while True:
+            await asyncio.sleep(parts.settings.health_check_s)
+            try:
+                await parts.health.sweep()
+            except Exception:
+                log.exception("looking for silent booths failed")
+
+    unwatch: list[Callable[[], None]] = []
+
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         await parts.lookup.lockout.create_indexes()
@@ -119,11 +139,15 @@ async def build(ctx: Context) -> Running:
             )
         await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
+        janitor.append(asyncio.create_task(watch_booths(), name="kiosk-gateway-booth-health"))
+        unwatch.append(metrics.on_scrape(parts.health.refresh_gauges))
         # In the background: a booth is served from the last known directory meanwhile, and
         # a routing that is down delays nothing.
         reconciler.start()
 
     async def stop() -> None:
+        for remove in unwatch:
+            remove()
         await reconciler.stop()
         for task in janitor:
             task.cancel()
@@ -132,7 +156,7 @@ async def build(ctx: Context) -> Running:
 
     return Running(
         routers=[
-            build_router(gateway, parts.kiosks, parts.lookup),
+            build_router(gateway, parts.kiosks, parts.lookup, parts.health),
             build_admin_router(parts.kiosks),
             build_pages_router(
                 parts.kiosks, parts.settings, ctx.settings, parts.directory.official

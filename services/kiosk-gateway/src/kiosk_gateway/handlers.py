@@ -6,19 +6,27 @@ from dialog_contracts import (
     AnswerPosted,
     Envelope,
     OfficialChanged,
+    PrinterStatusReported,
     ReceiptFailed,
     ReceiptPrinted,
 )
 from dialog_platform.bus import Bus
 
 from .directory import DirectoryReplica
+from .health import BoothHealth
 from .lookup import Lookup
 from .service import Gateway
 
 SERVICE = "kiosk-gateway"
 
 
-def subscribe(bus: Bus, gateway: Gateway, lookup: Lookup, directory: DirectoryReplica) -> None:
+def subscribe(
+    bus: Bus,
+    gateway: Gateway,
+    lookup: Lookup,
+    directory: DirectoryReplica,
+    health: BoothHealth,
+) -> None:
     async def on_printed(envelope: Envelope) -> None:
         await gateway.receipt_printed(envelope.parse(ReceiptPrinted))
 
@@ -31,6 +39,10 @@ def subscribe(bus: Bus, gateway: Gateway, lookup: Lookup, directory: DirectoryRe
     async def on_official(envelope: Envelope) -> None:
         await directory.changed(envelope.parse(OfficialChanged))
 
+    async def on_printer(envelope: Envelope) -> None:
+        await health.printer_reported(envelope.parse(PrinterStatusReported))
+
+    bus.subscribe(SERVICE, PrinterStatusReported, on_printer)
     bus.subscribe(SERVICE, OfficialChanged, on_official)
     bus.subscribe(SERVICE, ReceiptPrinted, on_printed)
     bus.subscribe(SERVICE, AnswerPosted, on_answered)

@@ -131,3 +131,24 @@ class KioskRead(BaseModel):
 class KioskIssued(BaseModel):
     id: str
     token: str
+
+
+class Heartbeat(BaseModel):
+    """What the booth page says of itself every minute."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    camera: bool | None = Field(default=None, description="a camera is there and allowed")
+    microphone: bool | None = Field(default=None, description="a microphone is there and allowed")
+    last_error: str | None = Field(default=None, max_length=300)
+    page_version: str = Field(default="", max_length=40)
+
+
+class BoothStatus(BaseModel):
+    """What the booth may offer now: appeals need camera and printer, the look-up neither."""
+
+    appeals: bool
+    lookup: bool
+    printer_ok: bool
+    camera_ok: bool
+    printer_state: str

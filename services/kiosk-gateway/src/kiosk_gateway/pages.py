@@ -70,6 +70,7 @@ def build_pages_router(
                 "idle_s": settings.idle_s,
                 "idle_confirm_s": settings.idle_confirm_s,
                 "receipt_s": settings.receipt_screen_s,
+                "heartbeat_s": settings.heartbeat_s,
                 "require_identity": settings.require_identity,
                 "session_header": SESSION_HEADER,
             },

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +55,23 @@ class KioskGatewaySettings(BaseSettings):
     )
     receipt_screen_s: float = Field(
         default=60.0, gt=0, description="booth screen: how long the receipt screen stays"
+    )
+    heartbeat_s: float = Field(
+        default=60.0, gt=0, description="booth screen: how often it reports camera and microphone"
+    )
+    kiosk_offline_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="a booth not heard from this long in opening hours is offline",
+    )
+    health_check_s: float = Field(
+        default=30.0, gt=0, description="how often silent booths are looked for"
+    )
+    opening_from: time = Field(default=time(9, 0), description="centers open (Asia/Almaty)")
+    opening_until: time = Field(default=time(20, 0), description="centers close (Asia/Almaty)")
+    opening_days: Literal["working", "every"] = Field(
+        default="working",
+        description="`working`: days the Kazakhstan calendar works; `every`: every day",
     )
 
     speech_dir: Path | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -17,6 +18,7 @@ from dialog_contracts import (
     AppealRouted,
     DeadlineApproaching,
     Envelope,
+    KioskHealthChanged,
     OfficialContactChanged,
     ReceiptFailed,
 )
@@ -29,6 +31,13 @@ from .service import Notifier, Outgoing, day_month_year, short_url
 from .settings import NotifierSettings
 
 log = logging.getLogger(__name__)
+
+# The printer's state in the operator's words.
+PRINTER_WORDS: dict[str, dict[str, str]] = {
+    "out_of_paper": {"kk": "қағаз бітті", "ru": "нет бумаги"},
+    "cover_open": {"kk": "қақпағы ашық", "ru": "открыта крышка"},
+    "offline": {"kk": "өшірулі", "ru": "отключён"},
+}
 
 SERVICE = "notifier"
 COLLECTION = "officials"
@@ -224,6 +233,37 @@ def subscribe(
             )
         )
 
+    async def on_kiosk_health(envelope: Envelope) -> None:
+        event = envelope.parse(KioskHealthChanged)
+        if not event.changes:
+            return
+        if not settings.operator_phone:
+            log.warning(
+                "booth health changed and no operator phone is set",
+                extra={"kiosk": event.kiosk_id},
+            )
+            return
+        language = settings.operator_language
+        local = ZoneInfo(settings.timezone)
+        for change in event.changes:
+            words = PRINTER_WORDS.get(change.detail) or PRINTER_WORDS["offline"]
+            # Once per occurrence, the problem's start naming it; its recovery is another
+            # purpose of the same occurrence, so a redelivered event sends neither twice.
+            await notifier.notify(
+                Outgoing(
+                    appeal_id=f"kiosk:{event.kiosk_id}",
+                    purpose=f"kiosk_{change.condition}{'_ok' if change.ok else ''}",
+                    phone=settings.operator_phone,
+                    language=language,
+                    fields={
+                        "kiosk": event.kiosk_id,
+                        "since": change.since.astimezone(local).strftime("%d.%m %H:%M"),
+                        "state": words[language],
+                    },
+                    occasion=change.since.isoformat(),
+                )
+            )
+
     async def on_approaching(envelope: Envelope) -> None:
         event = envelope.parse(DeadlineApproaching)
         await official_sms(
@@ -273,6 +313,7 @@ def subscribe(
     bus.subscribe(SERVICE, AppealRouted, on_routed)
     bus.subscribe(SERVICE, AnswerPosted, on_answered)
     bus.subscribe(SERVICE, ReceiptFailed, on_receipt_failed)
+    bus.subscribe(SERVICE, KioskHealthChanged, on_kiosk_health)
     bus.subscribe(SERVICE, DeadlineApproaching, on_approaching)
     bus.subscribe(SERVICE, AppealOverdue, on_overdue)
     bus.subscribe(SERVICE, AppealForwarded, on_forwarded)

@@ -12,9 +12,16 @@ from .parts import sms_parts
 Language = Literal["kk", "ru"]
 LANGUAGES: tuple[Language, ...] = ("kk", "ru")
 
-# Routine messages fit one SMS part; the operator's alert names a booth and a printer's
-# reason, so it may take two.
-BUDGET_PARTS: dict[str, int] = {"receipt_failed": 2}
+# Routine messages fit one SMS part; the operator's alerts name a booth and what is wrong
+# with it, so they may take two.
+BUDGET_PARTS: dict[str, int] = {
+    "receipt_failed": 2,
+    **{
+        f"kiosk_{condition}{end}": 2
+        for condition in ("offline", "printer", "camera")
+        for end in ("", "_ok")
+    },
+}
 DEFAULT_BUDGET = 1
 # Address length a deployment's URLs are held to in the budget (without "https://").
 MAX_URL_CHARS = 20

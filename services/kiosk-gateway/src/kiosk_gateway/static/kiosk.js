@@ -19,6 +19,7 @@ import {
   t,
 } from "./common.js";
 import { Fields, iinProblem } from "./keyboard.js";
+import { noteMedia, startHeartbeat } from "./health.js";
 import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
 import { Voice, letterClip, messageClips, numberClips } from "./voice.js";
 
@@ -393,7 +394,9 @@ async function openRecord() {
   show($("#record-start"), false);
   try {
     if (!recorder.isOpen) await recorder.open($("#preview"));
+    noteMedia(true);
   } catch (error) {
+    if (error instanceof CameraUnavailable) noteMedia(error.message);
     if (error instanceof CameraUnavailable) return go("camera");
     throw error;
   }
@@ -877,3 +880,17 @@ go("start");
 booth("GET", "/api/v1/officials").catch((error) => {
   if (error.status === 401) go("unavailable");
 });
+
+// Out of service (no camera, or a printer that cannot print the receipt): the start screen
+// says so and offers only the look-up, instead of an appeal failing half-way.
+function inService(status) {
+  const out = !status.appeals;
+  document.body.dataset.service = out ? "out" : "in";
+  show($("#out-of-service"), out);
+  show($("#start-appeal"), !out);
+  show($("#out-printer-kk"), out && !status.printer_ok);
+  show($("#out-printer-ru"), out && !status.printer_ok);
+  show($("#out-camera-kk"), out && !status.camera_ok);
+  show($("#out-camera-ru"), out && !status.camera_ok);
+}
+startHeartbeat((body) => booth("POST", "/api/v1/booth/heartbeat", body), () => recorder.isOpen, inService);
