@@ -8,9 +8,13 @@ video of the appeal removes them on this event and keeps what the statistics nee
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from .envelope import EventData
+
+# What has a storage period of its own: the videos (appeal and answer), and the citizen's name,
+# IIN and phone.
+RetainedKind = Literal["video", "personal"]
 
 
 class AppealExpired(EventData):
@@ -21,6 +25,7 @@ class AppealExpired(EventData):
     registration_number: str
     closed_at: datetime
     expired_at: datetime
+    kinds: list[RetainedKind]
 
     def subject(self) -> str:
         return self.appeal_id

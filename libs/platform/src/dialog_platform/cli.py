@@ -14,16 +14,17 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from .component import Component
     from .settings import CommonSettings
 
 Components = dict[str, "Component"]
-BUILTIN_COMMANDS = ("run", "list-targets", "healthcheck", "dlq")
+T = TypeVar("T")
+BUILTIN_COMMANDS = ("run", "list-targets", "healthcheck", "dlq", "retention")
 
 
 def _settings(args: argparse.Namespace) -> CommonSettings:
@@ -120,9 +121,40 @@ def _cmd_dlq(args: argparse.Namespace) -> int:
     return dlq.command(args)
 
 
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from .logging import configure_logging
+    from .runner import component_names, load_components
+
+    settings = _settings(args)
+    configure_logging("retention", "WARNING")
+    deciders = [c for c in load_components(component_names()).values() if c.retention]
+
+    async def run_all() -> int:
+        for component in deciders:
+            lines = await _with_context(
+                component,
+                settings,
+                lambda ctx, c=component: c.retention(ctx, args.dry_run),  # type: ignore[misc]
+            )
+            verb = "would destroy" if args.dry_run else "destroyed"
+            print(f"{component.name}: {verb} {len(lines)} appeal file(s)")
+            for line in lines:
+                print(f"  {line}")
+        return 0
+
+    return asyncio.run(run_all())
+
+
 async def _run_component_command(
     component: Component, args: argparse.Namespace, settings: CommonSettings
 ) -> int:
+    command = next(c for c in component.commands if c.name == args.command)
+    return await _with_context(component, settings, lambda ctx: command.run(ctx, args))
+
+
+async def _with_context(
+    component: Component, settings: CommonSettings, fn: Callable[[Any], Awaitable[T]]
+) -> T:
     from .clock import make_clock
     from .component import Context
     from .runner import Backends, base_urls, component_names
@@ -146,8 +178,7 @@ async def _run_component_command(
             public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
             clock=make_clock(settings),
         )
-        command = next(c for c in component.commands if c.name == args.command)
-        return await command.run(ctx, args)
+        return await fn(ctx)
     finally:
         await backends.close()
 
@@ -205,6 +236,17 @@ def build_parser(
 
         _common(dlq)
         dead_letters.configure(dlq)
+
+    retention = builtin(
+        "retention", "storage periods: destroy what is past them (or list it)", _cmd_retention
+    )
+    if wanted("retention"):
+        actions = retention.add_subparsers(dest="action", required=True)
+        run_now = actions.add_parser("run", help="apply the storage periods now")
+        _common(run_now)
+        run_now.add_argument(
+            "--dry-run", action="store_true", help="list what would be destroyed, change nothing"
+        )
 
     for component in (components or {}).values():
         for command in component.commands:

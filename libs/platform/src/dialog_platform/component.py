@@ -97,3 +97,6 @@ class Component:
     commands: tuple[Command, ...] = ()
     # Its own prefixed settings class, listed in the settings reference.
     settings: type[BaseSettings] | None = None
+    # `dialog retention run [--dry-run]`: apply (or list) what the storage periods destroy now;
+    # returns one printable line per appeal. Only a component that decides expiry has one.
+    retention: Callable[[Context, bool], Awaitable[list[str]]] | None = None

@@ -163,6 +163,12 @@ class Outbox:
                 await self._task
             self._task = None
 
+    async def forget(self, subject: str) -> int:
+        """Remove the sent envelopes about `subject` (an appeal past its storage period): they
+        carry the citizen's data, and the week they are kept for diagnosis is over anyway."""
+        result = await self.collection.delete_many({"state": SENT, "envelope.subject": subject})
+        return result.deleted_count
+
     async def relay_once(self) -> int:
         """Publish every pending envelope; return how many were sent."""
         sent = 0

@@ -22,12 +22,15 @@ from .models import (
     Due,
     Extend,
     Forward,
+    Hold,
     OfficialCreate,
     OfficialUpdate,
     Opened,
+    Release,
     Subject,
 )
 from .queries import CaseFilter
+from .retention import Retention
 from .service import Routing
 from .stats import stats
 from .timers import Timers
@@ -111,7 +114,7 @@ def directory_router(directory: Directory) -> APIRouter:
     return router
 
 
-def cases_router(routing: Routing, timers: Timers) -> APIRouter:
+def cases_router(routing: Routing, timers: Timers, retention: Retention) -> APIRouter:
     router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
     @router.get("")
@@ -175,5 +178,13 @@ def cases_router(routing: Routing, timers: Timers) -> APIRouter:
     @router.post("/{appeal_id}/extend")
     async def extend(appeal_id: str, body: Extend, _: RequireInternal) -> Doc:
         return await routing.extend(appeal_id, body)
+
+    @router.post("/{appeal_id}/hold")
+    async def hold(appeal_id: str, body: Hold, _: RequireInternal) -> Doc:
+        return await retention.hold(appeal_id, body)
+
+    @router.post("/{appeal_id}/release")
+    async def release(appeal_id: str, body: Release, _: RequireInternal) -> Doc:
+        return await retention.release(appeal_id, body)
 
     return router

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from dialog_platform import metrics as platform_metrics
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.periodic import Periodic
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
@@ -13,9 +15,29 @@ from . import repository as repo
 from .api import cases_router, directory_router
 from .directory import Directory
 from .metrics import case_gauges
+from .retention import Retention
 from .service import Routing, load_seed
 from .settings import RoutingSettings
-from .timers import ScanLoop, Timers
+from .timers import Timers
+
+
+def build_retention(ctx: Context, settings: RoutingSettings) -> Retention:
+    return Retention(
+        db=ctx.db,
+        outbox=ctx.outbox,
+        clock=ctx.clock,
+        periods={
+            "video": timedelta(days=settings.retention_video_days),
+            "personal": timedelta(days=settings.retention_personal_days),
+        },
+    )
+
+
+async def run_retention(ctx: Context, dry_run: bool) -> list[str]:
+    """`dialog retention run`: the decision is saved with its events in routing's outbox, which
+    the running routing relays to the other services."""
+    retention = build_retention(ctx, get_service_settings(RoutingSettings))
+    return [d.line() for d in await retention.run(dry_run=dry_run)]
 
 
 async def build(ctx: Context, settings: RoutingSettings | None = None) -> Running:
@@ -26,7 +48,9 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
         db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, directory=directory, lead_working_days=lead
     )
     timers = Timers(db=ctx.db, outbox=ctx.outbox, clock=ctx.clock, lead_working_days=lead)
-    loop = ScanLoop(timers, interval_s=settings.timer_interval_s)
+    loop = Periodic("routing-deadline-timers", timers.scan, interval_s=settings.timer_interval_s)
+    retention = build_retention(ctx, settings)
+    daily = Periodic("routing-retention", retention.run, interval_s=settings.retention_interval_s)
     handlers.subscribe(ctx.bus, routing)
     unwatch: list[Callable[[], None]] = []
 
@@ -36,16 +60,18 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
         if settings.seed_file is not None or ctx.settings.is_development:
             await directory.seed(load_seed(settings.seed_file))
         # After the indexes: the first scan picks up whatever fell due while routing was down.
-        await loop.start()
+        loop.start()
+        daily.start()
         unwatch.append(platform_metrics.on_scrape(case_gauges(routing)))
 
     async def stop() -> None:
         await loop.stop()
+        await daily.stop()
         for remove in unwatch:
             remove()
 
     return Running(
-        routers=[directory_router(directory), cases_router(routing, timers)],
+        routers=[directory_router(directory), cases_router(routing, timers, retention)],
         on_start=[start],
         on_stop=[stop],
         uses_outbox=True,
@@ -57,4 +83,5 @@ component = Component(
     description="officials directory, case assignment, deadlines",
     build=build,
     settings=RoutingSettings,
+    retention=run_retention,
 )

@@ -93,6 +93,18 @@ class Extend(_Body):
     by: Login
 
 
+class Hold(_Body):
+    """A legal hold: the case outlives its storage period until lifted (a court, a complaint)."""
+
+    reason: Reason
+    by: Login
+
+
+class Release(_Body):
+    reason: Reason
+    by: Login
+
+
 # "open" (new or in progress) is the inbox's default view; the others as in the contract.
 CaseStatus = Literal["new", "in_progress", "answered", "overdue", "open"]
 Due = Literal["soon", "overdue"]

@@ -23,3 +23,18 @@ class RoutingSettings(BaseSettings):
     timer_interval_s: float = Field(
         default=60.0, gt=0, le=3600, description="how often the deadline timers are checked"
     )
+    retention_video_days: int = Field(
+        default=1826,
+        ge=1,
+        description="videos of the appeal and the answer are deleted this many days after the "
+        "case is closed (5 years; the records office sets the real period)",
+    )
+    retention_personal_days: int = Field(
+        default=1826,
+        ge=1,
+        description="the citizen's name, IIN and phone are removed from every service this many "
+        "days after the case is closed",
+    )
+    retention_interval_s: float = Field(
+        default=86400.0, gt=0, description="how often the storage periods are checked (daily)"
+    )

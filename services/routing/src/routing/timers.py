@@ -12,8 +12,6 @@ transaction, guarded on the key being absent, so a restart or a second replica f
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -80,6 +78,12 @@ class Timers:
     clock: Clock
     lead_working_days: int = 3
 
+    async def scan(self) -> None:
+        """One pass of the periodic scan."""
+        fired = await self.run_due()
+        if fired:
+            log.info("deadline timers fired", extra={"fired": fired})
+
     async def run_due(self) -> int:
         """Fire every timer due now; return how many events were published."""
         fired = 0
@@ -145,34 +149,3 @@ class Timers:
             return len(events)
 
         return await self.outbox.run(step)
-
-
-class ScanLoop:
-    """The one periodic task that runs the timers; started and stopped with the component."""
-
-    def __init__(self, timers: Timers, *, interval_s: float) -> None:
-        self.timers = timers
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="routing-deadline-timers")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                fired = await self.timers.run_due()
-                if fired:
-                    log.info("deadline timers fired", extra={"fired": fired})
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("deadline timer scan failed; retrying at the next interval")
-            await asyncio.sleep(self.interval_s)

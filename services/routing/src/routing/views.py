@@ -105,6 +105,8 @@ def case_detail(case: Doc, today: date) -> Doc:
         "phone": case.get("phone"),
         "video": case.get("video"),
         "redirect_window_passed": redirect_window_passed(case, today),
+        "legal_hold": case.get("legal_hold"),
+        "expired": case.get("expired") or {},
         "history": history,
     }
 
