@@ -9,6 +9,7 @@ import logging
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.settings import get_service_settings
 
+from . import handlers
 from . import repository as repo
 from .api import build_router
 from .service import MediaService
@@ -25,6 +26,7 @@ async def build(ctx: Context) -> Running:
         settings=get_service_settings(MediaStoreSettings),
         clock=ctx.clock,
     )
+    handlers.subscribe(ctx.bus, service)
     tasks: list[asyncio.Task[None]] = []
 
     async def janitor() -> None:

@@ -42,3 +42,9 @@ async def delete(db: Db, *, key: str) -> None:
 async def stale_uploads(db: Db, *, before: datetime) -> list[str]:
     cursor = db.objects.find({"status": "uploading", "started_at": {"$lt": before}}, {"_id": 1})
     return [d["_id"] async for d in cursor]
+
+
+async def keys_under(db: Db, *, prefix: str) -> list[str]:
+    """Every object key starting with `prefix` (a range on `_id`, which any server indexes)."""
+    cursor = db.objects.find({"_id": {"$gte": prefix, "$lt": prefix + "\uffff"}}, {"_id": 1})
+    return [d["_id"] async for d in cursor]

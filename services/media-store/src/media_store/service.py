@@ -117,6 +117,21 @@ class MediaService:
             return False
         return True
 
+    async def forget_appeal(self, appeal_id: str) -> int:
+        """Delete the videos of an appeal and of its answer (their storage period is over).
+
+        The object goes before its record, so a crash in between leaves a record the
+        redelivered event finds again; a second delivery finds nothing and deletes nothing.
+        """
+        keys: list[str] = []
+        for prefix in (f"appeals/{appeal_id}/", f"answers/{appeal_id}/"):
+            keys += await repo.keys_under(self.db, prefix=prefix)
+        for key in keys:
+            await self.delete(key)
+        if keys:
+            log.info("videos destroyed", extra={"appeal_id": appeal_id, "count": len(keys)})
+        return len(keys)
+
     async def remove_stale_uploads(self) -> int:
         before = self.clock() - timedelta(seconds=self.settings.stale_upload_s)
         keys = await repo.stale_uploads(self.db, before=before)
