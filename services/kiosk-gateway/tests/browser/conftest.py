@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from dialog_platform.testing.access import axe
+
 from ..conftest import Booth
+
+__all__ = ["axe"]  # the browser tests import it from here
 
 REPO = Path(__file__).resolve().parents[4]
 SCREENSHOTS = REPO / "test-output" / "screenshots" / "kiosk"
-# npm's axe-core, installed by `make setup` (package.json at the repository's root).
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 BASE_ARGS = [
     "--no-sandbox",
@@ -113,12 +115,18 @@ async def playwright() -> AsyncIterator[Any]:
         yield p
 
 
-async def open_kiosk(browser: Any, booth: Booth, *, base: str | None = None) -> Kiosk:
+async def open_kiosk(
+    browser: Any, booth: Booth, *, base: str | None = None, clock: bool = False
+) -> Kiosk:
+    """The booth's page, enrolled. With `clock`, Playwright's clock stands in for the page's
+    timers from its first script on: time flows as usual until a test moves it."""
     kiosk_id, token = booth.kiosk_add()
     base = base or booth.url
     context = await browser.new_context(
         viewport={"width": 1080, "height": 1920}, has_touch=True, device_scale_factor=1
     )
+    if clock:
+        await context.clock.install()
     page = await context.new_page()
     kiosk = Kiosk(page=page, booth=booth, kiosk_id=kiosk_id, base=base)
     page.on("request", lambda r: kiosk.requests.append(f"{r.method} {r.url}"))
@@ -136,32 +144,6 @@ async def browser(playwright: Any, camera_file: Path) -> AsyncIterator[Any]:
         yield browser
     finally:
         await browser.close()
-
-
-async def axe(page: Any) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now (WCAG 2.1 AA rules).
-
-    Evaluated through the DevTools protocol, so the page's own CSP (no inline script) stays on.
-    """
-    assert AXE.is_file(), f"{AXE} missing: run `make setup` (npm ci)"
-    if not await page.evaluate("typeof window.axe === 'object'"):
-        await page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = await page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {
-            runOnly: {
-              type: "tag",
-              values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-            },
-            resultTypes: ["violations"],
-          });
-          return result.violations
-            .filter((v) => ["serious", "critical"].includes(v.impact))
-            .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                           nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 8) }));
-        }"""
-    )
-    return list(found)
 
 
 # Every text box the citizen can see, measured as the browser lays it out: two texts that
