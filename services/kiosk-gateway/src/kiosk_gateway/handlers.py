@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dialog_contracts import (
     AnswerPosted,
+    AppealExpired,
     Envelope,
     OfficialChanged,
     PrinterStatusReported,
@@ -12,6 +13,7 @@ from dialog_contracts import (
 )
 from dialog_platform.bus import Bus
 
+from . import retention
 from .directory import DirectoryReplica
 from .health import BoothHealth
 from .lookup import Lookup
@@ -42,6 +44,10 @@ def subscribe(
     async def on_printer(envelope: Envelope) -> None:
         await health.printer_reported(envelope.parse(PrinterStatusReported))
 
+    async def on_expired(envelope: Envelope) -> None:
+        await retention.forget(gateway.db, gateway.outbox, envelope.parse(AppealExpired))
+
+    bus.subscribe(SERVICE, AppealExpired, on_expired)
     bus.subscribe(SERVICE, PrinterStatusReported, on_printer)
     bus.subscribe(SERVICE, OfficialChanged, on_official)
     bus.subscribe(SERVICE, ReceiptPrinted, on_printed)

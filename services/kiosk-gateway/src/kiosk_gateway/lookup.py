@@ -33,6 +33,7 @@ from .registration import (
     parse_number,
     verify_access_code,
 )
+from .retention import DESTROYED
 from .settings import KioskGatewaySettings
 
 _DUMMY_HASH = hash_access_code("00000000")
@@ -94,10 +95,12 @@ class Lookup:
 
     async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
         appeal = await metrics.counted_lookup(self._verified(body, client=client))
-        answered = await repo.get_answer(self.db, appeal_id=appeal["_id"])
+        destroyed = "video" in (appeal.get("expired") or {})
+        answered = not destroyed and await repo.get_answer(self.db, appeal_id=appeal["_id"])
         return LookupResult(
             registration_number=appeal["registration_number"],
-            status="answered" if answered else "registered",
+            status="destroyed" if destroyed else "answered" if answered else "registered",
+            notice=DESTROYED if destroyed else None,
             registered_at=appeal["registered_at"],
             control_date=date.fromisoformat(appeal["control_date"]),
             legal_deadline=date.fromisoformat(appeal["legal_deadline"]),

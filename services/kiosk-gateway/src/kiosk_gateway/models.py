@@ -28,6 +28,9 @@ class AppealCreate(BaseModel):
     language: Language
     category: Category
     consent: bool
+    # The version of the consent text the citizen agreed to (the booth page sends the one it
+    # showed); a client that sends none agreed to the current one, the only one served.
+    consent_version: str | None = Field(default=None, max_length=20)
     full_name: str | None = Field(default=None, max_length=200)
     iin: str | None = Field(default=None, max_length=20)
 
@@ -87,13 +90,15 @@ class AnswerRead(BaseModel):
 
 class LookupResult(BaseModel):
     registration_number: str
-    status: Literal["registered", "answered"]
+    # "destroyed": the storage period is over; `notice` says so in both languages.
+    status: Literal["registered", "answered", "destroyed"]
     registered_at: datetime
     control_date: date
     legal_deadline: date
     language: Language
     official_id: str
     answer: AnswerRead | None = None
+    notice: dict[str, str] | None = None
 
 
 class AppealStatus(BaseModel):

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dialog_platform.hardening import security_headers
 from dialog_platform.settings import CommonSettings
 
+from . import consent
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
 from .settings import KioskGatewaySettings
 from .speech import Official, Speech, build_speech_router
@@ -57,6 +58,7 @@ def build_pages_router(
     router = APIRouter(include_in_schema=False)
     development = common.is_development
     messages = catalogs()
+    consent.check(messages)
     router.include_router(
         build_speech_router(Speech(settings.speech_folder(common.data_dir), messages, official))
     )
@@ -72,6 +74,7 @@ def build_pages_router(
                 "receipt_s": settings.receipt_screen_s,
                 "heartbeat_s": settings.heartbeat_s,
                 "require_identity": settings.require_identity,
+                "consent_version": consent.current(),
                 "session_header": SESSION_HEADER,
             },
             development=development,

@@ -26,7 +26,7 @@ from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.streams import capped, coalesce
 
-from . import metrics
+from . import consent, metrics
 from . import repository as repo
 from .clients import MediaClient, MediaRejected
 from .deadlines import compute_deadlines, local_date
@@ -98,6 +98,10 @@ class Gateway:
         fields: dict[str, Any] = {}
         if not body.consent:
             raise error(422, "consent_required", field="consent")
+        version = body.consent_version or consent.current()
+        if not consent.known(version):
+            raise error(422, "consent_version_unknown", field="consent_version")
+        fields["consent_version"] = version
         try:
             fields["phone"] = normalize_phone(body.phone)
         except InvalidPhone as exc:

@@ -313,6 +313,7 @@ $("#identity-next").addEventListener("click", async () => {
       language: getLang(),
       category: state.category,
       consent: true,
+      consent_version: config.consent_version,
     };
     if (config.require_identity) {
       body.full_name = identity.values.full_name.trim().replace(/[ -]$/, "");
