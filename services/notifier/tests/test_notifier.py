@@ -15,6 +15,7 @@ import pytest
 
 from dialog_contracts import (
     AnswerPosted,
+    AppealExpired,
     AppealExtended,
     AppealForwarded,
     AppealOverdue,
@@ -443,3 +444,26 @@ async def test_an_sms_recorded_without_its_due_entry_is_sent_after_a_restart(rig
     assert await rig.notifier.send_due() == 0
     assert len(rig.texts_to(CITIZEN)) == 1
     assert await rig.notifier.db.due.count_documents({}) == 0
+
+
+async def test_past_the_storage_period_the_citizens_phone_is_gone_and_the_sms_stay(
+    rig: Rig,
+) -> None:
+    await rig.publish(recorded(appeal_id="old", language="ru"))
+    await rig.publish(routed(appeal_id="old"))
+    expired = AppealExpired(
+        appeal_id="old",
+        registration_number="2026-000123-8",
+        closed_at=rig.clock.now,
+        expired_at=rig.clock.now + timedelta(days=1826),
+        kinds=["video", "personal"],
+    )
+    await rig.publish(expired, times=2)
+    assert rig.dead == []
+    db = rig.notifier.db
+    assert await db.citizens.find_one({"_id": "old"}) is None
+    sms = [d async for d in db.notifications.find({"appeal_id": "old"})]
+    assert {d["purpose"] for d in sms} == {"appeal_recorded", "appeal_routed"}
+    assert not [d for d in sms if d.get("phone") == CITIZEN]
+    # The official's SMS keeps the official's number: it is not the citizen's data.
+    assert [d["phone"] for d in sms if d["purpose"] == "appeal_routed"] == ["+77010000004"]

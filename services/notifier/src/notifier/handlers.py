@@ -11,6 +11,7 @@ import httpx
 
 from dialog_contracts import (
     AnswerPosted,
+    AppealExpired,
     AppealExtended,
     AppealForwarded,
     AppealOverdue,
@@ -308,6 +309,12 @@ def subscribe(
     async def on_contact(envelope: Envelope) -> None:
         await contacts.changed(envelope.parse(OfficialContactChanged))
 
+    async def on_expired(envelope: Envelope) -> None:
+        event = envelope.parse(AppealExpired)
+        if "personal" in event.kinds:
+            await repo.forget_citizen(notifier.db, appeal_id=event.appeal_id, now=notifier.clock())
+
+    bus.subscribe(SERVICE, AppealExpired, on_expired)
     bus.subscribe(SERVICE, OfficialContactChanged, on_contact)
     bus.subscribe(SERVICE, AppealRecorded, on_recorded)
     bus.subscribe(SERVICE, AppealRouted, on_routed)

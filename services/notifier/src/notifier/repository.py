@@ -136,3 +136,21 @@ async def save_citizen(db: Db, *, appeal_id: str, contact: Doc) -> None:
 
 async def citizen(db: Db, *, appeal_id: str) -> Doc | None:
     return await db.citizens.find_one({"_id": appeal_id})
+
+
+async def forget_citizen(db: Db, *, appeal_id: str, now: datetime) -> int:
+    """The storage period is over: the citizen's phone goes from their SMS and contact; the SMS
+    themselves (purpose, text, delivery state) stay for the figures. Idempotent: the contact is
+    removed last, so a crash before it is finished by the redelivery."""
+    contact = await citizen(db, appeal_id=appeal_id)
+    if contact is None:
+        return 0
+    theirs = {"appeal_id": appeal_id, "phone": contact["phone"]}
+    # One still waiting (it cannot be, five years on, but a short period is a setting) is
+    # never sent to a number that is no longer kept.
+    waiting = db.notifications.find({**theirs, "state": {"$in": list(WAITING)}}, {"_id": 1})
+    for key in [d["_id"] async for d in waiting]:
+        await set_state(db, key=key, state=FAILED, now=now, error="storage period over")
+    result = await db.notifications.update_many(theirs, {"$unset": {"phone": ""}})
+    await db.citizens.delete_one({"_id": appeal_id})
+    return result.modified_count
