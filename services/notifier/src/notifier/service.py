@@ -227,7 +227,9 @@ class Notifier:
         return [
             {
                 "purpose": d["purpose"],
-                "phone": d["phone"][:5] + "*****" + d["phone"][-2:],
+                # Gone once the storage period is over.
+                "phone": d["phone"][:5] + "*****" + d["phone"][-2:] if d.get("phone") else None,
+                "text": d.get("text"),
                 "language": d["language"],
                 "state": d["state"],
                 "reason": d.get("reason"),
