@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "ALMATY",
@@ -33,6 +34,10 @@ _ONE_DAY: Final = timedelta(days=1)
 
 
 def _calendar(year: int) -> holidays.HolidayBase:
+    # Imported on first use: the library loads every calendar it has (about half a second of a
+    # restart), and most requests of a freshly started service need no date arithmetic.
+    import holidays
+
     return holidays.country_holidays("KZ", years=year)
 
 
