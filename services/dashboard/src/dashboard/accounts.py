@@ -23,7 +23,7 @@ from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
 from . import metrics
 from . import repository as repo
-from .models import LOGIN, OFFICIAL_ID, ROLES, Account, Role, Session, account_from
+from .models import CENTER_MAX, LOGIN, OFFICIAL_ID, ROLES, Account, Role, Session, account_from
 from .settings import DashboardSettings
 
 Db = repo.Db
@@ -64,11 +64,17 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def check_new_account(login: str, role: str, official_id: str | None, password: str) -> Role:
+def check_new_account(
+    login: str, role: str, official_id: str | None, password: str, center: str | None = None
+) -> Role:
     if not LOGIN.fullmatch(login):
         raise AccountInvalid("login", "login_invalid")
     if role not in ROLES:
         raise AccountInvalid("role", "role_invalid")
+    if role == "operator" and not center:
+        raise AccountInvalid("center", "center_required")
+    if center and len(center) > CENTER_MAX:
+        raise AccountInvalid("center", "center_required")
     if role == "official" and not official_id:
         raise AccountInvalid("official_id", "official_required")
     if official_id and not OFFICIAL_ID.fullmatch(official_id):
@@ -97,13 +103,21 @@ class Accounts:
         )
 
     async def add(
-        self, *, login: str, role: str, official_id: str | None, password: str
+        self,
+        *,
+        login: str,
+        role: str,
+        official_id: str | None,
+        password: str,
+        center: str | None = None,
     ) -> Account:
-        checked = check_new_account(login, role, official_id or None, password)
+        center = (center or "").strip() or None
+        checked = check_new_account(login, role, official_id or None, password, center)
         doc: dict[str, Any] = {
             "_id": login,
             "role": checked,
             "official_id": official_id or None,
+            "center": center if checked == "operator" else None,
             "password_hash": await asyncio.to_thread(hash_password, password),
             "active": True,
             "created_at": self.clock(),

@@ -25,6 +25,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     add.add_argument("login", metavar="LOGIN", help="lowercase letters, digits, . _ -")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--center", help="an operator's service center (the booths' center)")
     add.add_argument("--official", metavar="ID", help="the official whose cases it handles")
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -62,7 +63,11 @@ async def _run(ctx: Context, args: argparse.Namespace) -> int:
         if args.user_command == "add":
             password, generated = _read_password(args.password_stdin)
             account = await accounts.add(
-                login=args.login, role=args.role, official_id=args.official, password=password
+                login=args.login,
+                role=args.role,
+                official_id=args.official,
+                password=password,
+                center=args.center,
             )
             print(f"account {account.login} ({account.role}) created", file=sys.stderr)
             if generated:

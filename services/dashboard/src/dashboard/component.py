@@ -20,7 +20,7 @@ from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
 from .commands import USER_COMMAND
 from .service import Dashboard
 from .settings import DashboardSettings
-from .views import admin, cases, control, internal, session, workbench
+from .views import admin, booths, cases, control, internal, session, workbench
 from .web import Web
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ async def build(ctx: Context) -> Running:
             workbench.build_router(web),
             control.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
+            booths.build_router(web),
             internal.build_router(dashboard),
         ],
         on_start=[start],

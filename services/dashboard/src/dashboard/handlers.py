@@ -24,10 +24,12 @@ from dialog_contracts import (
     DeadlineApproaching,
     Envelope,
     EventData,
+    KioskHealthChanged,
+    ReceiptFailed,
 )
 from dialog_platform.bus import Bus
 
-from . import casefile
+from . import booths, casefile
 from . import repository as repo
 
 SERVICE = "dashboard"
@@ -60,6 +62,7 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         await casefile.record(
             db, e.appeal_id, fields, official_id=e.official_id, official_at=e.recorded_at
         )
+        await booths.appeal_recorded(db, e)
 
     async def identified(envelope: Envelope) -> None:
         e = parsed(envelope, ApplicantIdentified)
@@ -85,6 +88,12 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
     async def seen(envelope: Envelope) -> None:
         return None
 
+    async def booth_health(envelope: Envelope) -> None:
+        await booths.health_changed(db, parsed(envelope, KioskHealthChanged))
+
+    async def receipt_failed(envelope: Envelope) -> None:
+        await booths.receipt_failed(db, parsed(envelope, ReceiptFailed))
+
     handlers: dict[type[EventData], Callable[[Envelope], Awaitable[None]]] = {
         AppealRecorded: recorded,
         ApplicantIdentified: identified,
@@ -92,6 +101,8 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         AppealForwarded: forwarded,
         DeadlineApproaching: seen,
         AppealOverdue: seen,
+        KioskHealthChanged: booth_health,
+        ReceiptFailed: receipt_failed,
     }
     for event, handler in handlers.items():
         bus.subscribe(SERVICE, event, handler)

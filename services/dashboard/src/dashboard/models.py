@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-Role = Literal["official", "controller", "admin"]
-ROLES: tuple[Role, ...] = ("official", "controller", "admin")
+Role = Literal["official", "controller", "admin", "operator"]
+ROLES: tuple[Role, ...] = ("official", "controller", "admin", "operator")
+# A center as the booths' registry names it (the kiosk's center, else its location).
+CENTER_MAX = 200
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 OFFICIAL_ID = re.compile(r"^[a-z0-9-]{2,40}$")
 CASE_STATUSES = ("new", "in_progress", "answered", "overdue")
@@ -24,6 +26,8 @@ class Account:
     role: Role
     official_id: str | None
     active: bool
+    # An operator's service center: the booths they look after.
+    center: str | None = None
 
     @property
     def sees_all_cases(self) -> bool:
@@ -49,4 +53,5 @@ def account_from(doc: dict[str, Any]) -> Account:
         role=cast(Role, doc["role"]),
         official_id=str(official) if official else None,
         active=bool(doc.get("active", True)),
+        center=str(doc["center"]) if doc.get("center") else None,
     )

@@ -34,6 +34,7 @@ def home_of(role: str) -> str:
         "official": f"{PREFIX}/inbox",
         "controller": f"{PREFIX}/control",
         "admin": f"{PREFIX}/admin/officials",
+        "operator": f"{PREFIX}/booths",
     }.get(role, f"{PREFIX}/login")
 
 
