@@ -197,3 +197,83 @@ async def test_a_booth_silent_for_five_minutes_counts_offline_and_back(
         assert await metric(runner.url, "dialog_kiosk_up", kiosk=kiosk_id) == 1.0
         await asyncio.sleep(1.5)
         assert len(await offline_sms()) == 1 and len(await online_sms()) == 1
+
+
+async def test_the_operator_sees_the_booths_of_their_center(
+    site: tuple[SingleProcess, FakeSmscServer],
+) -> None:
+    import os
+    import subprocess
+
+    from playwright.async_api import async_playwright
+
+    from dialog_platform.testing.launch import dialog_exe
+
+    runner, _ = site
+    center = "Өскемен, №3 ХҚКО / Усть-Каменогорск, ЦОН №3"
+    mine = runner.kiosk_add("booth-op-mine", center)
+    other = runner.kiosk_add("booth-op-other", "Алматы, №1 ХҚКО / Алматы, ЦОН №1")
+    beat = {"camera": True, "microphone": True, "page_version": "test"}
+    async with httpx.AsyncClient(base_url=runner.url) as http:
+        for token, camera in ((mine, False), (other, True)):
+            answer = await http.post(
+                "/api/v1/booth/heartbeat",
+                headers={"Authorization": f"Bearer {token}"},
+                json={**beat, "camera": camera, "last_error": "camera: NotReadableError"},
+            )
+            assert answer.status_code == 200
+    password = "operator-password-1"
+    await asyncio.to_thread(
+        subprocess.run,
+        [
+            dialog_exe(),
+            "user",
+            "add",
+            "operator-3",
+            "--role",
+            "operator",
+            "--center",
+            center,
+            "--password-stdin",
+        ],
+        input=password,
+        text=True,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **runner.cli_env()},
+    )
+    shots = REPO / "test-output" / "screenshots" / "dashboard"
+    shots.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(f"{runner.url}/dashboard/login")
+            await page.fill("input[name=login]", "operator-3")
+            await page.fill("input[name=password]", password)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{runner.url}/dashboard/booths")
+
+            async def listed() -> bool:
+                await page.reload()
+                return await page.locator('tr[data-kiosk="booth-op-mine"]').count() == 1
+
+            await eventually(listed)
+            row = page.locator('tr[data-kiosk="booth-op-mine"]')
+            assert await row.locator('[data-field="camera"]').inner_text() in (
+                "Қолжетімсіз",
+                "Недоступна",
+            )
+            assert await row.locator('[data-field="status"]').inner_text() in (
+                "Уақытша жұмыс істемейді",
+                "Временно не работает",
+            )
+            # The site's one printer spoke before this booth was registered; its word holds.
+            assert await row.locator('[data-field="paper"]').inner_text() in ("Дайын", "Готов")
+            # Another center's booth is not the operator's to see.
+            assert await page.locator('tr[data-kiosk="booth-op-other"]').count() == 0
+            await page.screenshot(path=str(shots / "operator-booths.png"), full_page=True)
+        finally:
+            await browser.close()

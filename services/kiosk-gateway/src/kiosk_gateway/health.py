@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "kiosk-gateway"
 COLLECTION = "kiosk_health"
+# The last report of a one-process site's one printer, for booths registered after it.
+SHARED_PRINTER = "kiosk_printer_shared"
 PRINTER_STATES: tuple[PrinterState, ...] = (
     "ready",
     "paper_near_end",
@@ -93,6 +95,14 @@ class BoothHealth:
 
     async def printer_reported(self, event: PrinterStatusReported) -> None:
         if event.kiosk_id == EVERY_KIOSK:
+            shared = self.db[SHARED_PRINTER]
+            held = await shared.find_one({"_id": EVERY_KIOSK})
+            if held is None or held["printer_at"] < event.reported_at:
+                await shared.replace_one(
+                    {"_id": EVERY_KIOSK},
+                    {"_id": EVERY_KIOSK, **_printer_fields(event)},
+                    upsert=True,
+                )
             targets = [k for k in await repo.list_kiosks(self.db) if k.get("revoked_at") is None]
         else:
             found = await repo.get_kiosk(self.db, kiosk_id=event.kiosk_id)
@@ -106,14 +116,7 @@ class BoothHealth:
             # A redelivered or late report never overwrites a newer one.
             if at is not None and at >= event.reported_at:
                 continue
-            await self._update(
-                kiosk,
-                {
-                    "printer_state": event.state,
-                    "printer_detail": event.detail,
-                    "printer_at": event.reported_at,
-                },
-            )
+            await self._update(kiosk, _printer_fields(event))
 
     async def sweep(self) -> int:
         """Raise `offline` for booths silent too long in opening hours; returns how many."""
@@ -195,12 +198,20 @@ class BoothHealth:
         now = self.clock()
         kiosk_id = kiosk["_id"]
         old = await self.collection.find_one({"_id": kiosk_id}, session=tx.session)
-        base = old or {
-            "_id": kiosk_id,
-            "printer_state": "unknown",
-            "problems": {},
-            "version": 0,
-        }
+        if old is None:
+            # A booth first heard of after the shared printer last spoke takes its word.
+            shared = await self.db[SHARED_PRINTER].find_one(
+                {"_id": EVERY_KIOSK}, {"_id": 0}, session=tx.session
+            )
+            base = {
+                "_id": kiosk_id,
+                "printer_state": "unknown",
+                **(shared or {}),
+                "problems": {},
+                "version": 0,
+            }
+        else:
+            base = old
         doc = {
             **base,
             **fields,
@@ -263,6 +274,14 @@ class BoothHealth:
                     extra={"kiosk": kiosk_id, "detail": change.detail},
                 )
         return doc
+
+
+def _printer_fields(event: PrinterStatusReported) -> dict[str, Any]:
+    return {
+        "printer_state": event.state,
+        "printer_detail": event.detail,
+        "printer_at": event.reported_at,
+    }
 
 
 def status_of(doc: dict[str, Any]) -> BoothStatus:
