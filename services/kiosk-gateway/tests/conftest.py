@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,21 +139,10 @@ def wait_for_demo_accounts(runner: SingleProcess, timeout: float = 60.0) -> None
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
-    data_dir = tmp_path_factory.mktemp("booth")
-    runner = SingleProcess(
-        data_dir=data_dir,
-        env={
-            "DIALOG_BUS_RETRY_FIRST_DELAY_S": "0.2",
-            "DIALOG_KIOSK_GATEWAY_BASE_DURATION_S": str(BASE_S),
-            "DIALOG_KIOSK_GATEWAY_EXTENSION_S": str(EXTENSION_S),
-            "DIALOG_KIOSK_GATEWAY_IDLE_S": str(IDLE_S),
-            "DIALOG_KIOSK_GATEWAY_IDLE_CONFIRM_S": str(IDLE_CONFIRM_S),
-            # Every browser test looks answers up from the same loopback address.
-            "DIALOG_KIOSK_GATEWAY_LOOKUP_PER_IP_PER_MINUTE": "200",
-        },
-    )
+@contextmanager
+def running_booth(data_dir: Path, env: dict[str, str]) -> Iterator[Booth]:
+    """`dialog run` with these settings, its demo accounts seeded; stopped after."""
+    runner = SingleProcess(data_dir=data_dir, env=env)
     try:
         runner.start()
         wait_for_demo_accounts(runner)
@@ -164,6 +154,21 @@ def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
         )
     finally:
         runner.stop()
+
+
+@pytest.fixture(scope="session")
+def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
+    env = {
+        "DIALOG_BUS_RETRY_FIRST_DELAY_S": "0.2",
+        "DIALOG_KIOSK_GATEWAY_BASE_DURATION_S": str(BASE_S),
+        "DIALOG_KIOSK_GATEWAY_EXTENSION_S": str(EXTENSION_S),
+        "DIALOG_KIOSK_GATEWAY_IDLE_S": str(IDLE_S),
+        "DIALOG_KIOSK_GATEWAY_IDLE_CONFIRM_S": str(IDLE_CONFIRM_S),
+        # Every browser test looks answers up from the same loopback address.
+        "DIALOG_KIOSK_GATEWAY_LOOKUP_PER_IP_PER_MINUTE": "200",
+    }
+    with running_booth(tmp_path_factory.mktemp("booth"), env) as running:
+        yield running
 
 
 @pytest.fixture
