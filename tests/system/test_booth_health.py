@@ -207,11 +207,17 @@ async def test_the_operator_sees_the_booths_of_their_center(
 
     from playwright.async_api import async_playwright
 
-    from dialog_platform.testing.launch import dialog_exe
+    from dialog_platform.testing.launch import dialog_exe, run_cli
 
     runner, _ = site
     center = "Өскемен, №3 ХҚКО / Усть-Каменогорск, ЦОН №3"
-    mine = runner.kiosk_add("booth-op-mine", center)
+    # A center named apart from the booth's location (two booths of one center differ there).
+    added = await asyncio.to_thread(
+        run_cli,
+        ["kiosk", "add", "booth-op-mine", "--location", f"{center}, 2", "--center", center],
+        runner.cli_env(),
+    )
+    mine = added.strip().splitlines()[-1]
     other = runner.kiosk_add("booth-op-other", "Алматы, №1 ХҚКО / Алматы, ЦОН №1")
     beat = {"camera": True, "microphone": True, "page_version": "test"}
     async with httpx.AsyncClient(base_url=runner.url) as http:

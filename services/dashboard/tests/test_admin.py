@@ -196,3 +196,32 @@ async def test_admin_manages_kiosks_and_accounts_and_reads_the_audit_log(
     for path in ("/dashboard/admin/officials", "/dashboard/admin/audit", "/dashboard/control"):
         assert (await o.get(path)).status_code == 404, path
     assert PASSWORD
+
+
+async def test_admin_makes_a_center_operator_who_sees_only_the_booths_page(
+    dialog: Dialog, browser: Callable[[], Browser]
+) -> None:
+    admin = dialog.user("root-ops", "admin")
+    b = await logged_in(browser, admin)
+    await b.get("/dashboard/admin/accounts")
+    centerless = await b.post("/dashboard/admin/accounts", {"login": "ops-1", "role": "operator"})
+    assert centerless.status_code == 422 and "Оператордың орталығын көрсетіңіз" in centerless.text
+    made = await b.post(
+        "/dashboard/admin/accounts",
+        {"login": "ops-1", "role": "operator", "center": "Өскемен, №1 ХҚКО"},
+    )
+    assert made.status_code == 201, made.text
+    password = re.search(r'<pre id="generated-password">([^<]+)</pre>', made.text)
+    assert password
+    operator = browser()
+    landed = await operator.login("ops-1", password.group(1))
+    assert landed.status_code == 303 and landed.headers["location"] == "/dashboard/booths"
+    page = await operator.get("/dashboard/booths")
+    assert page.status_code == 200 and "Өскемен, №1 ХҚКО" in page.text
+    # Cases, the control office and the admin's pages are not an operator's.
+    for path in ("/dashboard/inbox", "/dashboard/control", "/dashboard/admin/kiosks"):
+        assert (await operator.get(path)).status_code in (303, 404), path
+    # The admin sees every center's booths; an official sees none.
+    assert (await b.get("/dashboard/booths")).status_code == 200
+    official = await logged_in(browser, dialog.user("housing-ops", "official", "deputy-housing"))
+    assert (await official.get("/dashboard/booths")).status_code == 404

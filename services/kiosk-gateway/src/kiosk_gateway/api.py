@@ -167,7 +167,7 @@ def build_admin_router(kiosks: KioskRegistry) -> APIRouter:
     @router.post("", status_code=201)
     async def add_kiosk(_: RequireInternal, body: KioskCreate) -> KioskIssued:
         try:
-            token = await kiosks.register(body.id, body.location)
+            token = await kiosks.register(body.id, body.location, center=body.center)
         except KioskExists:
             raise error(409, "kiosk_exists", field="id") from None
         return KioskIssued(id=body.id, token=token)

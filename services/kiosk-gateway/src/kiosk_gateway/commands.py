@@ -29,6 +29,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument(
         "--rotate", action="store_true", help="issue a new token for an existing kiosk"
     )
+    add.add_argument(
+        "--center", help="the service center its operator looks after (default: the location)"
+    )
     revoke = sub.add_parser("revoke", parents=[common], help="refuse a kiosk's token from now on")
     revoke.add_argument("kiosk_id", metavar="ID")
     sub.add_parser("list", parents=[common], help="list kiosks")
@@ -46,7 +49,9 @@ async def _run(ctx: Context, args: argparse.Namespace) -> int:
             print("kiosk ID: 2-63 lowercase letters, digits and dashes", file=sys.stderr)
             return 2
         try:
-            token = await kiosks.register(args.kiosk_id, args.location, rotate=args.rotate)
+            token = await kiosks.register(
+                args.kiosk_id, args.location, rotate=args.rotate, center=args.center
+            )
         except KioskExists:
             print(f"kiosk {args.kiosk_id} exists; use --rotate for a new token", file=sys.stderr)
             return 1

@@ -41,7 +41,9 @@ class KioskRegistry:
     bus: Bus
     clock: Clock
 
-    async def register(self, kiosk_id: str, location: str, *, rotate: bool = False) -> str:
+    async def register(
+        self, kiosk_id: str, location: str, *, rotate: bool = False, center: str | None = None
+    ) -> str:
         token = new_kiosk_token()
         now = self.clock()
         created = await repo.insert_kiosk(
@@ -53,6 +55,9 @@ class KioskRegistry:
             await repo.rotate_kiosk_token(
                 self.db, kiosk_id=kiosk_id, token_hash=hash_token(token), now=now
             )
+        if center:
+            # The center groups booths for their operator; unset, the location stands for it.
+            await repo.set_kiosk_center(self.db, kiosk_id=kiosk_id, center=center)
         # The booth's receipt queue exists from now on, so a receipt requested while its
         # printer-agent is down waits for it instead of being unroutable.
         await self.bus.ensure_queue("printer-agent", ReceiptRequested, kiosk_id)
@@ -124,6 +129,7 @@ def kiosk_summary(kiosk: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": kiosk["_id"],
         "location": kiosk["location"],
+        "center": kiosk.get("center") or kiosk["location"],
         "revoked": kiosk.get("revoked_at") is not None,
         "created_at": kiosk["created_at"],
         "last_seen_at": kiosk.get("last_seen_at"),

@@ -123,11 +123,13 @@ class KioskCreate(BaseModel):
 
     id: str = Field(pattern=KIOSK_ID_PATTERN)
     location: str = Field(min_length=1, max_length=200)
+    center: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class KioskRead(BaseModel):
     id: str
     location: str
+    center: str | None = None
     revoked: bool
     created_at: datetime
     last_seen_at: datetime | None = None

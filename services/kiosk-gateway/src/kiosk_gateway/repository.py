@@ -42,6 +42,10 @@ async def insert_kiosk(
     return True
 
 
+async def set_kiosk_center(db: Db, *, kiosk_id: str, center: str) -> None:
+    await db.kiosks.update_one({"_id": kiosk_id}, {"$set": {"center": center}})
+
+
 async def rotate_kiosk_token(db: Db, *, kiosk_id: str, token_hash: str, now: datetime) -> bool:
     result = await db.kiosks.update_one(
         {"_id": kiosk_id},

@@ -299,13 +299,18 @@ def build_router(
         login = str(form.get("login") or "").strip().lower()
         role = str(form.get("role") or "")
         official_id = str(form.get("official_id") or "").strip() or None
+        center = str(form.get("center") or "").strip() or None
         password = str(form.get("password") or "") or generate_password()
         session = await web.session(request)
         try:
             if official_id and await dash.routing.official(official_id) is None:
                 raise AccountInvalid("official_id", "official_unknown")
             created = await web.accounts.add(
-                login=login, role=role, official_id=official_id, password=password
+                login=login,
+                role=role,
+                official_id=official_id,
+                password=password,
+                center=center,
             )
         except AccountInvalid as exc:
             return await accounts_page(
@@ -313,7 +318,12 @@ def build_router(
                 session,
                 status=422,
                 error={"field": exc.field, "code": exc.code},
-                values={"login": login, "role": role, "official_id": official_id or ""},
+                values={
+                    "login": login,
+                    "role": role,
+                    "official_id": official_id or "",
+                    "center": center or "",
+                },
             )
         await note(account, request, "account_add", login=created.login, role=created.role)
         generated = None if form.get("password") else password
