@@ -24,6 +24,8 @@ from dialog_contracts import (
     DeadlineApproaching,
     Envelope,
     EventData,
+    HealthChange,
+    KioskHealthChanged,
     Localized,
     OfficialContactChanged,
     ReceiptFailed,
@@ -120,6 +122,7 @@ async def rig(mongo_url: str, db_prefix: str, smsc_server: FakeSmscServer) -> As
         )
         settings = NotifierSettings(
             operator_phone="+77017770000",
+            operator_phones={"ЦОН №2": "+77017770002"},
             tracking_url="https://d.kz/track",
             dashboard_url="https://d.kz/dashboard",
         )
@@ -467,3 +470,41 @@ async def test_past_the_storage_period_the_citizens_phone_is_gone_and_the_sms_st
     assert not [d for d in sms if d.get("phone") == CITIZEN]
     # The official's SMS keeps the official's number: it is not the citizen's data.
     assert [d["phone"] for d in sms if d["purpose"] == "appeal_routed"] == ["+77010000004"]
+
+
+def booth_health(
+    condition: str, ok: bool, since: datetime, *, center: str = "ЦОН №1", detail: str = ""
+) -> KioskHealthChanged:
+    return KioskHealthChanged(
+        kiosk_id="booth-7",
+        center=center,
+        location=center,
+        up=condition != "offline" or ok,
+        printer_state="out_of_paper" if condition == "printer" and not ok else "ready",
+        changes=(
+            HealthChange(condition=condition, ok=ok, since=since, detail=detail),  # type: ignore[arg-type]
+        ),
+        changed_at=since + timedelta(minutes=0 if not ok else 10),
+    )
+
+
+async def test_operator_is_told_once_per_booth_problem_and_once_when_it_ends(rig: Rig) -> None:
+    operator = "+77017770000"
+    since = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    await rig.publish(booth_health("printer", False, since, detail="out_of_paper"), times=3)
+    [down] = rig.texts_to(operator)
+    assert down.startswith("booth-7: принтер не печатает (нет бумаги)")
+    await rig.publish(booth_health("printer", True, since, detail="out_of_paper"), times=2)
+    assert rig.texts_to(operator)[1:] == ["booth-7: принтер снова печатает, терминал работает"]
+    # The next time paper runs out is another occurrence, and another SMS.
+    later = since + timedelta(hours=2)
+    await rig.publish(booth_health("printer", False, later, detail="out_of_paper"))
+    assert len(rig.texts_to(operator)) == 3
+    # A booth first seen (nothing changed) sends nothing; a center with its own operator
+    # gets its booths' news there.
+    quiet = booth_health("camera", False, since).model_copy(update={"changes": ()})
+    await rig.publish(quiet)
+    await rig.publish(booth_health("camera", False, since, center="ЦОН №2"))
+    assert len(rig.texts_to(operator)) == 3
+    [camera] = rig.texts_to("+77017770002")
+    assert "камера недоступна" in camera

@@ -238,7 +238,8 @@ def subscribe(
         event = envelope.parse(KioskHealthChanged)
         if not event.changes:
             return
-        if not settings.operator_phone:
+        phone = settings.operator_phones.get(event.center) or settings.operator_phone
+        if not phone:
             log.warning(
                 "booth health changed and no operator phone is set",
                 extra={"kiosk": event.kiosk_id},
@@ -254,7 +255,7 @@ def subscribe(
                 Outgoing(
                     appeal_id=f"kiosk:{event.kiosk_id}",
                     purpose=f"kiosk_{change.condition}{'_ok' if change.ok else ''}",
-                    phone=settings.operator_phone,
+                    phone=phone,
                     language=language,
                     fields={
                         "kiosk": event.kiosk_id,

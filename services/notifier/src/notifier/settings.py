@@ -29,6 +29,11 @@ class NotifierSettings(BaseSettings):
     operator_phone: str = Field(
         default="", description="the center operator on duty, told of failed receipts (E.164)"
     )
+    operator_phones: dict[str, str] = Field(
+        default_factory=dict,
+        description="per center, JSON {center: phone}, told of their booths' health; a center "
+        "not named here: the operator phone",
+    )
     operator_language: Literal["kk", "ru"] = Field(
         default="ru", description="language of the operator's alerts"
     )
