@@ -467,7 +467,7 @@ async def test_past_the_storage_period_the_citizens_phone_is_gone_and_the_sms_st
     assert await db.citizens.find_one({"_id": "old"}) is None
     sms = [d async for d in db.notifications.find({"appeal_id": "old"})]
     assert {d["purpose"] for d in sms} == {"appeal_recorded", "appeal_routed"}
-    assert not [d for d in sms if d.get("phone") == CITIZEN]
+    assert not [d for d in sms if CITIZEN in str(d)]  # the keys named the number too
     # The official's SMS keeps the official's number: it is not the citizen's data.
     assert [d["phone"] for d in sms if d["purpose"] == "appeal_routed"] == ["+77010000004"]
 

@@ -35,6 +35,10 @@ ACTIONS = (
     "account_deactivate",
     "dlq_replay",
     "dlq_drop",
+    "legal_hold",
+    "legal_hold_lift",
+    "export",
+    "retention",
 )
 
 

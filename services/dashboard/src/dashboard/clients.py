@@ -125,6 +125,14 @@ class RoutingClient(Api):
     async def extend(self, appeal_id: str, body: Json) -> Json:
         return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/extend", json=body)
 
+    async def hold(self, appeal_id: str, *, reason: str, by: str) -> Json:
+        body = {"reason": reason, "by": by}
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/hold", json=body)
+
+    async def release(self, appeal_id: str, *, reason: str, by: str) -> Json:
+        body = {"reason": reason, "by": by}
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/release", json=body)
+
     async def stats(self, **query: Any) -> Json:
         return await self.json("GET", "/api/v1/cases/stats", params=query)
 
@@ -188,6 +196,22 @@ class MediaClient(Api):
             return None
         url: str = found["url"]
         return url
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        """The object's bytes as they arrive (a playback URL, relative for the local store)."""
+        url = await self.playback_url(key)
+        if url is None:
+            raise Refused(404, "not_found", {}, None)
+        if url.startswith("/"):
+            url = f"{self.base_url}{url}"
+        try:
+            async with self.http.stream("GET", url, timeout=httpx.Timeout(60.0)) as response:
+                if response.status_code >= 400:
+                    raise Unavailable(f"{key}: {response.status_code}")
+                async for chunk in response.aiter_bytes(256 * 1024):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise Unavailable(key) from exc
 
 
 class NotifierClient(Api):

@@ -13,7 +13,7 @@ from dialog_platform.component import Component, Context, Running
 from dialog_platform.ratelimit import SlidingWindow
 from dialog_platform.settings import get_service_settings
 
-from . import handlers
+from . import handlers, retention
 from . import repository as repo
 from .accounts import AccountInvalid, Accounts
 from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
@@ -21,6 +21,7 @@ from .commands import USER_COMMAND
 from .service import Dashboard
 from .settings import DashboardSettings
 from .views import admin, booths, cases, control, internal, session, workbench
+from .views import records as record_views
 from .web import Web
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ async def build(ctx: Context) -> Running:
     kiosks = KioskClient(ctx.http, ctx.base_urls.get("kiosk-gateway", ""), ctx.settings)
     dead_letters = open_dead_letters(ctx.settings, ctx.mongo)
     handlers.subscribe(ctx.bus, ctx.db)
+    retention.subscribe(ctx.bus, ctx.db, ctx.outbox, ctx.clock)
     tasks: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
@@ -134,6 +136,7 @@ async def build(ctx: Context) -> Running:
             cases.build_router(web),
             workbench.build_router(web),
             control.build_router(web),
+            record_views.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
             booths.build_router(web),
             internal.build_router(dashboard),

@@ -9,6 +9,7 @@ a filter on its state that the embedded server answers by reading every notifica
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,6 +152,21 @@ async def forget_citizen(db: Db, *, appeal_id: str, now: datetime) -> int:
     waiting = db.notifications.find({**theirs, "state": {"$in": list(WAITING)}}, {"_id": 1})
     for key in [d["_id"] async for d in waiting]:
         await set_state(db, key=key, state=FAILED, now=now, error="storage period over")
-    result = await db.notifications.update_many(theirs, {"$unset": {"phone": ""}})
+    phone = contact["phone"]
+    removed = 0
+    # The key names the number (one SMS per appeal, purpose and phone): re-keyed without it.
+    async for doc in db.notifications.find({"appeal_id": appeal_id}):
+        if phone not in doc["_id"] and doc.get("phone") != phone:
+            continue
+        kept = {k: v for k, v in doc.items() if k != "phone"}
+        kept["_id"] = doc["_id"].replace(phone, "expired")
+        with contextlib.suppress(DuplicateKeyError):
+            await db.notifications.insert_one(kept)
+        if kept["_id"] != doc["_id"]:
+            await db.notifications.delete_one({"_id": doc["_id"]})
+        else:
+            await db.notifications.update_one({"_id": doc["_id"]}, {"$unset": {"phone": ""}})
+        await db.due.delete_one({"_id": doc["_id"]})
+        removed += 1
     await db.citizens.delete_one({"_id": appeal_id})
-    return result.modified_count
+    return removed
