@@ -24,27 +24,16 @@ from .service import Dashboard
 Json = dict[str, Any]
 
 
-async def hold(dash: Dashboard, account: Account, case: Json, *, reason: str, ip: str) -> Json:
-    updated = await dash.routing.hold(case["appeal_id"], reason=reason, by=account.login)
+async def hold(
+    dash: Dashboard, account: Account, case: Json, *, reason: str, ip: str, lift: bool = False
+) -> Json:
+    """Put the case on legal hold (or lift it, `lift`); routing keeps it, the audit log says who."""
+    call = dash.routing.release if lift else dash.routing.hold
+    updated = await call(case["appeal_id"], reason=reason, by=account.login)
     await audit.record(
         dash.db,
         at=dash.clock(),
-        action="legal_hold",
-        login=account.login,
-        account=account,
-        appeal_id=case["appeal_id"],
-        detail={"reason": reason},
-        ip=ip,
-    )
-    return updated
-
-
-async def release(dash: Dashboard, account: Account, case: Json, *, reason: str, ip: str) -> Json:
-    updated = await dash.routing.release(case["appeal_id"], reason=reason, by=account.login)
-    await audit.record(
-        dash.db,
-        at=dash.clock(),
-        action="legal_hold_lift",
+        action="legal_hold_lift" if lift else "legal_hold",
         login=account.login,
         account=account,
         appeal_id=case["appeal_id"],

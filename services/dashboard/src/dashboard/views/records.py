@@ -33,19 +33,17 @@ def build_router(web: Web) -> APIRouter:
             raise PageError(422, "reason_required", field="reason")
         return reason
 
-    @router.post("/cases/{appeal_id}/hold")
-    async def hold(appeal_id: str, request: Request) -> Response:
-        reason = await reason_of(request)
-        account, case = await controller_case(request, appeal_id)
-        await records.hold(dash, account, case, reason=reason, ip=client_ip(request))
-        return RedirectResponse(f"{PREFIX}/cases/{appeal_id}", status_code=303)
+    def hold_route(path: str, *, lift: bool) -> None:
+        @router.post(f"/cases/{{appeal_id}}/{path}", name=path)
+        async def act(appeal_id: str, request: Request) -> Response:
+            reason = await reason_of(request)
+            account, case = await controller_case(request, appeal_id)
+            ip = client_ip(request)
+            await records.hold(dash, account, case, reason=reason, ip=ip, lift=lift)
+            return RedirectResponse(f"{PREFIX}/cases/{appeal_id}", status_code=303)
 
-    @router.post("/cases/{appeal_id}/release")
-    async def release(appeal_id: str, request: Request) -> Response:
-        reason = await reason_of(request)
-        account, case = await controller_case(request, appeal_id)
-        await records.release(dash, account, case, reason=reason, ip=client_ip(request))
-        return RedirectResponse(f"{PREFIX}/cases/{appeal_id}", status_code=303)
+    hold_route("hold", lift=False)
+    hold_route("release", lift=True)
 
     @router.get("/cases/{appeal_id}/copy.zip")
     async def copy(appeal_id: str, request: Request) -> Response:
