@@ -140,3 +140,56 @@ async def test_every_booth_screen_is_accessible_in_normal_and_larger_text(
 
     print(audit.report())
     assert not audit.violations and not audit.layout, audit.report()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_high_contrast_passes_axe_on_every_kind_of_screen_and_is_off_for_the_next_citizen(
+    browser: Any, booth: Booth, lang: str
+) -> None:
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    audit = Audit(kiosk, lang)
+    await kiosk.tap("#contrast")
+    assert await page.locator("#contrast").get_attribute("aria-pressed") == "true"
+    # White on black, really.
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+    await audit.one("01-start", "contrast")
+    await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
+    await kiosk.screen("consent")
+    await audit.one("02-consent", "contrast")
+    await kiosk.tap("#agree")
+    await kiosk.screen("category")
+    await audit.one("04-category", "contrast")
+    await kiosk.tap('[data-action="category"][data-value="question"]')
+    await kiosk.screen("officials")
+    await page.locator(".card").first.wait_for()
+    await audit.one("05-officials", "contrast")
+    await audit.larger(True)
+    await audit.one("05-officials", "contrast-larger")
+    await audit.larger(False)
+    await kiosk.tap('.card[data-official="deputy-housing"]')
+    await kiosk.screen("identity")
+    await fill_identity(kiosk, lang)
+    await audit.one("08-identity-filled", "contrast")
+    await kiosk.tap("#home")
+    await page.locator("#confirm-home").wait_for(state="visible")
+    await audit.one("09-to-start-asks", "contrast")
+    await kiosk.tap("#confirm-no")
+    await kiosk.tap("#identity-next")
+    await kiosk.screen("record")
+    await page.locator("#record-start").wait_for(state="visible")
+    await audit.one("10-record", "contrast")
+    await record(kiosk, 2.0)
+    await audit.one("11-review", "contrast")
+
+    # The next citizen finds the booth as the first one did.
+    await kiosk.tap("#home")
+    await page.locator("#confirm-home").wait_for(state="visible")
+    await kiosk.tap("#confirm-yes")
+    await kiosk.screen("start")
+    assert await page.locator("#contrast").get_attribute("aria-pressed") == "false"
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(0, 0, 0)"
+    await page.context.close()
+
+    print(audit.report())
+    assert not audit.violations and not audit.layout, audit.report()

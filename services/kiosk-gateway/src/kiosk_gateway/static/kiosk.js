@@ -96,6 +96,7 @@ async function reset() {
   show($("#confirm-home"), false);
   // The next citizen gets the booth as the first one found it.
   setLarger(false);
+  setContrast(false);
   setAudio(false);
   go("start");
   // The booth is shared: the draft and its video leave the server too, not only this page.
@@ -152,6 +153,14 @@ function setLarger(on) {
 }
 
 $("#larger").addEventListener("click", () => setLarger(!document.documentElement.classList.contains("larger")));
+
+// White on black with yellow for what can be pressed, for a citizen who sees poorly.
+function setContrast(on) {
+  document.documentElement.classList.toggle("contrast", on);
+  $("#contrast").setAttribute("aria-pressed", String(on));
+}
+
+$("#contrast").addEventListener("click", () => setContrast(!document.documentElement.classList.contains("contrast")));
 
 function leave(target) {
   if (screen === "record") recorder.close();
