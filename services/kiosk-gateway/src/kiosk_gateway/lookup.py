@@ -33,7 +33,7 @@ from .registration import (
     parse_number,
     verify_access_code,
 )
-from .retention import DESTROYED
+from .retention import destroyed_notice
 from .settings import KioskGatewaySettings
 
 _DUMMY_HASH = hash_access_code("00000000")
@@ -100,7 +100,7 @@ class Lookup:
         return LookupResult(
             registration_number=appeal["registration_number"],
             status="destroyed" if destroyed else "answered" if answered else "registered",
-            notice=DESTROYED if destroyed else None,
+            notice=destroyed_notice() if destroyed else None,
             registered_at=appeal["registered_at"],
             control_date=date.fromisoformat(appeal["control_date"]),
             legal_deadline=date.fromisoformat(appeal["legal_deadline"]),

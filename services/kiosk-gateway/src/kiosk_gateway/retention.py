@@ -8,6 +8,7 @@ The sent envelopes about the appeal (they carried the phone, the name and the II
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,14 +16,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from dialog_contracts import AppealExpired
 from dialog_platform.outbox import Outbox
 
+from .pages import catalogs
+
 log = logging.getLogger(__name__)
 
 PERSONAL = ("phone", "full_name", "iin")
-# What the look-up says instead of the answer once the file is destroyed.
-DESTROYED = {
-    "kk": "Өтініш құжаттары сақтау мерзімі өткеннен кейін жойылды.",
-    "ru": "Материалы обращения уничтожены по истечении срока хранения.",
-}
+
+
+@cache
+def destroyed_notice() -> dict[str, str]:
+    """What the look-up says instead of the answer once the file is destroyed (the booth's and
+    the tracking page's own words for it)."""
+    return {lang: texts["status_destroyed"] for lang, texts in catalogs().items()}
 
 
 async def forget(db: AsyncDatabase[dict[str, Any]], outbox: Outbox, event: AppealExpired) -> None:

@@ -142,9 +142,14 @@ export function $(selector, root = document) {
 export function fillLookupResult(found) {
   setText($("#result-title"), "result_title", { number: found.registration_number });
   const answered = found.status === "answered";
-  setText($("#result-status"), answered ? "status_answered" : "status_registered");
+  // Past the storage period the file is destroyed: the page says so, and shows no deadlines.
+  const destroyed = found.status === "destroyed";
+  setText(
+    $("#result-status"),
+    answered ? "status_answered" : destroyed ? "status_destroyed" : "status_registered",
+  );
   $("#result-status").className = `status${answered ? " ok" : ""}`;
-  if (answered) setPlain($("#result-hint"), "");
+  if (answered || destroyed) setPlain($("#result-hint"), "");
   else setText($("#result-hint"), "status_registered_hint");
   // Answers are given in the language of the appeal, whatever the page's language.
   $("#answer-text").lang = found.language;
@@ -160,7 +165,7 @@ export function fillLookupResult(found) {
   };
   row("date_registered", found.registered_at);
   if (found.answer) row("date_answered", found.answer.answered_at);
-  else {
+  else if (!destroyed) {
     row("date_control", found.control_date);
     row("date_legal", found.legal_deadline);
   }
