@@ -67,9 +67,10 @@ class Retention:
         # Only closed cases can be due; the shortest period bounds the scan.
         cutoff = now - min(self.periods.values())
         found: list[Due] = []
-        async for case in self.db.cases.find(
-            {"status": "answered", "answered_at": {"$lte": cutoff}}
-        ):
+        # A case whose every kind has expired is never read again.
+        pending = [{f"expired.{k}": None} for k in KINDS]
+        query = {"status": "answered", "answered_at": {"$lte": cutoff}, "$or": pending}
+        async for case in self.db.cases.find(query):
             kinds = self.due_kinds(case, now)
             if kinds:
                 found.append(
