@@ -175,8 +175,7 @@ async def test_streams_50_mb_with_bounded_memory_and_range_reads(separate_s3: st
 
     assert size == total
     assert (await media.stat(key)).size == total
-    # About three parts (see S3MediaStore), never anything like the 50 MB object.
-    # One part being sent, two read ahead while it is sent, and minio's copies of the first:
+    # Three parts on their way, one being read and its copy as it is joined (see S3MediaStore):
     # bounded by the part size (here 6 parts = 30 MiB), not the 50 MB object's size.
     assert upload_peak < 6 * PART, f"upload peak {upload_peak / MiB:.1f} MiB"
     assert read_peak < 4 * MiB, f"read peak {read_peak / MiB:.1f} MiB"
@@ -387,6 +386,51 @@ def test_from_url_refuses_bad_urls_without_echoing_the_secret(url: str) -> None:
 def test_part_size_below_the_s3_minimum_is_refused() -> None:
     with pytest.raises(ValueError):
         S3MediaStore.from_url("s3://a:b@h:9000/vid", part_size=MiB)
+    with pytest.raises(ValueError):  # the process's parts could never carry one upload's
+        S3MediaStore.from_url("s3://a:b@h:9000/vid", parts_in_flight=4, process_parts_in_flight=2)
+
+
+async def test_uploads_at_once_share_the_parts_in_flight_and_broken_ones_hold_nothing_back(
+    s3_url: str,
+) -> None:
+    # Two parts in flight for the whole process, five uploads of three parts and more at once,
+    # two of which break after their second part: every good one arrives whole, and the broken
+    # ones leave nothing and keep no part's place.
+    media = S3MediaStore.from_url(
+        s3_url, part_size=PART, parts_in_flight=2, process_parts_in_flight=2
+    )
+    await media.start()
+    total = 3 * PART + 777
+
+    async def broken(seed: int) -> AsyncIterator[bytes]:
+        async for piece in source(seed, 2 * PART + 10):
+            yield piece
+        raise Boom
+
+    async def one(n: int) -> int | BaseException:
+        chunks = broken(n) if n in (1, 3) else source(n, total)
+        try:
+            return await media.put_stream(f"many/{n}.webm", chunks, content_type="video/webm")
+        except Boom as exc:
+            return exc
+
+    results = await asyncio.wait_for(asyncio.gather(*(one(n) for n in range(5))), 120)
+    for n, result in enumerate(results):
+        if n in (1, 3):
+            assert isinstance(result, Boom)
+            assert not await media.exists(f"many/{n}.webm")
+        else:
+            assert result == total
+            got = await collect(media.read(f"many/{n}.webm"))
+            assert got == expected(n, total, 0, total - 1), n
+    # Nothing is held: an upload after them still gets both places at once.
+    assert (
+        await asyncio.wait_for(
+            media.put_stream("many/after.webm", source(9, total), content_type="video/webm"), 60
+        )
+        == total
+    )
+    await media.close()
 
 
 async def test_create_media_picks_the_adapter(s3_url: str, data_dir: Path) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import urllib3
 from minio import Minio
+from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.helpers import check_bucket_name
 
@@ -35,6 +36,15 @@ DEFAULT_PART_SIZE = 8 * MiB
 MIN_PART_SIZE = 5 * MiB  # the S3 minimum for every part but the last
 DEFAULT_READ_CHUNK = 256 * 1024
 DEFAULT_MAX_UPLOADS = 16
+# Parts of one upload on their way to S3 at once: S3 servers take parts in parallel, and while
+# one part is hashed and sent the next can be; three is minio's own default for put_object.
+DEFAULT_PARTS_IN_FLIGHT = 3
+# Parts on their way from all uploads of the process together: with many uploads at once the
+# S3 server is busy anyway, and each part in flight is `part_size` bytes of memory.
+DEFAULT_PROCESS_PARTS_IN_FLIGHT = 6
+# What the upload thread may have received but not taken yet: enough to keep the sender
+# streaming while a part is handed over, small beside the parts themselves.
+READ_AHEAD = 1 * MiB
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -208,10 +218,14 @@ def _translated(key: str | None = None) -> Iterator[None]:
 class S3MediaStore(MediaStore):
     """Objects in one bucket of an S3-compatible server.
 
-    `part_size` bounds upload memory: a streamed upload peaks at about three parts (the part
-    being sent, the next one being read, and minio's copy of it while it appends the byte it
-    reads ahead), whatever the object's size. Parts are sent one after another: minio's parallel
-    mode leaves its worker threads blocked forever when the source fails.
+    A streamed upload is sent as a multipart upload of `part_size` parts, up to
+    `parts_in_flight` of them at once (each in a thread of its own), while the next part is
+    read: one upload holds at most `parts_in_flight + 1` parts, whatever the object's size, and
+    all uploads together have at most `process_parts_in_flight` parts on their way. An
+    object that fits in one part is sent with one PUT once its stream has ended. The multipart
+    upload is completed only after the stream has ended, and aborted on any failure, so a
+    refused or broken stream never becomes an object. minio's own parallel mode is not used: it
+    leaves its worker threads blocked forever when the source fails.
     """
 
     def __init__(
@@ -226,13 +240,19 @@ class S3MediaStore(MediaStore):
         part_size: int = DEFAULT_PART_SIZE,
         read_chunk_size: int = DEFAULT_READ_CHUNK,
         max_concurrent_uploads: int = DEFAULT_MAX_UPLOADS,
+        parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
+        process_parts_in_flight: int = DEFAULT_PROCESS_PARTS_IN_FLIGHT,
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 120.0,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3 minimum)")
-        if read_chunk_size <= 0 or max_concurrent_uploads <= 0:
-            raise ValueError("read_chunk_size and max_concurrent_uploads must be positive")
+        if min(read_chunk_size, max_concurrent_uploads, parts_in_flight) <= 0:
+            raise ValueError(
+                "read_chunk_size, max_concurrent_uploads and parts_in_flight must be positive"
+            )
+        if process_parts_in_flight < parts_in_flight:
+            raise ValueError("process_parts_in_flight must be at least parts_in_flight")
         try:
             check_bucket_name(bucket, strict=True)
         except ValueError:
@@ -241,12 +261,15 @@ class S3MediaStore(MediaStore):
         self.bucket = bucket
         self.region = region
         self._part_size = part_size
+        self._parts_in_flight = parts_in_flight
+        self._part_slots = threading.BoundedSemaphore(process_parts_in_flight)
         self._read_chunk = read_chunk_size
         # minio's default pool waits 5 minutes to connect and retries 5 times, which would make a
         # health check against a dead server hang; these limits fail within seconds instead.
         self._http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s),
-            maxsize=max(10, max_concurrent_uploads),
+            # A connection per part in flight, so parallel parts never wait for each other's.
+            maxsize=max(10, max_concurrent_uploads, process_parts_in_flight),
             retries=urllib3.Retry(
                 total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
             ),
@@ -263,6 +286,11 @@ class S3MediaStore(MediaStore):
         # them from starving the loop's default executor that every short call uses.
         self._uploads = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_concurrent_uploads, thread_name_prefix="s3-upload"
+        )
+        # Parts are sent from a pool of their own: an upload thread waiting for its parts must
+        # never hold the worker one of them needs.
+        self._parts = concurrent.futures.ThreadPoolExecutor(
+            max_workers=process_parts_in_flight, thread_name_prefix="s3-part"
         )
 
     @classmethod
@@ -318,12 +346,13 @@ class S3MediaStore(MediaStore):
 
     async def close(self) -> None:
         self._uploads.shutdown(wait=False, cancel_futures=True)
+        self._parts.shutdown(wait=False, cancel_futures=True)
         self._http.clear()
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> int:
         check_key(key)
         loop = asyncio.get_running_loop()
-        source = _StreamReader(chunks, loop, read_ahead=2 * self._part_size)
+        source = _StreamReader(chunks, loop, read_ahead=READ_AHEAD)
         source.start()
         upload = loop.run_in_executor(self._uploads, self._put_blocking, key, source, content_type)
         try:
@@ -351,20 +380,71 @@ class S3MediaStore(MediaStore):
         return source.size
 
     def _put_blocking(self, key: str, source: _StreamReader, content_type: str) -> None:
+        headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": content_type}
         try:
-            self._client.put_object(
-                self.bucket,
-                key,
-                source,  # type: ignore[arg-type]  # minio only calls read()
-                length=-1,
-                part_size=self._part_size,
-                content_type=content_type,
-                num_parallel_uploads=1,
-            )
+            data = source.read(self._part_size)
+            if len(data) < self._part_size:
+                # A short read is the end of a stream that passed its checks: one PUT.
+                self._client._put_object(self.bucket, key, data, headers)
+                return
+            upload_id = self._client._create_multipart_upload(self.bucket, key, dict(headers))
+            try:
+                parts = self._send_parts(key, upload_id, data, source)
+                self._client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+            except BaseException:
+                # Parts already sent are dropped with the upload; the key keeps what it had.
+                with contextlib.suppress(*_LIB_ERRORS):
+                    self._client._abort_multipart_upload(self.bucket, key, upload_id)
+                raise
         except _SourceFailed:
             raise
         except _LIB_ERRORS as exc:
             _raise_media_error(exc, key)
+
+    def _send_parts(
+        self, key: str, upload_id: str, data: bytes, source: _StreamReader
+    ) -> list[Part]:
+        """Send `data` and the rest of `source` as parts, a few at once; their list in order.
+
+        The next part is read while earlier ones are on their way; at most `parts_in_flight`
+        are sent or waiting, so the reader stops (and the sender with it) when S3 is the
+        slower side.
+        """
+        sending: set[concurrent.futures.Future[Part]] = set()
+        done: list[Part] = []
+        number = 0
+        try:
+            while data:
+                while len(sending) >= self._parts_in_flight:
+                    finished, sending = concurrent.futures.wait(
+                        sending, return_when=concurrent.futures.FIRST_COMPLETED
+                    )
+                    done.extend(f.result() for f in finished)  # a failed part raises here
+                number += 1
+                self._part_slots.acquire()
+                try:
+                    future = self._parts.submit(self._send_part, key, upload_id, number, data)
+                except BaseException:
+                    self._part_slots.release()
+                    raise
+                # Released however the part ends: sent, failed, or cancelled before it started.
+                future.add_done_callback(lambda _: self._part_slots.release())
+                sending.add(future)
+                if len(data) < self._part_size:
+                    break  # the last part: the stream has ended
+                data = source.read(self._part_size)
+            for future in concurrent.futures.as_completed(sending):
+                done.append(future.result())
+        finally:
+            # On failure the upload is aborted only once no part of it is still being sent.
+            for future in sending:
+                future.cancel()
+            concurrent.futures.wait(sending)
+        return sorted(done, key=lambda part: part.part_number)
+
+    def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> Part:
+        etag = self._client._upload_part(self.bucket, key, data, None, upload_id, number)
+        return Part(number, etag)
 
     async def stat(self, key: str) -> ObjectInfo:
         check_key(key)
