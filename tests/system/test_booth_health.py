@@ -283,3 +283,37 @@ async def test_the_operator_sees_the_booths_of_their_center(
             await page.screenshot(path=str(shots / "operator-booths.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_a_booth_without_a_camera_says_so_on_its_start_screen(
+    site: tuple[SingleProcess, FakeSmscServer],
+) -> None:
+    from playwright.async_api import async_playwright
+
+    runner, smsc = site
+    kiosk_id = "booth-no-camera"
+    token = runner.kiosk_add(kiosk_id, "Өскемен, №4 ХҚКО / Усть-Каменогорск, ЦОН №4")
+    async with async_playwright() as p:
+        # No fake devices: the booth computer's camera is unplugged.
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1080, "height": 1920})
+            await page.goto(f"{runner.url}/kiosk/enrol?token={token}")
+            banner = page.locator("#out-of-service")
+            await banner.wait_for(state="visible", timeout=15_000)
+            text = await banner.inner_text()
+            assert "Не работает камера" in text and "Камера жұмыс істемейді" in text
+            assert "принтер" not in text
+            assert await page.locator('[data-action="lookup"][data-value="kk"]').is_visible()
+            await page.screenshot(path=str(SCREENSHOTS / "start-no-camera.png"))
+
+            async def camera_sms() -> list[Sent]:
+                return about(smsc, kiosk_id, "камера недоступна")
+
+            await eventually(camera_sms)
+            await asyncio.sleep(2.5)  # more heartbeats, no second SMS
+            assert len(await camera_sms()) == 1
+        finally:
+            await browser.close()

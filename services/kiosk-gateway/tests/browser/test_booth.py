@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..conftest import BASE_S, EXTENSION_S, IDLE_CONFIRM_S, IDLE_S, Booth
-from .conftest import Kiosk, axe, launch, open_kiosk
+from .conftest import BASE_ARGS, CHROMIUM, Kiosk, axe, open_kiosk
 
 # The identity step gives three times the usual idle time (finding an ID card takes a while).
 SLOW_IDLE_S = 3 * IDLE_S
@@ -375,8 +375,16 @@ async def test_idle_booth_asks_then_discards_the_draft(browser: Any, booth: Boot
 async def test_a_refused_camera_says_so_and_calls_the_operator(
     playwright: Any, camera_file: Path, booth: Booth
 ) -> None:
-    # No fake UI: nobody grants the permission, so Chromium refuses the camera.
-    browser = await launch(playwright, camera_file, camera=False)
+    # A camera is there (so the booth is in service), but without the fake UI nobody grants
+    # the permission, and Chromium refuses it when the recording opens it.
+    browser = await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *BASE_ARGS,
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera_file}",
+        ],
+    )
     try:
         for lang in ("kk", "ru"):
             kiosk = await open_kiosk(browser, booth)
