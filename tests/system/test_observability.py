@@ -281,6 +281,15 @@ def test_prometheus_scrapes_every_metric_its_alerts_and_dashboard_name(
 ) -> None:
     system, _ = traced
     assert isinstance(system.runner, Distributed)
+    # A booth heard from, so the booth gauges have a series whichever tests ran before.
+    _, token = system.kiosk_add()
+    beat = httpx.post(
+        f"{system.gateway_url}/api/v1/booth/heartbeat",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"camera": True, "microphone": True, "page_version": "test"},
+        timeout=10,
+    )
+    assert beat.status_code == 200, beat.text
     exe = shutil.which("prometheus")
     assert exe, "Debian's prometheus package is missing (scripts/system-packages.sh)"
     targets = [p.url.removeprefix("http://") for p in system.runner.processes.values() if p.alive()]
