@@ -147,6 +147,7 @@ async def test_every_dashboard_page_is_accessible_in_both_languages(
         ("admin-audit", "/dashboard/admin/audit"),
         ("admin-dead-letters", "/dashboard/admin/dead-letters"),
         ("admin-templates", "/dashboard/templates"),
+        ("admin-booths", "/dashboard/booths"),
         ("admin-dead-letter-queue", f"/dashboard/admin/dead-letters/{DLQ}"),
     ]:
         await audit.visit(name, path)
