@@ -13,6 +13,7 @@ from datetime import timedelta
 from dialog_platform import metrics
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.internal import internal_headers
+from dialog_platform.periodic import Periodic
 from dialog_platform.ratelimit import Lockout, SlidingWindow
 from dialog_platform.replica import Reconciler
 from dialog_platform.settings import get_service_settings
@@ -117,13 +118,9 @@ async def build(ctx: Context) -> Running:
             except Exception:
                 log.exception("housekeeping failed")
 
-    async def watch_booths() -> None:
-        while True:
-            await asyncio.sleep(parts.settings.health_check_s)
-            try:
-                await parts.health.sweep()
-            except Exception:
-                log.exception("looking for silent booths failed")
+    watcher = Periodic(
+        "kiosk-gateway-booth-health", parts.health.sweep, interval_s=parts.settings.health_check_s
+    )
 
     unwatch: list[Callable[[], None]] = []
 
@@ -139,7 +136,7 @@ async def build(ctx: Context) -> Running:
             )
         await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
-        janitor.append(asyncio.create_task(watch_booths(), name="kiosk-gateway-booth-health"))
+        watcher.start()
         unwatch.append(metrics.on_scrape(parts.health.refresh_gauges))
         # In the background: a booth is served from the last known directory meanwhile, and
         # a routing that is down delays nothing.
@@ -148,6 +145,7 @@ async def build(ctx: Context) -> Running:
     async def stop() -> None:
         for remove in unwatch:
             remove()
+        await watcher.stop()
         await reconciler.stop()
         for task in janitor:
             task.cancel()

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from datetime import timedelta
 
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.periodic import Periodic
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from .service import ReceiptPrinter
 from .settings import PrinterAgentSettings
 from .status import StatusReporter
-
-log = logging.getLogger(__name__)
 
 
 async def build(ctx: Context) -> Running:
@@ -43,26 +39,13 @@ async def build(ctx: Context) -> Running:
     handlers.subscribe(
         ctx.bus, printer, kiosk_id=settings.kiosk_id, clock=ctx.clock, reporter=reporter
     )
-    tasks: list[asyncio.Task[None]] = []
-
-    async def poll_status() -> None:
-        while True:
-            try:
-                await reporter.poll()
-            except Exception:
-                log.exception("reading the printer's state failed; retrying at the next poll")
-            await asyncio.sleep(settings.status_interval_s)
+    # A failed read is logged and tried again at the next poll.
+    poller = Periodic("printer-agent-status", reporter.poll, interval_s=settings.status_interval_s)
 
     async def start() -> None:
-        tasks.append(asyncio.create_task(poll_status(), name="printer-agent-status"))
+        poller.start()
 
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return Running(on_start=[start], on_stop=[stop])
+    return Running(on_start=[start], on_stop=[poller.stop])
 
 
 component = Component(
