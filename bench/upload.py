@@ -199,9 +199,23 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrent", type=int, default=10, help="uploads at once (0: none)")
+    parser.add_argument(
+        "--broker",
+        choices=("shared", "private"),
+        default="shared",
+        help="the machine's RabbitMQ on 5672, or a node of the run's own",
+    )
     args = parser.parse_args()
 
-    rabbit = ensure_rabbitmq()
+    private = None
+    if args.broker == "private":
+        from dialog_platform.testing.faults import PrivateRabbit
+
+        private = PrivateRabbit(Path(tempfile.mkdtemp(prefix="dialog-bench-rabbit-")))
+        private.start()
+        rabbit = private.url
+    else:
+        rabbit = ensure_rabbitmq()
     receiver = OtlpReceiver().start()
     with tempfile.TemporaryDirectory(prefix="dialog-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -320,6 +334,11 @@ def main() -> int:
 
                 asyncio.run(delete_namespace(rabbit, namespace))
                 asyncio.run(delete_namespace(rabbit, namespace_on))
+                if private is not None:
+                    private.stop()
+                    import shutil
+
+                    shutil.rmtree(private.base, ignore_errors=True)
 
     direct_tp = size / MB / statistics.median(direct)
     via_tp = size / MB / statistics.median(via)
