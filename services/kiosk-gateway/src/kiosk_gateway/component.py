@@ -27,6 +27,7 @@ from .directory import DirectoryReplica
 from .health import BoothHealth
 from .kiosks import KioskRegistry
 from .lookup import Lookup
+from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
 from .pages import build_pages_router
 from .service import Gateway
 from .settings import KioskGatewaySettings
@@ -122,6 +123,14 @@ async def build(ctx: Context) -> Running:
         "kiosk-gateway-booth-health", parts.health.sweep, interval_s=parts.settings.health_check_s
     )
 
+    figures = OpenFiguresCopy(
+        db=ctx.db,
+        http=ctx.http,
+        routing_url=ctx.service_url("routing"),
+        headers=internal_headers(ctx.settings),
+        interval_s=parts.settings.open_figures_interval_s,
+    )
+    puller = Periodic("kiosk-gateway-open-figures", figures.refresh, interval_s=RETRY_S)
     unwatch: list[Callable[[], None]] = []
 
     async def start() -> None:
@@ -137,6 +146,8 @@ async def build(ctx: Context) -> Running:
         await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
         watcher.start()
+        await figures.load()
+        puller.start()
         unwatch.append(metrics.on_scrape(parts.health.refresh_gauges))
         # In the background: a booth is served from the last known directory meanwhile, and
         # a routing that is down delays nothing.
@@ -146,6 +157,7 @@ async def build(ctx: Context) -> Running:
         for remove in unwatch:
             remove()
         await watcher.stop()
+        await puller.stop()
         await reconciler.stop()
         for task in janitor:
             task.cancel()
@@ -156,6 +168,7 @@ async def build(ctx: Context) -> Running:
         routers=[
             build_router(gateway, parts.kiosks, parts.lookup, parts.health),
             build_admin_router(parts.kiosks),
+            build_open_router(figures, development=ctx.settings.is_development),
             build_pages_router(
                 parts.kiosks, parts.settings, ctx.settings, parts.directory.official
             ),

@@ -67,6 +67,11 @@ class KioskGatewaySettings(BaseSettings):
     health_check_s: float = Field(
         default=30.0, gt=0, description="how often silent booths are looked for"
     )
+    open_figures_interval_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="how often /open takes routing's figures (served from a copy)",
+    )
     opening_from: time = Field(default=time(9, 0), description="centers open (Asia/Almaty)")
     opening_until: time = Field(default=time(20, 0), description="centers close (Asia/Almaty)")
     opening_days: Literal["working", "every"] = Field(

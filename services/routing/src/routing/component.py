@@ -15,6 +15,7 @@ from . import repository as repo
 from .api import cases_router, directory_router
 from .directory import Directory
 from .metrics import case_gauges
+from .open_figures import OpenFigures, open_figures_router
 from .retention import Retention
 from .service import Routing, load_seed
 from .settings import RoutingSettings
@@ -51,6 +52,13 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
     loop = Periodic("routing-deadline-timers", timers.scan, interval_s=settings.timer_interval_s)
     retention = build_retention(ctx, settings)
     daily = Periodic("routing-retention", retention.run, interval_s=settings.retention_interval_s)
+    figures = OpenFigures(
+        db=ctx.db,
+        directory=directory,
+        clock=ctx.clock,
+        today=routing.today,
+        interval_s=settings.open_figures_interval_s,
+    )
     handlers.subscribe(ctx.bus, routing)
     unwatch: list[Callable[[], None]] = []
 
@@ -71,7 +79,11 @@ async def build(ctx: Context, settings: RoutingSettings | None = None) -> Runnin
             remove()
 
     return Running(
-        routers=[directory_router(directory), cases_router(routing, timers, retention)],
+        routers=[
+            directory_router(directory),
+            cases_router(routing, timers, retention),
+            open_figures_router(figures),
+        ],
         on_start=[start],
         on_stop=[stop],
         uses_outbox=True,

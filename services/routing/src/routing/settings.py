@@ -35,6 +35,9 @@ class RoutingSettings(BaseSettings):
         description="the citizen's name, IIN and phone are removed from every service this many "
         "days after the case is closed",
     )
+    open_figures_interval_s: float = Field(
+        default=600.0, gt=0, description="the open figures (/open) are computed at most this often"
+    )
     retention_interval_s: float = Field(
         default=86400.0, gt=0, description="how often the storage periods are checked (daily)"
     )
