@@ -42,7 +42,7 @@ speech: setup ## render the booth's spoken prompts (espeak-ng, kk and ru) into d
 bench: setup ## benchmarks: print figures and ratios (end to end, upload, notify, inbox, faults)
 	@$(VENV)/bin/python bench/e2e.py --mode distributed --rates 1,3,10 --seconds 20 --real-rates 3 --real-seconds 10
 	@$(VENV)/bin/python bench/e2e.py --mode one-process --rates 1,3,10 --seconds 20
-	@$(VENV)/bin/python bench/e2e.py --mode one-process --rates 10 --seconds 100 --answer-share 0
+	@$(VENV)/bin/python bench/e2e.py --mode one-process --rates 3 --seconds 330 --answer-share 0
 	@$(VENV)/bin/python bench/upload.py --concurrent 10
 	@$(VENV)/bin/python bench/notify.py
 	@$(VENV)/bin/python bench/inbox.py
