@@ -166,6 +166,9 @@ def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booth]:
         "DIALOG_KIOSK_GATEWAY_IDLE_CONFIRM_S": str(IDLE_CONFIRM_S),
         # Every browser test looks answers up from the same loopback address.
         "DIALOG_KIOSK_GATEWAY_LOOKUP_PER_IP_PER_MINUTE": "200",
+        # /open shows a test's appeals within seconds, not the ten minutes of production.
+        "DIALOG_ROUTING_OPEN_FIGURES_INTERVAL_S": "1",
+        "DIALOG_KIOSK_GATEWAY_OPEN_FIGURES_INTERVAL_S": "1",
     }
     with running_booth(tmp_path_factory.mktemp("booth"), env) as running:
         yield running
