@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -123,11 +124,17 @@ class DialogApp(FastAPI):
 
     When a body's declared length is already over the limit, Starlette's limiter answers
     "Content Too Large" in English plain text from outside the app's exception handlers (it
-    even replaces the handler's answer), so it is rewritten here, outside everything.
+    even replaces the handler's answer), so it is rewritten here, right inside the outermost
+    ServerErrorMiddleware: OpenTelemetry's FastAPI instrumentation takes the stack apart there
+    and skips a stack whose outermost layer is anything else.
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _TooLargeInBothLanguages(super().build_middleware_stack())
+        stack = super().build_middleware_stack()
+        if isinstance(stack, ServerErrorMiddleware):
+            stack.app = _TooLargeInBothLanguages(stack.app)
+            return stack
+        return _TooLargeInBothLanguages(stack)
 
 
 class _TooLargeInBothLanguages:
