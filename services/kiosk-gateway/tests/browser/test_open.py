@@ -1,6 +1,7 @@
 """The open figures page for everyone, in Chromium on a phone and a desktop screen, both languages:
-axe-core finds nothing serious, the language switch works, the table fits the phone (it scrolls
-inside its own region, the page does not), with screenshots of each."""
+real appeals made at a booth show up in the figures and nothing of their citizens does; axe-core
+finds nothing serious, the language switch works, the table fits the phone (it scrolls inside
+its own region, the page does not), with screenshots of each."""
 
 from __future__ import annotations
 
@@ -12,25 +13,80 @@ from typing import Any
 import httpx
 import pytest
 
-from ..conftest import Booth
+from dialog_platform.testing import dashboard
+from dialog_platform.testing.webm import make_webm
+
+from ..conftest import Booth, demo_password
+from ..test_booth_api import APPEAL
 from .conftest import SCREENSHOTS, axe
+
+OFFICIAL = "deputy-economy"
+NAME = "Бекзат Ержанұлы Төлеуғазиев"
+IIN = "900101400013"
 
 pytestmark = pytest.mark.browser
 
 
-async def wait_for_figures(url: str, timeout: float = 60.0) -> None:
-    """The gateway takes its first copy from routing a few seconds after start."""
+async def wait_for_figures(url: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The official's row of this month once it counts six appeals, two of them answered (the
+    gateway takes a new copy from routing every few seconds)."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as http:
-        while (await http.get(f"{url}/open/data.json")).status_code != 200:
-            assert time.monotonic() < deadline, "no open figures after start"
+        while True:
+            r = await http.get(f"{url}/open/data.json")
+            if r.status_code == 200:
+                data = r.json()
+                row = next(
+                    x for x in data["rows"]
+                    if x["official_id"] == OFFICIAL and x["month"] == data["months"][-1]
+                )  # fmt: skip
+                if not row["suppressed"] and row["received"] >= 6 and row["answered"] >= 2:
+                    return dict(row)
+            assert time.monotonic() < deadline, f"the appeals not in /open after {timeout}s"
             await asyncio.sleep(0.5)
 
 
 async def test_open_page_in_both_languages_on_a_phone_and_a_desktop(
-    booth: Booth, browser: Any
+    booth: Booth, browser: Any, tmp_path: Any
 ) -> None:
-    await wait_for_figures(booth.url)
+    video = make_webm(tmp_path / "a.webm", seconds=2).read_bytes()
+    secrets = [NAME, IIN, "7012345678", "701 234 56 78"]
+    _, token = booth.kiosk_add()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {**APPEAL, "official_id": OFFICIAL, "full_name": NAME, "iin": IIN}
+    receipts = []
+    async with httpx.AsyncClient(timeout=60) as http:
+        for _ in range(6):  # through one booth: adding one is a CLI run of its own
+            created = await http.post(f"{booth.url}/api/v1/appeals", json=body, headers=auth)
+            assert created.status_code == 201, created.text
+            appeal = created.json()
+            put = await http.put(
+                f"{booth.url}{appeal['upload_url']}",
+                content=video,
+                headers={**auth, "Content-Type": "video/webm"},
+            )
+            assert put.status_code == 201, put.text
+            submitted = await http.post(f"{booth.url}{appeal['submit_url']}", headers=auth)
+            assert submitted.status_code == 201, submitted.text
+            receipts.append(submitted.json())
+    for r in receipts:
+        secrets += [r["registration_number"], r["access_code"], r["appeal_id"]]
+    async with dashboard.Official(booth.url) as official:
+        await official.login(OFFICIAL, demo_password(OFFICIAL))
+        for receipt in receipts[:2]:
+            await official.answer(receipt["appeal_id"], "Жауап / Ответ")
+    row = await wait_for_figures(booth.url)
+    assert row["answered_on_time"] >= 2 and row["median_days_to_answer"] is not None
+    async with httpx.AsyncClient(timeout=60) as http:
+        published = "".join(
+            [
+                (await http.get(f"{booth.url}{path}")).content.decode("utf-8")
+                for path in ("/open?lang=kk", "/open?lang=ru", "/open/data.csv", "/open/data.json")
+            ]
+        )
+    for secret in secrets:
+        assert secret not in published, secret
+    assert APPEAL["phone"] not in published
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[dict[str, Any]]] = {}
     for name, viewport in [("phone", (390, 844)), ("desktop", (1280, 900))]:
