@@ -1,4 +1,5 @@
 """With routing stopped the booth works from the gateway's own directory; nothing is lost.
+The open figures (/open) are served from the gateway's copy meanwhile.
 
 The picker (names, photos), creating, uploading and submitting an appeal need nothing from
 routing. routing catches up on AppealRecorded when it is back, and the official's SMS goes out
@@ -38,9 +39,20 @@ async def test_the_booth_takes_an_appeal_while_routing_is_stopped(
         return list(r.json()["officials"]) if r.status_code == 200 else []
 
     await eventually(picker)
+
+    async def open_figures() -> httpx.Response | None:
+        r = await http.get(f"{gw}/open/data.json")
+        return r if r.status_code == 200 else None
+
+    published = await eventually(open_figures)
     system.runner.processes["routing"].stop(kill=True)
     before = len(system.smsc.state.sent_to(OFFICIAL_PHONE))
     try:
+        # The public page and its downloads are served from the gateway's own copy.
+        page = await http.get(f"{gw}/open", params={"lang": "ru"})
+        assert page.status_code == 200 and "Открытые показатели" in page.text
+        again = await http.get(f"{gw}/open/data.json")
+        assert again.status_code == 200 and again.headers["etag"] == published.headers["etag"]
         officials = await picker()
         addressee = next(o for o in officials if o["id"] == "deputy-housing")
         photo = await http.get(f"{gw}{addressee['photo_url']}")
