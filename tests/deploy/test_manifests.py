@@ -41,7 +41,17 @@ def test_cluster_deploys_every_service_but_the_booths_under_one_name(
 
 
 def _workloads(docs: list[Doc]) -> dict[str, Doc]:
-    return {**of_kind(docs, "Deployment"), **of_kind(docs, "StatefulSet"), **of_kind(docs, "Job")}
+    # A CronJob's pods are checked as a Job's: its job template's pod template.
+    crons = {
+        name: {"kind": "Job", "spec": cron["spec"]["jobTemplate"]["spec"]}
+        for name, cron in of_kind(docs, "CronJob").items()
+    }
+    return {
+        **of_kind(docs, "Deployment"),
+        **of_kind(docs, "StatefulSet"),
+        **of_kind(docs, "Job"),
+        **crons,
+    }
 
 
 def test_every_pod_is_probed_limited_and_locked_down(built: dict[str, list[Doc]]) -> None:

@@ -447,3 +447,20 @@ async def test_create_media_picks_the_adapter(s3_url: str, data_dir: Path) -> No
 
     with pytest.raises(ValueError):
         create_media(CommonSettings(media_url=SecretStr("ftp://x/y"), data_dir=data_dir))
+
+
+async def test_the_bucket_expires_old_videos_by_its_own_rule(
+    store: S3MediaStore, s3_endpoint: str
+) -> None:
+    assert await store.expire_after(("appeals/", "answers/"), 2191) is True
+    # Set again on every start, by every replica: still one rule per prefix.
+    assert await store.expire_after(("appeals/", "answers/"), 2191) is True
+    rules = (
+        await asyncio.to_thread(
+            boto(s3_endpoint).get_bucket_lifecycle_configuration, Bucket=store.bucket
+        )
+    )["Rules"]
+    assert sorted((r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules) == [
+        ("answers/", 2191, "Enabled"),
+        ("appeals/", 2191, "Enabled"),
+    ]

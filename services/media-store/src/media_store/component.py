@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.media import MediaError
 from dialog_platform.settings import get_service_settings
 
 from . import handlers
@@ -17,9 +18,13 @@ from .settings import MediaStoreSettings
 
 log = logging.getLogger(__name__)
 
+# Where the gateway and the dashboard put the videos of appeals and of answers.
+VIDEO_PREFIXES = ("appeals/", "answers/")
+
 
 async def build(ctx: Context) -> Running:
     assert ctx.media is not None
+    media = ctx.media
     service = MediaService(
         db=ctx.db,
         media=ctx.media,
@@ -41,6 +46,15 @@ async def build(ctx: Context) -> Running:
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
+        days = service.settings.video_lifecycle_days
+        if days:
+            try:
+                if await media.expire_after(VIDEO_PREFIXES, days):
+                    log.info("bucket lifecycle set", extra={"days": days})
+            except MediaError as exc:
+                # A store that refuses lifecycle rules (permissions, an S3 without them) still
+                # stores videos; the retention job stays the first line.
+                log.warning("bucket lifecycle not set", extra={"error": str(exc)})
         tasks.append(asyncio.create_task(janitor(), name="media-store-janitor"))
 
     async def stop() -> None:

@@ -17,3 +17,11 @@ class MediaStoreSettings(BaseSettings):
     stale_upload_s: int = Field(
         default=3600, ge=60, description="an upload unfinished this long is removed"
     )
+    video_lifecycle_days: int = Field(
+        default=2191,
+        ge=0,
+        description=(
+            "the S3 bucket's own rule deletes any video this many days after its upload, behind"
+            " routing's retention job (storage period + the longest a case stays open; 0: no rule)"
+        ),
+    )

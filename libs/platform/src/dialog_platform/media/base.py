@@ -118,3 +118,11 @@ class MediaStore(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> bool:
         """True when the store is reachable and usable; never raises."""
+
+    async def expire_after(self, prefixes: tuple[str, ...], days: int) -> bool:
+        """Have the store itself delete objects under `prefixes` once `days` old; True if set.
+
+        A second line of defence behind the retention job, for a store that has one (an S3
+        bucket's lifecycle rules); a local folder has none, and the retention job alone applies.
+        """
+        return False

@@ -365,6 +365,31 @@ class S3MediaStore(MediaStore):
 
         await asyncio.to_thread(create)
 
+    async def expire_after(self, prefixes: tuple[str, ...], days: int) -> bool:
+        from minio.commonconfig import ENABLED, Filter
+        from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
+
+        # The whole configuration is replaced, so starting again (or another replica starting)
+        # leaves the same rules, one per prefix, whatever was there before.
+        config = LifecycleConfig(
+            [
+                Rule(
+                    ENABLED,
+                    rule_filter=Filter(prefix=prefix),
+                    rule_id=f"dialog-expire-{prefix.strip('/') or 'all'}",
+                    expiration=Expiration(days=days),
+                )
+                for prefix in prefixes
+            ]
+        )
+
+        def put() -> None:
+            with _translated():
+                self._client.set_bucket_lifecycle(self.bucket, config)
+
+        await asyncio.to_thread(put)
+        return True
+
     async def close(self) -> None:
         self._uploads.shutdown(wait=False, cancel_futures=True)
         self._parts.shutdown(wait=False, cancel_futures=True)
