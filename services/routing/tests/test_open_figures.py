@@ -113,7 +113,11 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
         for official in ("deputy-housing", "housing-2"):
             r = row(rows, "2026-11", official_id=official)
             assert r["suppressed"] is True
-            assert [r[k] for k in ("received", "answered", "answered_on_time")] == [None] * 3
+            assert [r[k] for k in ("received", "answered", "answered_on_time")] == [
+                "<5",
+                None,
+                None,
+            ]
             assert r["median_days_to_answer"] is None
         assert row(rows, "2026-11", official_id="housing-2")["name_ru"] == "Тест Тестович Второй"
         # A quiet month and a quiet official are "<5" too, not missing.
@@ -136,6 +140,12 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
             and r["department_ru"] == "Инфраструктура"
         )  # fmt: skip
         assert (csv_dept["received"], csv_dept["suppressed"]) == ("10", "false")
+        csv_small = next(
+            r for r in table if r["month"] == "2026-11" and r["official_id"] == "housing-2"
+        )
+        assert (csv_small["received"], csv_small["answered"], csv_small["suppressed"]) == (
+            "<5", "", "true",
+        )  # fmt: skip
         readme = await web.get("/open/README", params={"lang": "kk"})
         assert "share_helpful" in readme.text and "CC BY 4.0" in readme.text
 

@@ -54,6 +54,7 @@ COLUMNS = (
 )
 FIGURES = ("received", "answered", "answered_on_time", "median_days_to_answer", "share_helpful")
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+FEW = "<5"
 
 TEXT: dict[str, dict[str, str]] = {
     "kk": {
@@ -103,14 +104,14 @@ TEXT: dict[str, dict[str, str]] = {
         "f_name_ru": "Лауазымды тұлғаның аты-жөні, орысша",
         "f_position_kk": "Лауазымы, қазақша",
         "f_position_ru": "Лауазымы, орысша",
-        "f_received": "Осы айда түскен өтініштер саны",
+        "f_received": "Осы айда түскен өтініштер саны; 5-тен аз болса — «<5»",
         "f_answered": "Олардың ішінде қазірге дейін жауап берілгені",
         "f_answered_on_time": "Олардың ішінде бақылау мерзімінде жауап берілгені",
         "f_median_days_to_answer": "Түскеннен жауапқа дейінгі күнтізбелік күндер, медиана",
         "f_share_helpful": "Жауап пайдалы деп бағаланған үлесі (0–1). Бағалар әзірге "
         "жиналмайды: әзірге әрқашан бос (null)",
         "f_suppressed": "true — 5-тен аз өтініш (немесе айырмасы арқылы табылмауы үшін "
-        "жасырылған): бұл жолдың барлық сандары бос",
+        "жасырылған): бұл жолдың қалған сандары бос",
     },
     "ru": {
         "title": "Открытые показатели: обращения и ответы на них",
@@ -159,14 +160,14 @@ TEXT: dict[str, dict[str, str]] = {
         "f_name_ru": "ФИО должностного лица на русском",
         "f_position_kk": "Должность на казахском",
         "f_position_ru": "Должность на русском",
-        "f_received": "Сколько обращений поступило в этом месяце",
+        "f_received": "Сколько обращений поступило в этом месяце; меньше 5 — «<5»",
         "f_answered": "Сколько из них к настоящему времени получили ответ",
         "f_answered_on_time": "Сколько из них получили ответ до контрольного срока",
         "f_median_days_to_answer": "Календарных дней от поступления до ответа, медиана",
         "f_share_helpful": "Доля ответов, оценённых как полезные (0–1). Оценки пока не "
         "собираются: пока всегда пусто (null)",
         "f_suppressed": "true — меньше 5 обращений (или скрыто, чтобы не вычислить вычитанием): "
-        "все числа строки пусты",
+        "остальные числа строки пусты",
     },
 }
 
@@ -181,14 +182,22 @@ def _language(lang: str) -> str:
     return lang
 
 
+def _published(row: Doc) -> Doc:
+    """A row as downloaded: a hidden cell says "<5" where its count would be, as the page does."""
+    out = {c: row.get(c) for c in COLUMNS}
+    if out["suppressed"]:
+        out["received"] = FEW
+    return out
+
+
 def _csv(data: Doc) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in data["rows"]:
+    for row in map(_published, data["rows"]):
         values = []
         for c in COLUMNS:
-            v = row.get(c)
+            v = row[c]
             values.append("" if v is None else str(v).lower() if isinstance(v, bool) else v)
         writer.writerow(values)
     # The BOM tells Excel the file is UTF-8, so Kazakh letters open as letters.
@@ -203,7 +212,7 @@ def _json(data: Doc) -> bytes:
         "licence": {"name": "CC BY 4.0", "url": LICENCE_URL},
         "readme": "/open/README",
         "columns": list(COLUMNS),
-        "rows": [{c: row.get(c) for c in COLUMNS} for row in data["rows"]],
+        "rows": [_published(row) for row in data["rows"]],
     }
     return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
 
