@@ -367,6 +367,7 @@ class OpenFiguresCopy:
     interval_s: float
     data: Doc | None = None
     _fetched: float = 0.0
+    _failing: bool = False
     _served: dict[tuple[str, ...], tuple[bytes, str]] = field(default_factory=dict)
 
     async def load(self) -> None:
@@ -394,9 +395,15 @@ class OpenFiguresCopy:
             if not isinstance(data.get("rows"), list) or not data.get("months"):
                 raise ValueError("no rows or months")
         except (httpx.HTTPError, ValueError) as exc:
-            # Served from the last copy meanwhile; tried again in a few seconds.
-            log.warning("open figures not refreshed from routing: %s", exc)
+            # Served from the last copy meanwhile; tried again in a few seconds, said once.
+            log.log(
+                logging.DEBUG if self._failing else logging.WARNING,
+                "open figures not refreshed from routing: %s",
+                exc,
+            )
+            self._failing = True
             return
+        self._failing = False
         await self.db[COLLECTION].replace_one(
             {"_id": "current"},
             {"_id": "current", "data": data, "fetched_at": datetime.now(UTC)},
