@@ -41,7 +41,7 @@ def test_the_server_refuses_to_start_on_other_releases(tmp_path: Path) -> None:
         "patches.installed_versions = lambda: {'nx-27017': '0.8.1', 'neosqlite': '1.18.0'}\n"
         "patches.main()\n"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0
