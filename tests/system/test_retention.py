@@ -3,7 +3,8 @@
 The control office exports everything held about an appeal as one ZIP; a case on hold outlives
 its period; with the clock moved past the period, `dialog retention run` destroys the rest: the
 videos leave the object store, no service's database holds the citizen's name, IIN or phone, the
-look-up says the file was destroyed, and the statistics and CSV read the same as before.
+look-up says the file was destroyed, and the statistics, the CSV and the open figures read the
+same as before.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import asyncio
 import io
 import json
 import zipfile
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pymongo import AsyncMongoClient
 
 from dialog_platform.testing.dashboard import Official, forms
 from dialog_platform.testing.launch import run_cli
 from dialog_platform.testing.waiting import eventually
 from dialog_platform.testing.webm import make_webm
+from routing import open_figures as open_figures_module
+from routing.directory import Directory
 
 from .conftest import System
 from .test_case_round import record_appeal, routing_case
@@ -179,7 +183,11 @@ async def test_a_hold_without_a_reason_or_on_an_unknown_case_changes_nothing(
 
 
 async def test_past_the_storage_period_the_file_is_destroyed_unless_held(
-    system: System, http: httpx.AsyncClient, videos: dict[str, Path], tmp_path: Path
+    system: System,
+    http: httpx.AsyncClient,
+    videos: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     video = videos["short"].read_bytes()
     answer_video = make_webm(tmp_path / "answer.webm", seconds=2).read_bytes()
@@ -219,9 +227,27 @@ async def test_past_the_storage_period_the_file_is_destroyed_unless_held(
             assert page.status_code == 200
             csv = await control.client.get("/dashboard/control/export.csv")
             assert csv.status_code == 200
-        return stats.json(), csv.content
+        return stats.json(), csv.content, await open_figures()
+
+    async def open_figures() -> Any:
+        # What `/open` publishes for the months of these appeals (its page shows the last 12
+        # months of the moved clock, so it is computed as of the month they were recorded), from
+        # routing's own database. Every cell is shown: this module's few appeals would otherwise
+        # all read "<5", and the comparison would say nothing.
+        monkeypatch.setattr(open_figures_module, "MIN_CELL", 0)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongo_url, tz_aware=True)
+        try:
+            db = client[f"{system.db_prefix}_routing"]
+            directory = Directory(db=db, clock=lambda: datetime.now(UTC), outbox=None)  # type: ignore[arg-type]
+            return await open_figures_module.compute(
+                db, directory, recorded_on + timedelta(days=30)
+            )
+        finally:
+            await client.close()
 
     before = await figures()
+    counted = [r for r in before[2]["rows"] if r["level"] == "official" and r["received"]]
+    assert sum(r["received"] for r in counted) >= 2  # the two appeals of this test at least
 
     dry = run_cli(["retention", "run", "--dry-run"], env)
     assert gone["registration_number"] in dry and held["registration_number"] not in dry
