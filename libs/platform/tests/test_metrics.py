@@ -13,7 +13,7 @@ from dialog_contracts import AnswerPosted, Envelope
 from dialog_platform import metrics
 from dialog_platform.documents import connect
 from dialog_platform.metrics import install_metrics, on_scrape
-from dialog_platform.outbox import Outbox
+from dialog_platform.outbox import Outbox, Pending
 
 from .test_outbox import RecordingBus, answer
 
@@ -136,9 +136,11 @@ async def test_the_outbox_reports_its_pending_entries_and_the_oldest_ones_age(
         text = metrics.generate_latest(metrics.REGISTRY).decode()
         assert samples(text, "dialog_outbox_pending_entries")[labels] == 0
         assert samples(text, "dialog_outbox_oldest_pending_age_seconds")[labels] == 0
-        async with outbox.transaction() as tx:
+        async def two(tx: Pending) -> None:
             await tx.add(answer(1))
             await tx.add(answer(2))
+
+        await outbox.run(two)
         await outbox.measure()
         text = metrics.generate_latest(metrics.REGISTRY).decode()
         assert samples(text, "dialog_outbox_pending_entries")[labels] == 2

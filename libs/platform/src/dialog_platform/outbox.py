@@ -1,7 +1,7 @@
 """Transactional outbox: a state change and the events it causes are saved together, then relayed.
 
 A service writes its documents and the outgoing envelopes in one transaction on its own database
-(`Outbox.transaction()`); the relay publishes pending envelopes with broker confirms and marks them
+(`Outbox.run`); the relay publishes pending envelopes with broker confirms and marks them
 sent. A crash between commit and publish loses nothing: the relay picks the envelope up again.
 A crash between publish and mark publishes twice, which consumers tolerate (they are idempotent).
 """
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -78,39 +78,17 @@ class Outbox:
         bus: Bus,
         *,
         source: str,
-        before_publish: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.collection = db[COLLECTION]
         self.bus = bus
         self.source = source
-        self._before_publish = before_publish
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unwatch: Callable[[], None] | None = None
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("state", ASCENDING), ("created_at", ASCENDING)])
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Pending]:
-        """`async with outbox.transaction() as tx:` write with `session=tx.session`, add events.
-
-        Commits on exit (retrying the commit on a transient error), aborts on an exception.
-        """
-        client = self.db.client
-        async with client.start_session() as session:
-            await session.start_transaction()
-            pending = Pending(session=session, outbox=self)
-            try:
-                yield pending
-            except BaseException:
-                if session.in_transaction:
-                    await session.abort_transaction()
-                raise
-            await session.commit_transaction()
-        if pending.count:
-            self._wake.set()
 
     async def run(self, fn: Callable[[Pending], Awaitable[T]]) -> T:
         """Run `fn` in a transaction with the driver's retries of transient errors.
@@ -182,8 +160,6 @@ class Outbox:
             )
             if doc is None:
                 return sent
-            if self._before_publish is not None:
-                await self._before_publish(doc)
             envelope = Envelope.model_validate(doc["envelope"])
             try:
                 with tracing.publishing(envelope, doc["routing_key"]) as traced:

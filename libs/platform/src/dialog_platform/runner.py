@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -130,7 +130,6 @@ class Backends:
     media: MediaStore | None = None
     http: httpx.AsyncClient | None = None
     supervisor: EmbeddedSupervisor | None = None
-    extra_stops: list[Any] = field(default_factory=list)
 
     def open_documents(self) -> None:
         if not self.need_db:

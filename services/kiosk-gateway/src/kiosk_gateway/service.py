@@ -59,8 +59,6 @@ from .settings import KioskGatewaySettings
 
 log = logging.getLogger(__name__)
 
-WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
-
 
 @dataclass
 class Gateway:

@@ -25,7 +25,6 @@ PERMANENT_CODES = {
 # status.php: -3 means SMSC has no such message; the rest mean it has it.
 STATUS_NOT_FOUND = -3
 DELIVERED = {1, 2, 4}
-UNDELIVERABLE = {3, 20, 22, 23, 24, 25}
 
 
 class SmsError(Exception):

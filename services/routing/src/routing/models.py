@@ -32,9 +32,6 @@ class Deputy(_Body):
     from_: date = Field(alias="from")
     to: date
 
-    def covers(self, day: date) -> bool:
-        return self.from_ <= day <= self.to
-
 
 class _OfficialFields(_Body):
     by: Login | None = None

@@ -31,8 +31,6 @@ PUBLIC_FIELDS = {"photo.data": 0, "phone": 0}
 # A list row never needs the history, the video reference or the citizen's phone.
 SUMMARY_FIELDS = {"history": 0, "video": 0, "phone": 0, "fired": 0}
 
-SORT_FIELDS = ("control_date", "recorded_at")
-
 # "<official>|<0 open, 1 answered>|<control date>|<appeal id>" and "<0|1>|<control date>|<appeal
 # id>". Official ids never hold the separator, dates are fixed-width ISO, so the keys sort as
 # (official, open, control date, appeal id) do, and a prefix's range ends at KEY_END, the

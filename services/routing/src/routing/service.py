@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -387,5 +387,3 @@ class Routing:
         """ "Due soon": the control date within the reminder lead (3 working days by default)."""
         return add_working_days(today, max(self.lead_working_days, 1))
 
-    def now(self) -> datetime:
-        return self.clock()
