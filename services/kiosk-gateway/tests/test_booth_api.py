@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from pymongo import AsyncMongoClient
 
 from dialog_platform.testing.waiting import eventually
 from dialog_platform.testing.webm import make_webm
+from kiosk_gateway.registration import access_code_needs_rehash, verify_access_code
 
 from .conftest import INTERNAL, Booth
 
@@ -234,6 +236,30 @@ async def test_a_discarded_draft_and_its_video_are_gone(
     assert not [p for p in folder.rglob("*.webm")]
     again = await http.delete(f"{booth.url}/api/v1/appeals/{appeal['appeal_id']}", headers=auth)
     assert again.status_code == 404
+
+
+async def test_a_code_hashed_with_older_parameters_is_rehashed_at_the_next_look_up(
+    booth: Booth, http: httpx.AsyncClient, video: bytes
+) -> None:
+    _, _, receipt = await registered(booth, http, video)
+    code = receipt["access_code"]
+    weaker = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(code)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(booth.mongo_url, tz_aware=True)
+    appeals = client["dialog_kiosk_gateway"].appeals
+    try:
+        await appeals.update_one(
+            {"_id": receipt["appeal_id"]}, {"$set": {"access_code_hash": weaker}}
+        )
+        lookup = {"registration_number": receipt["registration_number"], "access_code": code}
+        found = await http.post(f"{booth.url}/api/v1/answers/lookup", json=lookup)
+        assert found.status_code == 200, found.text
+        stored = (await appeals.find_one({"_id": receipt["appeal_id"]}) or {})["access_code_hash"]
+    finally:
+        await client.close()
+    assert stored != weaker and not access_code_needs_rehash(stored)
+    assert verify_access_code(stored, code)
+    again = await http.post(f"{booth.url}/api/v1/answers/lookup", json=lookup)
+    assert again.status_code == 200
 
 
 # The answer

@@ -28,6 +28,7 @@ from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
 from .registration import (
     InvalidRegistrationNumber,
+    access_code_needs_rehash,
     hash_access_code,
     normalize,
     parse_number,
@@ -91,6 +92,13 @@ class Lookup:
             locked: dict[str, object] = {"minutes": max(1, round(self.lockout.lock_s / 60))}
             raise error(404, "lookup_not_found", text="lookup_last", values=locked)
         await self.lockout.succeeded(attempt)
+        if access_code_needs_rehash(code_hash):
+            # The plain code is known only now: a hash made with older (weaker) parameters is
+            # replaced by one with today's, unless another look-up replaced it meanwhile.
+            fresh = await asyncio.to_thread(hash_access_code, code)
+            await repo.replace_access_code_hash(
+                self.db, appeal_id=appeal["_id"], old=code_hash, new=fresh
+            )
         return appeal
 
     async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:

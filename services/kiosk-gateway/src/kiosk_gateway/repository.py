@@ -108,6 +108,13 @@ async def find_by_number(db: Db, *, registration_number: str) -> Doc | None:
     return await db.appeals.find_one({"registration_number": registration_number})
 
 
+async def replace_access_code_hash(db: Db, *, appeal_id: str, old: str, new: str) -> bool:
+    result = await db.appeals.update_one(
+        {"_id": appeal_id, "access_code_hash": old}, {"$set": {"access_code_hash": new}}
+    )
+    return result.modified_count == 1
+
+
 async def set_video(
     db: Db, *, appeal_id: str, video: Doc, expected_status: tuple[str, ...], now: datetime
 ) -> Doc | None:
