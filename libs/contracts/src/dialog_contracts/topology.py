@@ -81,10 +81,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("kiosk-gateway", AnswerPosted),
     Binding("notifier", AnswerPosted),
     Binding("routing", AnswerPosted),
+    # The dashboard reads deadlines from routing's cases, so it has no queue for these two.
     Binding("notifier", DeadlineApproaching),
-    Binding("dashboard", DeadlineApproaching),
     Binding("notifier", AppealOverdue),
-    Binding("dashboard", AppealOverdue),
     # The citizen is told of a forward or an extension (APPC); publishing is mandatory, so an
     # event needs a bound queue even before its consumer is written.
     Binding("notifier", AppealForwarded),

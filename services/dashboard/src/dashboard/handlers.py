@@ -17,11 +17,9 @@ from pydantic import ValidationError
 
 from dialog_contracts import (
     AppealForwarded,
-    AppealOverdue,
     AppealRecorded,
     AppealRouted,
     ApplicantIdentified,
-    DeadlineApproaching,
     Envelope,
     EventData,
     KioskHealthChanged,
@@ -85,9 +83,6 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         e = parsed(envelope, AppealForwarded)
         await handled_by(e.appeal_id, e.registration_number, e.to_official_id, e.forwarded_at)
 
-    async def seen(envelope: Envelope) -> None:
-        return None
-
     async def booth_health(envelope: Envelope) -> None:
         await booths.health_changed(db, parsed(envelope, KioskHealthChanged))
 
@@ -99,8 +94,6 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         ApplicantIdentified: identified,
         AppealRouted: routed,
         AppealForwarded: forwarded,
-        DeadlineApproaching: seen,
-        AppealOverdue: seen,
         KioskHealthChanged: booth_health,
         ReceiptFailed: receipt_failed,
     }
