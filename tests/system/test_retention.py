@@ -256,7 +256,9 @@ async def test_past_the_storage_period_the_file_is_destroyed_unless_held(
     assert (await routing_case(system, http, gone_id))["phone"]
 
     done_run = run_cli(["retention", "run"], env)
-    assert gone["registration_number"] in done_run and "destroyed 1" in done_run
+    # Other tests of this module leave answered appeals too, and they are as old by now.
+    assert gone["registration_number"] in done_run and "destroyed" in done_run
+    assert held["registration_number"] not in done_run
 
     async def left() -> list[str]:
         return [

@@ -151,8 +151,8 @@ async def test_invalid_keys_are_refused_before_any_request(store: S3MediaStore) 
             await store.stat(key)
 
 
-async def test_streams_50_mb_with_bounded_memory_and_range_reads(separate_s3: str) -> None:
-    total = 50 * 1000 * 1000 + 12_345
+async def test_streams_100_mb_with_bounded_memory_and_range_reads(separate_s3: str) -> None:
+    total = 100 * 1000 * 1000 + 12_345
     seed = 50
     media = S3MediaStore.from_url(s3_media_url(separate_s3, "big"), part_size=PART)
     await media.start()
@@ -175,9 +175,10 @@ async def test_streams_50_mb_with_bounded_memory_and_range_reads(separate_s3: st
 
     assert size == total
     assert (await media.stat(key)).size == total
-    # Three parts on their way, one being read and its copy as it is joined (see S3MediaStore):
-    # bounded by the part size (here 6 parts = 30 MiB), not the 50 MB object's size.
-    assert upload_peak < 6 * PART, f"upload peak {upload_peak / MiB:.1f} MiB"
+    # Three parts on their way, the next one read and its copy as it is joined, the 1 MiB read
+    # ahead and the HTTP client's own buffers (see S3MediaStore; 30.4 MiB was seen on a busy
+    # machine): bounded by the part size (here 7 parts = 35 MiB), not the 95 MiB object's size.
+    assert upload_peak < 7 * PART, f"upload peak {upload_peak / MiB:.1f} MiB"
     assert read_peak < 4 * MiB, f"read peak {read_peak / MiB:.1f} MiB"
     assert largest_chunk <= DEFAULT_READ_CHUNK
 
