@@ -317,9 +317,12 @@ async def test_queues_are_durable_quorum_queues(
     main = queue_name(bus_namespace, "notifier", AppealRouted)
     # Every consumer of the static topology has its queue, not only the subscribed one.
     assert queue_name(bus_namespace, "routing", AppealRecorded) in mine
-    for name in (main, dlq_name(main), retry_queue_name(main, 200), retry_queue_name(main, 400)):
+    retries = [retry_queue_name(bus_namespace, delay) for delay in (200, 400)]
+    for name in (main, dlq_name(main), *retries):
         assert mine[name]["durable"] is True
         assert mine[name]["type"] == "quorum"
+    # The retry queues are the namespace's, not one set per consumer queue.
+    assert not [name for name in mine if name.startswith(f"{main}.retry")]
 
 
 async def test_event_published_before_its_consumer_ever_ran_waits_for_it(
@@ -471,6 +474,33 @@ async def test_a_failing_handler_is_retried_with_backoff_and_handled_once(
     assert dashboard == [envelope.id]
     main = queue_name(bus_namespace, "notifier", AppealRouted)
     assert await message_count(channel, dlq_name(main)) == 0
+
+
+async def test_two_consumers_retried_through_the_shared_delay_queue_each_get_theirs_back(
+    buses: Callable[..., AmqpBus], channel: aio_pika.abc.AbstractChannel, bus_namespace: str
+) -> None:
+    calls: dict[str, list[str]] = {"notifier": [], "dashboard": []}
+
+    def fails_once(consumer: str) -> Callable[[Envelope], Awaitable[None]]:
+        async def handler(envelope: Envelope) -> None:
+            calls[consumer].append(envelope.id)
+            if len(calls[consumer]) == 1:
+                raise RuntimeError(f"{consumer} fails once")
+
+        return handler
+
+    bus = buses(retry=RetryPolicy(max_attempts=3, delays_s=(0.2, 0.4)))
+    bus.subscribe("notifier", AppealRouted, fails_once("notifier"))
+    bus.subscribe("dashboard", AppealRouted, fails_once("dashboard"))
+    await bus.start()
+
+    envelope = routed()
+    await bus.publish(envelope, AppealRouted.ROUTING_KEY)
+    await eventually(lambda: all(len(c) == 2 for c in calls.values()))
+    await asyncio.sleep(1.0)  # room for a copy that went to the wrong queue to show up
+
+    assert calls == {"notifier": [envelope.id] * 2, "dashboard": [envelope.id] * 2}
+    assert await message_count(channel, retry_queue_name(bus_namespace, 200)) == 0
 
 
 async def test_an_always_failing_handler_ends_in_the_dlq_after_max_attempts(
@@ -703,14 +733,14 @@ async def test_a_missing_retry_queue_is_declared_again_and_nothing_is_lost(
     bus.subscribe("notifier", AppealRouted, fails_twice)
     await bus.start()
     main = queue_name(bus_namespace, "notifier", AppealRouted)
-    await channel.queue_delete(retry_queue_name(main, 200))
+    await channel.queue_delete(retry_queue_name(bus_namespace, 200))
 
     envelope = routed()
     await bus.publish(envelope, AppealRouted.ROUTING_KEY)
     await eventually(lambda: len(calls) == 3, within=30)
     await asyncio.sleep(0.5)
     assert calls == [envelope.id] * 3
-    assert await message_count(channel, retry_queue_name(main, 200)) == 0
+    assert await message_count(channel, retry_queue_name(bus_namespace, 200)) == 0
     assert await message_count(channel, dlq_name(main)) == 0
 
 

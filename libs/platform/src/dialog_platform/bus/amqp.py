@@ -5,14 +5,18 @@ Topology, all durable, names from `dialog_contracts.topology`:
 - one topic exchange `<namespace>.events`;
 - per consumer and event a quorum queue bound with the event's routing key (a per-kiosk queue with
   `<routing key>.<kiosk id>`);
-- per consumer queue: for each backoff delay of the retry policy a retry queue
-  `<queue>.retry.<ms>ms` whose fixed TTL dead-letters its messages back to `<queue>` through the
-  default exchange, and the dead-letter queue `<queue>.dlq`, which nobody consumes.
+- per consumer queue the dead-letter queue `<queue>.dlq`, which nobody consumes;
+- per namespace and backoff delay of a retry policy one fanout exchange and one retry queue, both
+  `<namespace>.retry.<ms>ms`, whose fixed TTL dead-letters each message through the default
+  exchange by the routing key it was published with: the name of the consumer queue it retries.
 
-A retry goes through the default exchange (straight to the failing consumer's queue), never
-through the topic exchange: a republish there would hand the message again to every consumer that
-already handled it. One retry queue per delay, not one queue with per-message TTLs, because the
-broker only expires messages at the head of a queue: a 64 s retry would hold back a 1 s one.
+A retry is published to the delay's exchange with the failing queue's name as its routing key, so
+it comes back to that queue only, never through the topic exchange: a republish there would hand
+the message again to every consumer that already handled it. One retry queue per delay, not one
+queue with per-message TTLs, because the broker only expires messages at the head of a queue: a
+64 s retry would hold back a 1 s one. Shared by the namespace rather than one set per consumer
+queue: every quorum queue holds a few of the broker's file handles, and a region's booths each
+have a queue of their own (six queues a booth before, two now).
 
 Reconnection is our own loop over plain connections rather than `connect_robust`, which has a
 history of channels and consumers left unrestored after a broker restart or a lost (rather than
@@ -96,10 +100,14 @@ def dlq_name(queue: str) -> str:
     return f"{queue}.dlq"
 
 
-def retry_queue_name(queue: str, delay_ms: int) -> str:
-    # Named by delay so that a changed policy declares new queues instead of clashing with the
-    # arguments of the old ones; the old ones still drain back into `queue`.
-    return f"{queue}.retry.{delay_ms}ms"
+def retry_queue_name(namespace: str, delay_ms: int) -> str:
+    """The retry queue of one delay, and its fanout exchange of the same name.
+
+    Named by delay so that a changed policy declares new queues instead of clashing with the
+    arguments of the old ones. Queues of the older per-consumer layout (`<queue>.retry.<ms>ms`)
+    still drain back into their queue and can be deleted once empty.
+    """
+    return f"{namespace}.retry.{delay_ms}ms"
 
 
 def _consumer_queue_arguments(queue: str) -> dict[str, Any]:
@@ -115,12 +123,13 @@ def _consumer_queue_arguments(queue: str) -> dict[str, Any]:
     }
 
 
-def _retry_queue_arguments(queue: str, delay_ms: int) -> dict[str, Any]:
+def _retry_queue_arguments(delay_ms: int) -> dict[str, Any]:
+    # No dead-letter routing key: an expired message goes back by the key it was published
+    # with, the name of the queue it retries.
     return {
         "x-queue-type": "quorum",
         "x-message-ttl": delay_ms,
         "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": queue,
         "x-dead-letter-strategy": "at-least-once",
         "x-overflow": "reject-publish",
     }
@@ -181,6 +190,7 @@ class _Session:
     connection: AbstractConnection
     channel: AbstractChannel  # publisher confirms: events, retry and dead-letter copies
     exchange: AbstractExchange
+    retry_exchanges: dict[int, AbstractExchange] = field(default_factory=dict)
     consumers: list[tuple[AbstractQueue, str]] = field(default_factory=list)
     lost: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when the session is lost or the bus closes: handlers waiting out an outage give up
@@ -417,6 +427,8 @@ class AmqpBus(Bus):
                 self._exchange_name, ExchangeType.TOPIC, durable=True
             )
             session = _Session(connection=connection, channel=channel, exchange=exchange)
+            for delay_ms in self._retry_delays_ms():
+                session.retry_exchanges[delay_ms] = await self._declare_retry(channel, delay_ms)
             connection.close_callbacks.add(partial(self._on_closed, session))
             channel.close_callbacks.add(partial(self._on_closed, session))
             # The consumer queues of the whole system, so that an event published before its
@@ -482,13 +494,16 @@ class AmqpBus(Bus):
         await queue.bind(self._exchange_name, routing_key_for(event, key_suffix))
         if plumbing:
             await channel.declare_queue(dlq_name(name), durable=True, arguments=_DLQ_ARGUMENTS)
-            for delay_ms in self._retry_delays_ms():
-                await channel.declare_queue(
-                    retry_queue_name(name, delay_ms),
-                    durable=True,
-                    arguments=_retry_queue_arguments(name, delay_ms),
-                )
         return name
+
+    async def _declare_retry(self, channel: AbstractChannel, delay_ms: int) -> AbstractExchange:
+        name = retry_queue_name(self._namespace, delay_ms)
+        exchange = await channel.declare_exchange(name, ExchangeType.FANOUT, durable=True)
+        queue = await channel.declare_queue(
+            name, durable=True, arguments=_retry_queue_arguments(delay_ms)
+        )
+        await queue.bind(exchange, routing_key="")
+        return exchange
 
     def _retry_delays_ms(self) -> list[int]:
         delays = {
@@ -653,9 +668,17 @@ class AmqpBus(Bus):
                 reason,
                 delay_ms / 1000,
             )
-            target = retry_queue_name(queue, delay_ms) if delay_ms else queue
+            headers = {HEADER_ATTEMPTS: attempt, HEADER_REASON: reason}
+            if not delay_ms:
+                await self._move(session, message, queue, queue, headers)
+                return
             await self._move(
-                session, message, queue, target, {HEADER_ATTEMPTS: attempt, HEADER_REASON: reason}
+                session,
+                message,
+                queue,
+                retry_queue_name(self._namespace, delay_ms),
+                headers,
+                via=session.retry_exchanges[delay_ms],
             )
             return
         if handled:
@@ -680,19 +703,24 @@ class AmqpBus(Bus):
         queue: str,
         target: str,
         headers: dict[str, Any],
+        *,
+        via: AbstractExchange | None = None,
     ) -> None:
         """Put a copy into `target` (confirmed), then ack the original.
 
-        In that order, so a crash in between leaves a duplicate rather than nothing.
+        In that order, so a crash in between leaves a duplicate rather than nothing. `via` is a
+        retry exchange: the copy is published there keyed by `queue`, which it returns to.
         """
         if not session.alive:
             # The delivery died with its channel; the broker hands the original out again.
             return
         try:
             async with asyncio.timeout(self._publish_timeout_s):
-                await self._confirmed_publish(
-                    session.channel.default_exchange, target, _copy(message, headers)
-                )
+                if via is None:
+                    exchange, key = session.channel.default_exchange, target
+                else:
+                    exchange, key = via, queue
+                await self._confirmed_publish(exchange, key, _copy(message, headers))
         except (PublishError, TimeoutError) as exc:
             if not session.alive:
                 return
