@@ -146,7 +146,8 @@ async def build(ctx: Context) -> Running:
         await parts.kiosks.ensure_queues()
         janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
         watcher.start()
-        await figures.load()
+        # The puller's first run loads the saved copy before asking routing; readiness does
+        # not wait for it.
         puller.start()
         unwatch.append(metrics.on_scrape(parts.health.refresh_gauges))
         # In the background: a booth is served from the last known directory meanwhile, and
