@@ -79,7 +79,7 @@ def bare_restarts(bus_url: str, mongo_url: str, rounds: int, tmp: Path) -> list[
     times = []
     for _ in range(rounds):
         port = free_port()
-        popen = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        popen = subprocess.Popen(
             [sys.executable, str(script), bus_url, mongo_url, str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -96,7 +96,7 @@ def command_time(args: list[str], env: dict[str, str], rounds: int) -> list[floa
     times = []
     for _ in range(rounds):
         started = time.monotonic()
-        subprocess.run(args, env=env, check=False, capture_output=True)  # noqa: S603
+        subprocess.run(args, env=env, check=False, capture_output=True)
         times.append(time.monotonic() - started)
     return times
 
