@@ -449,6 +449,24 @@ async def test_an_sms_recorded_without_its_due_entry_is_sent_after_a_restart(rig
     assert await rig.notifier.db.due.count_documents({}) == 0
 
 
+async def test_a_due_entry_left_behind_by_a_crash_after_sending_sends_nothing_again(
+    rig: Rig,
+) -> None:
+    """A crash between marking an SMS sent and removing its entry: the entry goes, no resend."""
+    data = recorded(appeal_id="a10")
+    await rig.bus.publish(Envelope.wrap(data, source="/test"), data.routing_key())
+    key = f"a10:appeal_recorded:{CITIZEN}"
+    assert await rig.notifier.send_due() == 1
+    await rig.notifier.db.due.insert_one(
+        {"_id": key, "not_before": datetime(2000, 1, 1, tzinfo=UTC)}
+    )
+    assert await rig.notifier.send_due() == 0
+    assert len(rig.texts_to(CITIZEN)) == 1
+    assert await rig.notifier.db.due.count_documents({}) == 0
+    stored = await rig.notifier.db.notifications.find_one({"_id": key})
+    assert stored is not None and stored["state"] == "sent" and stored["attempts"] == 1
+
+
 async def test_past_the_storage_period_the_citizens_phone_is_gone_and_the_sms_stay(
     rig: Rig,
 ) -> None:

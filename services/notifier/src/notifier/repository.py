@@ -110,18 +110,19 @@ async def lease_due(db: Db, *, now: datetime, lease: timedelta) -> Doc | None:
         )
         if slot is None:
             return None
-        before = await db.notifications.find_one({"_id": slot["_id"]})
-        if before is None or before["state"] not in WAITING:
-            # Done already (a crash came between recording it and removing its entry).
-            await db.due.delete_one({"_id": slot["_id"]})
-            continue
-        await db.notifications.update_one(
-            {"_id": slot["_id"]},
+        # One round trip: marked `sending` only if still waiting, the document as it was.
+        before = await db.notifications.find_one_and_update(
+            {"_id": slot["_id"], "state": {"$in": list(WAITING)}},
             {
                 "$set": {"state": SENDING, "updated_at": now, "not_before": until},
                 "$inc": {"attempts": 1},
             },
+            return_document=ReturnDocument.BEFORE,
         )
+        if before is None:
+            # Done already (a crash came between recording it and removing its entry).
+            await db.due.delete_one({"_id": slot["_id"]})
+            continue
         return {**before, "previous_state": before["state"], "attempts": before["attempts"] + 1}
 
 
