@@ -14,6 +14,7 @@ trace; each consumer's handler runs in a span whose parent is the publish.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -43,7 +44,10 @@ def endpoint_configured(environ: Mapping[str, str] = os.environ) -> bool:
     return any(environ.get(name, "").strip() for name in ENDPOINT_VARIABLES)
 
 
+@functools.cache
 def _tracer() -> trace.Tracer:
+    # Once: the SDK builds a new tracer and scope on each call (a proxy, made before tracing is
+    # configured, follows the provider set later).
     return trace.get_tracer(TRACER_NAME)
 
 

@@ -7,6 +7,8 @@ and keeps every span, with its service's name, in memory.
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,9 +67,12 @@ def _value(any_value: Any) -> str:
 
 
 class OtlpReceiver:
-    def __init__(self) -> None:
+    def __init__(self, *, count_only: bool = False) -> None:
         self.spans: list[ReceivedSpan] = []
         self.requests = 0
+        # A benchmark needs the number only; building each span's record costs its CPU.
+        self.count_only = count_only
+        self.counted = 0
         self._lock = threading.Lock()
         self._server: _Server | None = None
 
@@ -78,6 +83,12 @@ class OtlpReceiver:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add(self, request: ExportTraceServiceRequest) -> None:
+        if self.count_only:
+            spans = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+            with self._lock:
+                self.counted += spans
+                self.requests += 1
+            return
         found: list[ReceivedSpan] = []
         for resource_spans in request.resource_spans:
             attributes = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
@@ -114,3 +125,51 @@ class OtlpReceiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class OtlpReceiverProcess:
+    """A receiver in a process of its own, as a collector would be, for benchmarks.
+
+    In the benchmark's process it would take the GIL from the stand-ins there (the SMSC server),
+    slowing the instrumented run for a reason a deployment does not have.
+    """
+
+    def __init__(self) -> None:
+        self._popen: subprocess.Popen[str] | None = None
+        self.endpoint = ""
+        self.spans = 0
+
+    def start(self) -> OtlpReceiverProcess:
+        self._popen = subprocess.Popen(
+            [sys.executable, "-m", "dialog_platform.testing.otlp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._popen.stdout is not None
+        self.endpoint = self._popen.stdout.readline().strip()
+        if not self.endpoint.startswith("http://"):
+            raise RuntimeError(f"the OTLP receiver did not start: {self.endpoint!r}")
+        return self
+
+    def stop(self) -> int:
+        """Stop it; the number of spans it received."""
+        if self._popen is not None:
+            out, _ = self._popen.communicate(timeout=30)
+            self.spans = int(out.strip() or 0)
+            self._popen = None
+        return self.spans
+
+
+def main() -> int:
+    """Serve until standard input closes, then print how many spans came."""
+    receiver = OtlpReceiver(count_only=True).start()
+    print(receiver.endpoint, flush=True)
+    sys.stdin.read()
+    receiver.stop()
+    print(receiver.counted, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
