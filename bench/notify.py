@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import statistics
 import tempfile
 import time
 import uuid
@@ -170,35 +171,78 @@ async def run_notifier(
         await delete_namespace(rabbit, namespace)
 
 
-async def main_async(count: int) -> None:
+async def run_bare(rabbit: str, smsc: FakeSmscServer, count: int) -> tuple[float, list]:  # type: ignore[type-arg]
+    smsc.state.messages.clear()
+    bare_ns = f"nbare{uuid.uuid4().hex[:6]}"
+    try:
+        bare_s = await bare_consumer(rabbit, bare_ns, smsc.url, count)
+    finally:
+        await delete_namespace(rabbit, bare_ns)
+    return bare_s, list(smsc.state.messages)
+
+
+async def main_async(count: int, rounds: int) -> None:
     rabbit = ensure_rabbitmq()
     receiver = OtlpReceiverProcess().start()
     instrumented = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+    plain_runs: list[float] = []
+    on_runs: list[float] = []
+    bare_runs: list[float] = []
+    start_up_runs: list[float] = []
+    # Duplicates and losses, summed over the rounds.
+    faults = {kind: [0, 0] for kind in ("plain", "on", "bare")}
+
+    def tally(kind: str, sent: list) -> None:  # type: ignore[type-arg]
+        ids = collections.Counter(m.message_id for m in sent)
+        faults[kind][0] += sum(c - 1 for c in ids.values() if c > 1)
+        faults[kind][1] += count - len(ids)
+
     with tempfile.TemporaryDirectory(prefix="dialog-notify-") as tmp_name, FakeSmscServer() as smsc:
         tmp = Path(tmp_name)
         with embedded_mongo(tmp / "mongo") as mongo_url:
-            notifier_s, notifier_s_total, notifier_sent = await run_notifier(
-                rabbit, mongo_url, tmp, smsc, count, INSTRUMENTATION_OFF
-            )
-            on_s, _, on_sent = await run_notifier(rabbit, mongo_url, tmp, smsc, count, instrumented)
-        smsc.state.messages.clear()
-        bare_ns = f"nbare{uuid.uuid4().hex[:6]}"
-        try:
-            bare_s = await bare_consumer(rabbit, bare_ns, smsc.url, count)
-        finally:
-            await delete_namespace(rabbit, bare_ns)
-        bare_sent = list(smsc.state.messages)
-    spans = receiver.stop()
-
-    def tally(sent: list) -> tuple[int, int]:  # type: ignore[type-arg]
-        ids = collections.Counter(m.message_id for m in sent)
-        return sum(c - 1 for c in ids.values() if c > 1), count - len(ids)
-
-    n_dup, n_lost = tally(notifier_sent)
-    b_dup, b_lost = tally(bare_sent)
+            # Interleaved, the order turned each round, and the medians compared: a machine
+            # whose load drifts during the run weighs on all three alike.
+            for n in range(rounds):
+                order = ["plain", "on", "bare"] if n % 2 == 0 else ["bare", "on", "plain"]
+                for kind in order:
+                    if kind == "bare":
+                        bare_s, sent = await run_bare(rabbit, smsc, count)
+                        bare_runs.append(bare_s)
+                    elif kind == "plain":
+                        notifier_s, total_s, sent = await run_notifier(
+                            rabbit, mongo_url, tmp, smsc, count, INSTRUMENTATION_OFF
+                        )
+                        plain_runs.append(notifier_s)
+                        start_up_runs.append(total_s)
+                    else:
+                        on_s, _, sent = await run_notifier(
+                            rabbit, mongo_url, tmp, smsc, count, instrumented
+                        )
+                        on_runs.append(on_s)
+                    tally(kind, sent)
+                print(
+                    f"round {n + 1}: bare {count / bare_runs[-1]:.1f}, notifier "
+                    f"{count / plain_runs[-1]:.1f}, instrumented {count / on_runs[-1]:.1f} msg/s",
+                    flush=True,
+                )
+    spans = receiver.stop() // rounds
+    notifier_s, on_s, bare_s = (
+        statistics.median(plain_runs),
+        statistics.median(on_runs),
+        statistics.median(bare_runs),
+    )
+    notifier_s_total = statistics.median(start_up_runs)
+    (n_dup, n_lost), (on_dup, on_lost), (b_dup, b_lost) = (
+        faults["plain"],
+        faults["on"],
+        faults["bare"],
+    )
     notifier_rate = count / notifier_s
     bare_rate = count / bare_s
-    print(f"{count} AppealRouted events, prefetch {PREFETCH}, counted at the local SMSC server")
+    print(
+        f"{count} AppealRouted events, prefetch {PREFETCH}, counted at the local SMSC server; "
+        f"medians of {rounds} interleaved rounds"
+    )
     print(f"bare aio-pika consumer:   {bare_rate:8.1f} msg/s   duplicates {b_dup}, lost {b_lost}")
     print(
         f"notifier:                 {notifier_rate:8.1f} msg/s   duplicates {n_dup}, lost {n_lost}"
@@ -210,7 +254,6 @@ async def main_async(count: int) -> None:
         f"ratio (notifier / bare):  {ratio:8.2f}   goal ≥ 0.50, no duplicates or losses: "
         f"{'met' if ok else 'NOT met'}"
     )
-    on_dup, on_lost = tally(on_sent)
     on_rate = count / on_s
     print(
         f"notifier, metrics + tracing on: {on_rate:8.1f} msg/s   duplicates {on_dup}, "
@@ -226,8 +269,9 @@ async def main_async(count: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     args = parser.parse_args()
-    asyncio.run(main_async(args.count))
+    asyncio.run(main_async(args.count, args.rounds))
     return 0
 
 
