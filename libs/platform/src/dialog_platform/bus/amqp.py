@@ -58,7 +58,6 @@ from .. import metrics, tracing
 from .base import (
     Bus,
     BusError,
-    Handler,
     OutageGate,
     PublishError,
     RetryPolicy,
@@ -255,18 +254,8 @@ class AmqpBus(Bus):
 
     # -- the port ------------------------------------------------------------------------------
 
-    def subscribe(
-        self,
-        consumer: str,
-        event: type[EventData],
-        handler: Handler,
-        *,
-        key_suffix: str = "",
-    ) -> None:
-        if self._supervisor is not None or self._closing:
-            raise BusError("subscribe() must be called before start()")
-        check_key_suffix(key_suffix)
-        self._subscriptions.append(Subscription(consumer, event, handler, key_suffix))
+    def _started_or_closed(self) -> bool:
+        return self._supervisor is not None or self._closing
 
     async def start(self) -> None:
         if self._supervisor is not None or self._closing:

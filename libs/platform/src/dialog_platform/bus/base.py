@@ -242,7 +242,8 @@ class Bus(abc.ABC):
     Handlers must be idempotent: every message may be delivered more than once.
     """
 
-    @abc.abstractmethod
+    _subscriptions: list[Subscription]
+
     def subscribe(
         self,
         consumer: str,
@@ -251,7 +252,21 @@ class Bus(abc.ABC):
         *,
         key_suffix: str = "",
     ) -> None:
-        """Register a handler; call before `start()`."""
+        """Register a handler; before `start()` only, in every adapter alike, so that each
+        queue is consumed from the moment the bus starts."""
+        if self._started_or_closed():
+            raise BusError("subscribe() must be called before start()")
+        check_key_suffix(key_suffix)
+        subscription = Subscription(consumer, event, handler, key_suffix)
+        self._subscriptions.append(subscription)
+        self._subscribed(subscription)
+
+    @abc.abstractmethod
+    def _started_or_closed(self) -> bool: ...
+
+    def _subscribed(self, subscription: Subscription) -> None:
+        """An adapter's own bookkeeping of a new subscription (none by default)."""
+        return None
 
     @abc.abstractmethod
     async def start(self) -> None:

@@ -21,7 +21,6 @@ from .base import (
     ANY_SUFFIX,
     Bus,
     BusError,
-    Handler,
     OutageGate,
     PublishError,
     RetryPolicy,
@@ -79,22 +78,15 @@ class InProcessBus(Bus):
         self._inflight: set[asyncio.Task[None]] = set()
         self._replayer: asyncio.Task[None] | None = None
 
-    def subscribe(
-        self,
-        consumer: str,
-        event: type[EventData],
-        handler: Handler,
-        *,
-        key_suffix: str = "",
-    ) -> None:
-        # Same rule as the AMQP adapter, so code that works here works there.
-        if self._started or self._closed:
-            raise BusError("subscribe() must be called before start()")
-        check_key_suffix(key_suffix)
-        self._subscriptions.append(Subscription(consumer, event, handler, key_suffix))
-        if key_suffix != ANY_SUFFIX:
-            queue = queue_name(self._namespace, consumer, event, key_suffix)
-            metrics.bus_consumer_series(consumer, queue, event.TYPE)
+    def _started_or_closed(self) -> bool:
+        return self._started or self._closed
+
+    def _subscribed(self, subscription: Subscription) -> None:
+        if subscription.key_suffix != ANY_SUFFIX:
+            queue = queue_name(
+                self._namespace, subscription.consumer, subscription.event, subscription.key_suffix
+            )
+            metrics.bus_consumer_series(subscription.consumer, queue, subscription.event.TYPE)
 
     async def start(self) -> None:
         if self._started or self._closed:
