@@ -9,17 +9,11 @@ import re
 from dashboard.charts import weekly_chart
 from dashboard.csvexport import cases_csv
 from dashboard.i18n import Translator
-from dashboard.present import format_phone, local_date, local_dt, mask_phone
+from dashboard.present import format_phone, local_date, local_dt
 
 
-def test_phone_is_masked_to_operator_and_last_two_digits() -> None:
-    assert mask_phone("+77012345678") == "+7 701 *** ** 78"
+def test_phone_is_shown_in_groups() -> None:
     assert format_phone("+77012345678") == "+7 701 234 56 78"
-    assert "2345" not in mask_phone("+7 (701) 234-56-78")
-    assert mask_phone("+4915123456789").endswith("89") and "5123" not in mask_phone(
-        "+4915123456789"
-    )
-    assert mask_phone(None) == ""
 
 
 def test_times_are_shown_in_kazakhstan_time() -> None:

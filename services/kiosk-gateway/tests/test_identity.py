@@ -10,7 +10,6 @@ from kiosk_gateway.identity import (
     InvalidFullName,
     InvalidIin,
     InvalidPhone,
-    mask_phone,
     normalize_phone,
     validate_full_name,
     validate_iin,
@@ -71,15 +70,6 @@ def test_phone_rejected(typed: str, reason: str) -> None:
         normalize_phone(typed)
     assert err.value.reason == reason
     assert typed.strip() == "" or typed.strip() not in str(err.value)  # no personal data in logs
-
-
-def test_mask_phone() -> None:
-    assert mask_phone("+77011234567") == "+7 701 *** ** 67"
-    assert mask_phone(normalize_phone("8 777 000 11 22")) == "+7 777 *** ** 22"
-    # Other shapes are still masked, never echoed, never an exception.
-    assert mask_phone("+380501234567") == "+380*******67"
-    assert mask_phone("12") == "**"
-    assert mask_phone("") == ""
 
 
 # --- IIN ----------------------------------------------------------------------------------------

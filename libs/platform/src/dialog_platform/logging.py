@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from .phones import masked_kz
 from .tracing import current_ids
 
 # Kazakhstan numbers in any shape people type them (+7 701 123 45 67, 87011234567, 7011234567):
@@ -22,7 +23,7 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 
 
 def mask_phones(text: str) -> str:
-    return _PHONE.sub(lambda m: f"+7 {m.group(1)} *** ** {m.group(2)}", text)
+    return _PHONE.sub(lambda m: masked_kz(m.group(1), m.group(2)), text)
 
 
 def _mask(value: Any) -> Any:

@@ -16,17 +16,6 @@ def _groups(phone: str) -> tuple[str, str, str, str, str] | None:
     return digits[1:4], digits[4:7], digits[7:9], digits[9:11], digits[0]
 
 
-def mask_phone(phone: str | None) -> str:
-    """+77012345678 → "+7 701 *** ** 78": enough to recognise, not enough to call."""
-    if not phone:
-        return ""
-    groups = _groups(phone)
-    if groups is None:
-        return "*" * max(len(phone) - 2, 0) + phone[-2:]
-    operator, _, _, last, country = groups
-    return f"+{country} {operator} *** ** {last}"
-
-
 def mask_iin(iin: str | None) -> str:
     """900101400013 → "•••• •••• ••13": the first six digits are the birth date."""
     if not iin:

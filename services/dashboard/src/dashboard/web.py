@@ -16,12 +16,14 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from dialog_platform.phones import mask_phone
+
 from .accounts import Accounts
 from .clients import Refused, Unavailable
 from .i18n import COOKIE as LANG_COOKIE
 from .i18n import Lang, Translator, catalog, pick
 from .models import Account, Session
-from .present import format_phone, local_date, local_dt, mask_iin, mask_phone, stamp, video_length
+from .present import format_phone, local_date, local_dt, mask_iin, stamp, video_length
 from .service import Dashboard
 from .settings import DashboardSettings
 

@@ -21,7 +21,6 @@ __all__ = [
     "InvalidIin",
     "InvalidPhone",
     "iin_check_digit",
-    "mask_phone",
     "normalize_phone",
     "validate_full_name",
     "validate_iin",
@@ -91,24 +90,6 @@ def normalize_phone(text: str) -> str:
     ):
         raise InvalidPhone("not_mobile")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
-
-
-_KZ_E164: Final = re.compile(r"\+7([0-9]{3})[0-9]{5}([0-9]{2})")
-
-
-def mask_phone(e164: str) -> str:
-    """Mask a phone number for logs and screens: ``+77011234567`` -> ``+7 701 *** ** 67``.
-
-    Keeps the operator code (useful when diagnosing SMS delivery) and the last two digits (enough
-    for a citizen to recognise their own number). Never raises: it is used while logging, where
-    an odd value must not turn into a second error.
-    """
-    m = _KZ_E164.fullmatch(e164)
-    if m:
-        return f"+7 {m.group(1)} *** ** {m.group(2)}"
-    if len(e164) <= 6:
-        return "*" * len(e164)
-    return e164[:4] + "*" * (len(e164) - 6) + e164[-2:]
 
 
 # --- IIN ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dialog_platform import tracing
 from dialog_platform.component import Clock
+from dialog_platform.phones import mask_phone
 
 from . import metrics
 from . import repository as repo
@@ -228,7 +229,7 @@ class Notifier:
             {
                 "purpose": d["purpose"],
                 # Gone once the storage period is over.
-                "phone": d["phone"][:5] + "*****" + d["phone"][-2:] if d.get("phone") else None,
+                "phone": mask_phone(d.get("phone")) or None,
                 "text": d.get("text"),
                 "language": d["language"],
                 "state": d["state"],
