@@ -12,13 +12,11 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from deploy_support import (
-    DESIGNED_CALLS,
     OVERLAYS,
     REPO,
     SERVICES,
     Doc,
     Needs,
-    calls_in_code,
     env_example,
     interpolate,
     kustomize,
@@ -38,7 +36,7 @@ def needs(components: dict[str, Component]) -> dict[str, Needs]:
     result = {}
     for name in SERVICES:
         component = components[name]
-        calls = calls_in_code(name) | DESIGNED_CALLS.get(name, set())
+        calls = set(component.calls) | set(component.may_call)
         result[name] = Needs(
             name=name,
             calls=frozenset(calls - {name}),

@@ -14,21 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from dialog_platform.runner import SERVICE_URL_SETTINGS
+from dialog_platform.runner import url_setting
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = REPO / "deploy" / "k8s" / "overlays"
 SERVICES = sorted(p.name for p in (REPO / "services").iterdir() if (p / "pyproject.toml").is_file())
 # Runs on the booth's computer, next to its printer: never in the cluster.
 BOOTH_ONLY = {"printer-agent"}
-
-# Calls the design names (DESIGN.md §2, issue #6) that the code may not make yet; the code's own
-# `ctx.service_url("…")` calls are added to these.
-DESIGNED_CALLS: dict[str, set[str]] = {
-    "kiosk-gateway": {"routing", "media-store", "dashboard"},
-    "dashboard": {"routing", "media-store", "kiosk-gateway", "notifier"},
-    "notifier": {"routing"},
-}
 
 Doc = dict[str, Any]
 
@@ -51,12 +43,12 @@ class Needs:
         return wanted | {url_setting(callee) for callee in self.calls}
 
 
-def url_setting(service: str) -> str:
-    return f"DIALOG_{SERVICE_URL_SETTINGS[service].upper()}"
+__all__ = ["url_setting"]
 
 
 def calls_in_code(service: str) -> set[str]:
-    pattern = re.compile(r"""service_url\(\s*["']([a-z-]+)["']\s*\)""")
+    """The services a package's code asks the runner for (`ctx.service_url`/`optional_url`)."""
+    pattern = re.compile(r"""(?:service|optional)_url\(\s*["']([a-z-]+)["']\s*\)""")
     found: set[str] = set()
     for path in (REPO / "services" / service / "src").rglob("*.py"):
         found.update(pattern.findall(path.read_text(encoding="utf-8")))

@@ -89,8 +89,9 @@ def test_the_images_that_serve_the_booth_get_espeak_ng() -> None:
     (install,) = [rest for k, rest in instructions() if k == "RUN" and "apt-get install" in rest]
     branches = dict(re.findall(r"([a-z|-]+)\) (.*?);;", install))
     assert "espeak-ng" in branches["kiosk-gateway"]
-    assert 'if [ "$SERVICE" = all ]; then apt-get install -y --no-install-recommends espeak-ng' in (
-        branches["printer-agent|all"]
+    assert (
+        'if [ "$SERVICE" = all ]; then apt-get install -y --no-install-recommends espeak-ng'
+        in (branches["printer-agent|all"])
     )
 
 

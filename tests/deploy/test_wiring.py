@@ -12,6 +12,7 @@ from deploy_support import (
     SERVICES,
     Doc,
     Needs,
+    calls_in_code,
     compose_environment,
     env_example,
     of_kind,
@@ -20,6 +21,15 @@ from deploy_support import (
 
 BACKEND_PORTS = {"DIALOG_BUS_URL": ("rabbitmq", 5672), "DIALOG_MONGO_URL": ("mongo", 27017)}
 MEDIA = ("minio", 9000)
+
+
+def test_each_component_declares_every_service_its_code_asks_for(
+    needs: dict[str, Needs],
+) -> None:
+    # The deployments below are checked against the declarations; the code must not drift.
+    for name, need in needs.items():
+        undeclared = calls_in_code(name) - need.calls - {name}
+        assert not undeclared, f"{name} calls {sorted(undeclared)} without declaring it"
 
 
 # --- docker-compose.yml -------------------------------------------------------------------------

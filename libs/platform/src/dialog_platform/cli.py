@@ -174,7 +174,9 @@ async def _with_context(
             media=backends.media,
             http=backends.http,
             # Commands work on the database and bus; URLs point where `dialog run` would serve.
-            base_urls=base_urls(settings, component_names(), f"http://127.0.0.1:{settings.port}"),
+            base_urls=base_urls(
+                component_names(), component_names(), f"http://127.0.0.1:{settings.port}"
+            ),
             public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
             clock=make_clock(settings),
         )

@@ -62,8 +62,15 @@ class Context:
         return self._outbox
 
     def service_url(self, service: str) -> str:
-        """Base URL of another service's HTTP API (this process when it runs that service)."""
+        """Base URL of a service this component `calls` (this process when it runs it too).
+
+        The runner refuses to start a component whose callees have no URL, so this is there.
+        """
         return self.base_urls[service]
+
+    def optional_url(self, service: str) -> str | None:
+        """Base URL of a service this component `may_call`, None when it is not deployed."""
+        return self.base_urls.get(service)
 
 
 @dataclass
@@ -94,6 +101,11 @@ class Component:
     description: str = ""
     needs_db: bool = True
     needs_media: bool = False
+    # The services whose HTTP API it calls, by component name. Their URLs come from
+    # `DIALOG_<NAME>_URL`, or are this process's when it runs them too; a target missing one
+    # does not start. `may_call`: used when deployed, done without otherwise.
+    calls: tuple[str, ...] = ()
+    may_call: tuple[str, ...] = ()
     commands: tuple[Command, ...] = ()
     # Its own prefixed settings class, listed in the settings reference.
     settings: type[BaseSettings] | None = None

@@ -10,7 +10,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
-from .runner import discover
+from .component import Component
+from .runner import discover, url_setting
 from .settings import CommonSettings
 
 BEGIN = "<!-- settings-reference:begin -->"
@@ -37,10 +38,26 @@ def _rows(cls: type[BaseSettings]) -> list[str]:
     return rows
 
 
+def _service_url_rows(components: dict[str, Component]) -> list[str]:
+    """`DIALOG_<NAME>_URL` of every service another one calls, from the components' `calls`."""
+    rows = []
+    for name in components:
+        callers = [c.name for c in components.values() if name in c.calls]
+        callers += [f"{c.name} (if set)" for c in components.values() if name in c.may_call]
+        if callers:
+            rows.append(
+                f"| `{url_setting(name)}` | unset | {name}'s base URL, called by "
+                f"{', '.join(callers)}; unset: this process, when it runs {name} too |"
+            )
+    return rows
+
+
 def reference() -> str:
+    components = discover()
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     lines += _rows(CommonSettings)
-    for component in discover().values():
+    lines += _service_url_rows(components)
+    for component in components.values():
         if component.settings is not None:
             lines += _rows(component.settings)
     return "\n".join(lines)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -43,13 +45,6 @@ from .tracing import configure_tracing, instrument_app
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dialog.components"
-SERVICE_URL_SETTINGS = {
-    "routing": "routing_url",
-    "media-store": "media_store_url",
-    "dashboard": "dashboard_url",
-    "kiosk-gateway": "kiosk_gateway_url",
-    "notifier": "notifier_url",
-}
 
 
 # Open requests get this long after SIGTERM; then the lifespan's shutdown gets its own budget,
@@ -210,15 +205,43 @@ class Backends:
             await self.embedded.stop_async(grace_s=grace)
 
 
-def base_urls(settings: CommonSettings, targets: list[str], self_url: str) -> dict[str, str]:
+def url_setting(service: str) -> str:
+    """`kiosk-gateway` -> `DIALOG_KIOSK_GATEWAY_URL`: derived, so a new service needs no field."""
+    return f"DIALOG_{service.upper().replace('-', '_')}_URL"
+
+
+def base_urls(
+    services: Iterable[str],
+    targets: Iterable[str],
+    self_url: str,
+    environ: Mapping[str, str] = os.environ,
+) -> dict[str, str]:
+    """Each service's base URL: its `DIALOG_<NAME>_URL`, or this process's when it runs it."""
+    served = set(targets)
     urls: dict[str, str] = {}
-    for service, setting in SERVICE_URL_SETTINGS.items():
-        configured = getattr(settings, setting)
-        if configured is not None:
-            urls[service] = str(configured).rstrip("/")
-        elif service in targets:
+    for service in services:
+        configured = environ.get(url_setting(service), "").strip()
+        if configured:
+            parsed = urlsplit(configured)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValueError(f"{url_setting(service)} is not an http(s) URL: {configured!r}")
+            urls[service] = configured.rstrip("/")
+        elif service in served:
             urls[service] = self_url
     return urls
+
+
+def check_calls(selected: Iterable[Component], urls: Mapping[str, str]) -> None:
+    """One clear message, at start, for every service a target calls but cannot reach."""
+    missing = [
+        f"{component.name} calls {callee}: set {url_setting(callee)} "
+        f"(or run both in one process: --target {component.name},{callee})"
+        for component in selected
+        for callee in component.calls
+        if callee not in urls
+    ]
+    if missing:
+        raise ValueError("no address for a service:\n  " + "\n  ".join(missing))
 
 
 def build_app(
@@ -231,6 +254,8 @@ def build_app(
     """The FastAPI app that serves the selected components; backends open in its lifespan."""
     components = components or discover()
     selected = [components[t] for t in targets]
+    urls = base_urls(component_names(), targets, self_url)
+    check_calls(selected, urls)
     # Before the backends' clients are made, so that httpx and PyMongo are traced.
     configure_tracing(process_service(targets))
     backends = Backends(
@@ -240,7 +265,6 @@ def build_app(
     )
     backends.open()
     assert backends.bus is not None and backends.http is not None
-    urls = base_urls(settings, targets, self_url)
     clock = make_clock(settings)
     contexts: list[Context] = []
     running: list[Running] = []

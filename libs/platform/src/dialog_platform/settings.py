@@ -63,21 +63,8 @@ class CommonSettings(BaseSettings):
         default=None,
         description="the citizens' address (tracking page on the receipt); unset: this process",
     )
-    routing_url: AnyHttpUrl | None = Field(
-        default=None, description="routing's base URL; unset: this process"
-    )
-    media_store_url: AnyHttpUrl | None = Field(
-        default=None, description="media-store's base URL; unset: this process"
-    )
-    dashboard_url: AnyHttpUrl | None = Field(
-        default=None, description="dashboard's base URL (answers for look-ups); unset: this process"
-    )
-    kiosk_gateway_url: AnyHttpUrl | None = Field(
-        default=None, description="kiosk-gateway's base URL (kiosk admin); unset: this process"
-    )
-    notifier_url: AnyHttpUrl | None = Field(
-        default=None, description="notifier's base URL (notification states); unset: this process"
-    )
+    # The other services' addresses are not fields: `DIALOG_<NAME>_URL` for each installed
+    # component, read by the runner (`runner.base_urls`), so a new service adds no setting here.
     clock_offset_file: Path | None = Field(
         default=None,
         description="development only: a file holding seconds added to the clock (tests move time)",

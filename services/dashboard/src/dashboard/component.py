@@ -46,18 +46,17 @@ def build_accounts(ctx: Context) -> Accounts:
 
 
 def build_dashboard(ctx: Context) -> Dashboard:
-    urls = ctx.base_urls
-    media_url = urls.get("media-store", "")
+    media_url = ctx.service_url("media-store")
     return Dashboard(
         db=ctx.db,
         outbox=ctx.outbox,
-        routing=RoutingClient(ctx.http, urls.get("routing", ""), ctx.settings),
+        routing=RoutingClient(ctx.http, ctx.service_url("routing"), ctx.settings),
         media=MediaClient(ctx.http, media_url, ctx.settings),
-        notifier=NotifierClient(ctx.http, urls.get("notifier", ""), ctx.settings),
+        notifier=NotifierClient(ctx.http, ctx.service_url("notifier"), ctx.settings),
         clock=ctx.clock,
         # media-store's own playback links are paths; a browser needs its origin when it is
         # another process than this one.
-        media_origin="" if media_url == urls.get("dashboard") else media_url,
+        media_origin="" if media_url == ctx.optional_url("dashboard") else media_url,
     )
 
 
@@ -97,7 +96,7 @@ async def build(ctx: Context) -> Running:
     dashboard = build_dashboard(ctx)
     accounts = build_accounts(ctx)
     web = Web.create(dashboard, accounts, settings, secure_cookies=not ctx.settings.is_development)
-    kiosks = KioskClient(ctx.http, ctx.base_urls.get("kiosk-gateway", ""), ctx.settings)
+    kiosks = KioskClient(ctx.http, ctx.service_url("kiosk-gateway"), ctx.settings)
     dead_letters = open_dead_letters(ctx.settings, ctx.mongo)
     handlers.subscribe(ctx.bus, ctx.db)
     retention.subscribe(ctx.bus, ctx.db, ctx.outbox, ctx.clock)
@@ -153,4 +152,5 @@ component = Component(
     build=build,
     commands=(USER_COMMAND,),
     settings=DashboardSettings,
+    calls=("routing", "media-store", "kiosk-gateway", "notifier"),
 )

@@ -86,7 +86,7 @@ def build_parts(ctx: Context) -> Parts:
         directory=directory,
         media=media,
         # Optional: a gateway deployed without the dashboard still shows status and dates.
-        dashboard=DashboardClient(ctx.http, ctx.base_urls.get("dashboard"), ctx.settings),
+        dashboard=DashboardClient(ctx.http, ctx.optional_url("dashboard"), ctx.settings),
         tracking_url=gateway.tracking_url(),
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
@@ -186,4 +186,6 @@ component = Component(
     build=build,
     commands=(KIOSK_COMMAND,),
     settings=KioskGatewaySettings,
+    calls=("routing", "media-store"),
+    may_call=("dashboard",),
 )

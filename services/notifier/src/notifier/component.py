@@ -82,4 +82,5 @@ component = Component(
     description="SMS to officials and citizens through SMSC.kz",
     build=build,
     settings=NotifierSettings,
+    calls=("routing",),
 )
