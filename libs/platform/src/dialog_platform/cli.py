@@ -179,6 +179,7 @@ async def _with_context(
             ),
             public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
             clock=make_clock(settings),
+            own_settings=component.settings() if component.settings else None,
         )
         return await fn(ctx)
     finally:

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import APIRouter
@@ -24,6 +24,7 @@ from .media import MediaStore
 from .outbox import Outbox
 from .settings import CommonSettings
 
+S = TypeVar("S", bound=BaseSettings)
 Check = Callable[[], Awaitable[bool]]
 Hook = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -44,7 +45,15 @@ class Context:
     base_urls: dict[str, str]
     public_url: str = "http://127.0.0.1:8080"
     clock: Clock = utc_now
+    # The component's own settings (`Component.settings`), built once by the runner.
+    own_settings: BaseSettings | None = None
     _outbox: Outbox | None = None
+
+    def settings_of(self, cls: type[S]) -> S:
+        """This component's own settings, as the runner built them from the environment."""
+        if not isinstance(self.own_settings, cls):
+            raise RuntimeError(f"{self.name} was not given its {cls.__name__}")
+        return self.own_settings
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:
@@ -107,7 +116,8 @@ class Component:
     calls: tuple[str, ...] = ()
     may_call: tuple[str, ...] = ()
     commands: tuple[Command, ...] = ()
-    # Its own prefixed settings class, listed in the settings reference.
+    # Its own prefixed settings class: built by the runner and handed over in the context
+    # (`ctx.settings_of`), listed in the settings reference.
     settings: type[BaseSettings] | None = None
     # `dialog retention run [--dry-run]`: apply (or list) what the storage periods destroy now;
     # returns one printable line per appeal. Only a component that decides expiry has one.

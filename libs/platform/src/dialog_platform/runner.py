@@ -256,6 +256,8 @@ def build_app(
     selected = [components[t] for t in targets]
     urls = base_urls(component_names(), targets, self_url)
     check_calls(selected, urls)
+    # Each component's own settings, read once here: a bad value stops the start, not a request.
+    own_settings = {c.name: c.settings() if c.settings else None for c in selected}
     # Before the backends' clients are made, so that httpx and PyMongo are traced.
     configure_tracing(process_service(targets))
     backends = Backends(
@@ -285,6 +287,7 @@ def build_app(
                     base_urls=urls,
                     public_url=str(settings.public_url or self_url).rstrip("/"),
                     clock=clock,
+                    own_settings=own_settings[component.name],
                 )
                 contexts.append(ctx)
             # Build every component (which subscribes its handlers) before the bus starts.

@@ -1,7 +1,7 @@
 """Settings: one common set (prefix `DIALOG_`) and one prefixed set per service.
 
-Built once by the runner (`get_settings()` is cached) and never at import time, so tests can set
-the environment first.
+Built by the runner when a process starts, never at import time, so tests can set the
+environment first; each component's own settings are handed to it in its context.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,14 +110,6 @@ class CommonSettings(BaseSettings):
         return self.environment == "development"
 
 
-S = TypeVar("S", bound=BaseSettings)
-
-
 @lru_cache
 def get_settings() -> CommonSettings:
     return CommonSettings()
-
-
-@lru_cache
-def get_service_settings(cls: type[S]) -> S:
-    return cls()

@@ -11,7 +11,6 @@ from datetime import timedelta
 from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.ratelimit import SlidingWindow
-from dialog_platform.settings import get_service_settings
 
 from . import handlers, retention
 from . import repository as repo
@@ -36,7 +35,7 @@ def demo_password(login: str) -> str:
 
 
 def build_accounts(ctx: Context) -> Accounts:
-    settings = get_service_settings(DashboardSettings)
+    settings = ctx.settings_of(DashboardSettings)
     return Accounts(
         db=ctx.db,
         settings=settings,
@@ -92,7 +91,7 @@ async def seed_demo(ctx: Context, dashboard: Dashboard, accounts: Accounts) -> N
 
 
 async def build(ctx: Context) -> Running:
-    settings = get_service_settings(DashboardSettings)
+    settings = ctx.settings_of(DashboardSettings)
     dashboard = build_dashboard(ctx)
     accounts = build_accounts(ctx)
     web = Web.create(dashboard, accounts, settings, secure_cookies=not ctx.settings.is_development)

@@ -16,7 +16,6 @@ from dialog_platform.internal import internal_headers
 from dialog_platform.periodic import Periodic
 from dialog_platform.ratelimit import Lockout, SlidingWindow
 from dialog_platform.replica import Reconciler
-from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
@@ -49,7 +48,7 @@ class Parts:
 
 
 def build_parts(ctx: Context) -> Parts:
-    settings = get_service_settings(KioskGatewaySettings)
+    settings = ctx.settings_of(KioskGatewaySettings)
     directory = DirectoryReplica(
         db=ctx.db,
         http=ctx.http,

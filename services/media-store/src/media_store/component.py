@@ -8,7 +8,6 @@ import logging
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.media import MediaError
-from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
@@ -28,7 +27,7 @@ async def build(ctx: Context) -> Running:
     service = MediaService(
         db=ctx.db,
         media=ctx.media,
-        settings=get_service_settings(MediaStoreSettings),
+        settings=ctx.settings_of(MediaStoreSettings),
         clock=ctx.clock,
     )
     handlers.subscribe(ctx.bus, service)

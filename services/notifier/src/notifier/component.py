@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from dialog_platform.component import Check, Component, Context, Running
 from dialog_platform.internal import internal_headers
 from dialog_platform.replica import Reconciler
-from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 async def build(ctx: Context) -> Running:
-    settings = get_service_settings(NotifierSettings)
+    settings = ctx.settings_of(NotifierSettings)
     smsc = None
     if settings.smsc_url is not None:
         smsc = SmscClient(

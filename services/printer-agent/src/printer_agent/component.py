@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.periodic import Periodic
-from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from .service import ReceiptPrinter
@@ -15,7 +14,7 @@ from .status import StatusReporter
 
 
 async def build(ctx: Context) -> Running:
-    settings = get_service_settings(PrinterAgentSettings)
+    settings = ctx.settings_of(PrinterAgentSettings)
     if settings.kiosk_id == "*" and ctx.settings.bus_url is not None:
         raise ValueError(
             "DIALOG_PRINTER_AGENT_KIOSK_ID must name this booth's kiosk on a shared broker "

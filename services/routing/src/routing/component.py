@@ -8,7 +8,6 @@ from datetime import timedelta
 from dialog_platform import metrics as platform_metrics
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.periodic import Periodic
-from dialog_platform.settings import get_service_settings
 
 from . import handlers
 from . import repository as repo
@@ -37,12 +36,12 @@ def build_retention(ctx: Context, settings: RoutingSettings) -> Retention:
 async def run_retention(ctx: Context, dry_run: bool) -> list[str]:
     """`dialog retention run`: the decision is saved with its events in routing's outbox, which
     the running routing relays to the other services."""
-    retention = build_retention(ctx, get_service_settings(RoutingSettings))
+    retention = build_retention(ctx, ctx.settings_of(RoutingSettings))
     return [d.line() for d in await retention.run(dry_run=dry_run)]
 
 
 async def build(ctx: Context, settings: RoutingSettings | None = None) -> Running:
-    settings = settings or get_service_settings(RoutingSettings)
+    settings = settings or ctx.settings_of(RoutingSettings)
     lead = settings.reminder_lead_working_days
     directory = Directory(db=ctx.db, clock=ctx.clock, outbox=ctx.outbox)
     routing = Routing(
