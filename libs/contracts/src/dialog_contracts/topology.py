@@ -21,6 +21,7 @@ from .cases import (
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
+from .reference import ReferenceEntryChanged
 from .retention import AppealExpired
 
 EVENTS: tuple[type[EventData], ...] = (
@@ -40,6 +41,7 @@ EVENTS: tuple[type[EventData], ...] = (
     PrinterStatusReported,
     KioskHealthChanged,
     AppealExpired,
+    ReferenceEntryChanged,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -107,4 +109,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("notifier", KioskHealthChanged),
     Binding("dashboard", KioskHealthChanged),
     Binding("dashboard", ReceiptFailed),
+    # The reference desk's published entries: to the gateway's read model for the booth and
+    # /help. The counts go back by pull (the dashboard asks the gateway), so no queue for them.
+    Binding("kiosk-gateway", ReferenceEntryChanged),
 )
