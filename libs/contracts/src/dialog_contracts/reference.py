@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import richtext
-from .common import Localized
+from .common import Language, Localized
 from .envelope import EventData
 
 
@@ -56,6 +56,34 @@ class ReferenceEntryChanged(EventData):
     entry_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")
     version: int = Field(ge=1)
     entry: ReferenceContent | None = Field(default=None, description="None: not published")
+
+    def subject(self) -> str:
+        return self.entry_id
+
+
+class ReferencePrintRequested(EventData):
+    """An entry printed at the booth where the citizen stands, in the language they read it in.
+
+    Routed like a receipt (`receipt.requested.<kiosk id>`), so it waits in the booth's one print
+    queue beside the receipts and costs no queue of its own; the printer-agent tells the two
+    apart by the envelope's type.
+    """
+
+    TYPE: ClassVar[str] = "kz.dialog.reference.print-requested.v1"
+    ROUTING_KEY: ClassVar[str] = "reference.print-requested"
+
+    print_id: str = Field(
+        pattern=r"^[0-9a-f]{32}$", description="one sheet; a redelivery prints none"
+    )
+    kiosk_id: str
+    entry_id: str
+    language: Language
+    center: Localized
+    entry: ReferenceContent
+    page_url: str = Field(description="the entry's page on /help, for the QR code")
+
+    def routing_key(self) -> str:
+        return f"receipt.requested.{self.kiosk_id}"
 
     def subject(self) -> str:
         return self.entry_id

@@ -21,7 +21,7 @@ from .cases import (
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
-from .reference import ReferenceEntryChanged
+from .reference import ReferenceEntryChanged, ReferencePrintRequested
 from .retention import AppealExpired
 
 EVENTS: tuple[type[EventData], ...] = (
@@ -42,6 +42,7 @@ EVENTS: tuple[type[EventData], ...] = (
     KioskHealthChanged,
     AppealExpired,
     ReferenceEntryChanged,
+    ReferencePrintRequested,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -70,7 +71,7 @@ class Binding:
 
 
 # Who consumes what (DESIGN.md §3). Per-kiosk ReceiptRequested queues are declared by the
-# gateway for each registered kiosk, not here.
+# gateway for each registered kiosk, not here; ReferencePrintRequested travels in them too.
 BINDINGS: tuple[Binding, ...] = (
     Binding("routing", AppealRecorded),
     Binding("notifier", AppealRecorded),

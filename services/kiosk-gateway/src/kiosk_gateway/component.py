@@ -25,7 +25,7 @@ from .clients import DashboardClient, MediaClient
 from .commands import KIOSK_COMMAND
 from .directory import DirectoryReplica
 from .health import BoothHealth
-from .help import build_reference_router
+from .help import REFERENCE_PRINTS_PER_HOUR, build_reference_router
 from .kiosks import KioskRegistry
 from .lookup import Lookup
 from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
@@ -187,9 +187,21 @@ async def build(ctx: Context) -> Running:
             build_admin_router(parts.kiosks),
             build_open_router(figures, development=ctx.settings.is_development),
             build_pages_router(
-                parts.kiosks, parts.settings, ctx.settings, parts.directory.official
+                parts.kiosks,
+                parts.settings,
+                ctx.settings,
+                parts.directory.official,
+                parts.desk.entry,
             ),
-            build_reference_router(parts.desk, parts.kiosks, parts.directory, ctx.settings),
+            build_reference_router(
+                parts.desk,
+                parts.kiosks,
+                parts.directory,
+                ctx.settings,
+                outbox=ctx.outbox,
+                public_url=ctx.public_url,
+                prints=SlidingWindow(REFERENCE_PRINTS_PER_HOUR, 3600.0),
+            ),
         ],
         on_start=[start],
         on_stop=[stop],

@@ -8,13 +8,18 @@ the page's config, so the text is in the first response and a search needs no sc
 # No `from __future__ import annotations`: FastAPI must see the closure-local `Kiosk`
 # dependency alias when it reads the route signatures.
 
-from typing import Annotated, Any
+import uuid
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from dialog_contracts import Localized, ReferenceContent, ReferencePrintRequested
+from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
+from dialog_platform.outbox import Outbox, Pending
+from dialog_platform.ratelimit import SlidingWindow
 from dialog_platform.settings import CommonSettings
 
 from .api import kiosk_dependency
@@ -25,6 +30,12 @@ from .pages import catalogs, render
 from .reference import MAX_QUERY_CHARS, ReferenceDesk, full, summary
 
 LANGUAGES = ("kk", "ru")
+# A booth serves perhaps a few dozen citizens an hour; more sheets than this is a stuck finger.
+REFERENCE_PRINTS_PER_HOUR = 60
+
+
+class PrintRequest(BaseModel):
+    language: Literal["kk", "ru"]
 
 
 class Recorded(BaseModel):
@@ -53,6 +64,10 @@ def build_reference_router(
     kiosks: KioskRegistry,
     directory: DirectoryReplica,
     common: CommonSettings,
+    *,
+    outbox: Outbox,
+    public_url: str,
+    prints: SlidingWindow,
 ) -> APIRouter:
     router = APIRouter()
     Kiosk = Annotated[dict[str, Any], Depends(kiosk_dependency(kiosks))]
@@ -80,6 +95,31 @@ def build_reference_router(
         await desk.count_view(entry_id, where="booth")
         return full(doc)
 
+    @router.post("/api/v1/reference/{entry_id}/print", status_code=202, tags=["booth"])
+    async def print_entry(kiosk: Kiosk, entry_id: str, body: PrintRequest) -> dict[str, str]:
+        """The entry on the booth's receipt printer, through its print queue like a receipt."""
+        doc = await desk.entry(entry_id)
+        if doc is None:
+            raise error(404, "reference_not_found")
+        # Paper is for citizens at the booth, not for a loop that presses the button.
+        if not prints.allow(kiosk["_id"]):
+            raise error(429, "reference_print_limit", headers={"Retry-After": "600"})
+        event = ReferencePrintRequested(
+            print_id=uuid.uuid4().hex,
+            kiosk_id=kiosk["_id"],
+            entry_id=entry_id,
+            language=body.language,
+            center=Localized(kk=kiosk["location"], ru=kiosk["location"]),
+            entry=ReferenceContent.model_validate(doc["entry"]),
+            page_url=f"{public_url.rstrip('/')}/help/{entry_id}?lang={body.language}",
+        )
+
+        async def request(tx: Pending) -> None:
+            await tx.add(event)
+
+        await outbox.run(request)
+        return {"status": "queued"}
+
     @router.post("/api/v1/reference/recorded", status_code=204, tags=["booth"])
     async def recorded(kiosk: Kiosk, body: Recorded) -> None:
         """The entries a citizen opened before recording an appeal all the same."""
@@ -99,7 +139,7 @@ def build_reference_router(
                 desk, q=q, topic=topic, official="", departments=[], where="web"
             )
             status = 200
-        except Exception:
+        except ApiError:  # a query too long to be one: the page says nothing was found
             listing, status = {"topics": await desk.topics(), "entries": [], "q": ""}, 422
         config = {"catalog": messages, "lang": lang_of(lang), **listing, "entry": None}
         response = render("help.html", config, development=development)
