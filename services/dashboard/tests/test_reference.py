@@ -60,6 +60,9 @@ async def test_an_entry_is_written_edited_published_and_withdrawn_with_its_histo
         "/dashboard/reference/passport-lost", {**ENTRY, "version": "1", "service_url": "http://x"}
     )
     assert bad.status_code == 422 and "https://" in bad.text
+    # The form comes back with what was typed, the refused field marked.
+    assert 'name="service_url" type="url" value="http://x"' in bad.text
+    assert "Төлқұжатты жоғалтсам не істеймін?" in bad.text
     await b.get("/dashboard/reference/passport-lost")
     edited = await b.post(
         "/dashboard/reference/passport-lost",

@@ -30,7 +30,16 @@ def build_router(web: Web) -> APIRouter:
     def refused(exc: workbench.Rejected) -> PageError:
         return PageError(404 if exc.code == "not_found" else 422, exc.code, field=exc.field)
 
-    async def form_page(request: Request, session: Any, entry: dict[str, Any] | None) -> Response:
+    async def form_page(
+        request: Request,
+        session: Any,
+        entry: dict[str, Any] | None,
+        *,
+        values: dict[str, Any] | None = None,
+        problem: workbench.Rejected | None = None,
+    ) -> Response:
+        """The entry's form; after a refused change, with what was typed and why it was refused
+        (nothing of it was saved)."""
         try:
             officials = await dash.routing.officials(active_only=False)
         except Exception:  # the form still works with ids typed by hand
@@ -39,7 +48,10 @@ def build_router(web: Web) -> APIRouter:
             request,
             "reference_entry.html",
             session=session,
+            status=422 if problem else 200,
             entry=entry,
+            values={**(entry or {}), **(values or {})},
+            error={"code": problem.code, "field": problem.field} if problem else None,
             topics=await workbench.topics(dash),
             officials=officials,
             history=await reference.history(dash, entry["_id"]) if entry else [],
@@ -65,17 +77,21 @@ def build_router(web: Web) -> APIRouter:
     @router.post("/reference/new")
     async def create(request: Request) -> Response:
         form = await web.form(request, await web.session(request))
-        _, account = await manager(request)
+        session, account = await manager(request)
+        fields = reference.entry_from_form(form)
         try:
             doc = await reference.create(
                 dash,
                 account,
                 entry_id=str(form.get("id") or ""),
-                fields=reference.entry_from_form(form),
+                fields=fields,
                 ip=client_ip(request),
             )
         except workbench.Rejected as exc:
-            raise refused(exc) from exc
+            if exc.code == "not_found":
+                raise refused(exc) from exc
+            typed = {**fields, "id": str(form.get("id") or "")}
+            return await form_page(request, session, None, values=typed, problem=exc)
         return RedirectResponse(f"{PREFIX}/reference/{doc['_id']}", status_code=303)
 
     @router.get("/reference/{entry_id}")
@@ -89,9 +105,10 @@ def build_router(web: Web) -> APIRouter:
     @router.post("/reference/{entry_id}")
     async def save(entry_id: str, request: Request) -> Response:
         form = await web.form(request, await web.session(request))
-        _, account = await manager(request)
+        session, account = await manager(request)
         ip = client_ip(request)
         action = str(form.get("action") or "save")
+        fields: dict[str, Any] = {}
         try:
             if action in ("publish", "unpublish"):
                 await reference.set_state(
@@ -102,16 +119,20 @@ def build_router(web: Web) -> APIRouter:
                     version = int(str(form.get("version") or ""))
                 except ValueError as exc:
                     raise PageError(422, "invalid", field="version") from exc
+                fields = reference.entry_from_form(form)
                 await reference.edit(
                     dash,
                     account,
                     entry_id=entry_id,
-                    fields=reference.entry_from_form(form),
+                    fields=fields,
                     version=version,
                     ip=ip,
                 )
         except workbench.Rejected as exc:
-            raise refused(exc) from exc
+            doc = await reference.get(dash, entry_id)
+            if exc.code == "not_found" or doc is None:
+                raise refused(exc) from exc
+            return await form_page(request, session, doc, values=fields, problem=exc)
         return RedirectResponse(f"{PREFIX}/reference/{entry_id}", status_code=303)
 
     @router.post("/cases/{appeal_id}/reference-draft")
