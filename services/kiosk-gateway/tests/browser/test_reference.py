@@ -18,6 +18,7 @@ from kiosk_gateway.pages import catalogs
 from ..conftest import Booth
 from .conftest import SCREENSHOTS, Kiosk, axe, open_kiosk
 from .test_access import Audit
+from .test_voice import press, said
 
 pytestmark = pytest.mark.browser
 # What a citizen types: "кужат" without the Kazakh letters finds "құжат" (documents); a
@@ -86,6 +87,15 @@ async def walk(kiosk: Kiosk, booth: Booth, lang: str, audit: Audit) -> None:
     assert title and title in (await kiosk.text("#ref-entry"))
     assert await page.locator("#ref-entry").get_attribute("lang") == lang
     await audit.both("45-entry")
+    # And white on black for a citizen who sees poorly.
+    await kiosk.tap("#contrast")
+    await audit.one("45-entry", "contrast")
+    await kiosk.tap("#entry-back")
+    await kiosk.screen("reference")
+    await audit.one("43-reference-found", "contrast")
+    await kiosk.tap(f'#ref-results [data-entry="{expected}"]')
+    await kiosk.screen("entry")
+    await kiosk.tap("#contrast")
 
     # Printed on the booth's receipt printer.
     before = sheets(booth.receipts)
@@ -113,6 +123,19 @@ async def walk(kiosk: Kiosk, booth: Booth, lang: str, audit: Audit) -> None:
     await kiosk.screen("entry")
     await kiosk.tap("#entry-record")
     await kiosk.screen("identity")
+
+
+async def test_audio_mode_says_an_entry_whole(browser: Any, booth: Booth) -> None:
+    """An entry is dynamic text: the page asks for the gateway's clip of it (speech.py)."""
+    kiosk = await open_kiosk(browser, booth)
+    await kiosk.tap("#audio-start")
+    await press(kiosk, '[data-action="reference"][data-value="ru"]')
+    entry = '#ref-results [data-entry="lost-receipt"]'
+    await kiosk.page.locator(entry).wait_for()
+    await press(kiosk, entry)
+    await kiosk.screen("entry")
+    await said(kiosk, "ru", "reference-lost-receipt")
+    await kiosk.page.context.close()
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
