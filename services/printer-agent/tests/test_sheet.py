@@ -3,6 +3,8 @@ where to apply, and the QR of its page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PIL import Image, ImageDraw, ImageFont
 
 from dialog_contracts import ReferencePrintRequested
@@ -70,3 +72,14 @@ def test_both_languages_have_the_same_phrases() -> None:
     ru = layout_sheet(request("ru"))
     assert any(line.text == "Какие документы нужны?" for line in ru.lines)
     assert isinstance(render_sheet(request("ru")), Image.Image)
+
+
+def test_a_redelivered_print_request_prints_nothing_twice(tmp_path: Path) -> None:
+    from printer_agent.service import ReceiptPrinter
+
+    folder = tmp_path / "receipts"
+    printer = ReceiptPrinter(printer_url=f"png://{folder}", width=576, data_dir=tmp_path)
+    first = printer.handle_sheet(request("kk"))
+    again = printer.handle_sheet(request("kk"))
+    assert first.printed and not again.printed and again.duplicate
+    assert [p.name for p in folder.glob("*.png")] == [f"ref-{'0' * 32}.png"]
