@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import ReferenceContent, ReferenceEntryChanged, richtext
 from dialog_platform import replica
-from dialog_platform.textfold import fold, words
+from dialog_platform.textfold import WORD, fold, words
 
 Doc = dict[str, Any]
 COLLECTION = "reference_entries"
@@ -167,12 +167,14 @@ class ReferenceDesk:
         )
 
     async def count_miss(self, text: str) -> None:
-        folded = " ".join(fold(w) for w in text.split())[:MAX_QUERY_CHARS]
+        # Words only: digits typed into the web's search box (a phone, an IIN) are not kept.
+        typed = WORD.findall(text)
+        folded = " ".join(fold(w) for w in typed)[:MAX_QUERY_CHARS]
         if not folded:
             return
         await self.db.reference_misses.update_one(
             {"_id": folded},
-            {"$inc": {"count": 1}, "$set": {"text": " ".join(text.split())[:MAX_QUERY_CHARS]}},
+            {"$inc": {"count": 1}, "$set": {"text": " ".join(typed)[:MAX_QUERY_CHARS]}},
             upsert=True,
         )
 
