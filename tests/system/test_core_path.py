@@ -154,3 +154,47 @@ async def test_appeal_from_booth_to_receipt_and_lookup(
     assert again.status_code in (200, 409)
     if again.status_code == 200:
         assert again.json()["registration_number"] == number
+
+
+async def test_the_reference_desk_reaches_the_booth_its_printer_and_the_statistics(
+    system: System, printer_for: Any, http: httpx.AsyncClient
+) -> None:
+    """The dashboard's demo entries reach the gateway's copy through the bus (or, on a first
+    start, its snapshot); the booth finds them and prints one on its own printer; the control
+    office's statistics show the view, pulled from the gateway."""
+    kiosk_id, token = system.kiosk_add()
+    printer_for(kiosk_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    gw = system.gateway_url
+
+    async def found() -> bool:
+        r = await http.get(f"{gw}/api/v1/reference", params={"q": "кужат"}, headers=auth)
+        return any(e["id"] == "housing-queue-documents" for e in r.json().get("entries", []))
+
+    await eventually(found, timeout=60)
+    page = await http.get(f"{gw}/help/housing-queue-documents", params={"lang": "kk"})
+    assert page.status_code == 200 and "Тұрғын үй кезегіне" in page.text
+    entry = await http.get(f"{gw}/api/v1/reference/housing-queue-documents", headers=auth)
+    assert entry.status_code == 200
+    before = set(system.receipts_dir.glob("ref-*.png")) if system.receipts_dir.exists() else set()
+    printed = await http.post(
+        f"{gw}/api/v1/reference/housing-queue-documents/print",
+        json={"language": "kk"},
+        headers=auth,
+    )
+    assert printed.status_code == 202, printed.text
+
+    async def sheet() -> bool:
+        return bool(set(system.receipts_dir.glob("ref-*.png")) - before)
+
+    await eventually(sheet, timeout=60)
+    bad = await http.post(
+        f"{gw}/api/v1/reference/housing-queue-documents/print",
+        json={"language": "en"},
+        headers=auth,
+    )
+    assert bad.status_code == 422
+
+    stats = await http.get(f"{gw}/api/v1/reference-stats", headers=system.internal_headers())
+    row = next(r for r in stats.json()["entries"] if r["id"] == "housing-queue-documents")
+    assert row["views_booth"] >= 1

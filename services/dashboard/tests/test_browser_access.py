@@ -134,6 +134,9 @@ async def test_every_dashboard_page_is_accessible_in_both_languages(
     await audit.visit("stats", "/dashboard/control/stats")
     await audit.visit("control-case", f"/dashboard/cases/{late.appeal_id}")
     await audit.visit("control-search", "/dashboard/search?q=2")
+    await audit.visit("reference", "/dashboard/reference")
+    await audit.visit("reference-new", "/dashboard/reference/new")
+    await audit.visit("reference-entry", "/dashboard/reference/housing-queue-documents")
     await page.context.clear_cookies()
 
     await log_in(page, dialog, admin)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import audit
+from dashboard import audit, reference
 from dashboard.csvexport import COLUMNS
 from dashboard.i18n import catalog
 from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
@@ -52,6 +52,9 @@ DYNAMIC = {
         "appeal_extended",
     ),
     "csv": COLUMNS,
+    "reference_state": ("draft", "published"),
+    "reference_action": ("create", "edit", "publish", "unpublish", "from_answer"),
+    "reference_field": (*reference.FIELDS, "state"),
 }
 
 

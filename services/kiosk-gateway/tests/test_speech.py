@@ -4,6 +4,7 @@ espeak-ng or replaced by a human recording, served by name only."""
 from __future__ import annotations
 
 import array
+import asyncio
 import io
 import wave
 from pathlib import Path
@@ -129,3 +130,23 @@ async def test_only_catalog_clips_are_spoken(booth: Booth, http: Any, path: str)
     if response.headers["content-type"].startswith("application/json"):
         message = response.json()["error"]["message"]
         assert message["kk"] and message["ru"]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_reference_entry_is_said_whole_from_the_gateways_copy(
+    booth: Booth, http: Any, lang: str
+) -> None:
+    """An entry is dynamic text: rendered from the published entry at the first request."""
+    url = f"{booth.url}/kiosk/speech/{lang}/reference-address-certificate.wav"
+    for _ in range(100):  # the demo set reaches the gateway's copy soon after the start
+        response = await http.get(url)
+        if response.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    seconds, peak = wav_facts(response.content)
+    # The question and the whole answer, not the question alone.
+    assert peak > 2000 and seconds > 6, seconds
+    unknown = await http.get(f"{booth.url}/kiosk/speech/{lang}/reference-no-such-entry.wav")
+    assert unknown.status_code == 404

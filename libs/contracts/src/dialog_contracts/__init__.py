@@ -26,6 +26,7 @@ from .directory import (
 )
 from .envelope import Envelope, EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
+from .reference import Place, ReferenceContent, ReferenceEntryChanged, ReferencePrintRequested
 from .retention import AppealExpired
 from .topology import BINDINGS, EVENTS, EVENTS_BY_TYPE, Binding, exchange_name, queue_name
 
@@ -55,11 +56,15 @@ __all__ = [
     "OfficialChanged",
     "OfficialContactChanged",
     "Photo",
+    "Place",
     "PrinterState",
     "PrinterStatusReported",
     "ReceiptFailed",
     "ReceiptPrinted",
     "ReceiptRequested",
+    "ReferenceContent",
+    "ReferenceEntryChanged",
+    "ReferencePrintRequested",
     "VideoRef",
     "acting_deputy_id",
     "exchange_name",

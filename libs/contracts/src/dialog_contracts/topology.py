@@ -21,6 +21,7 @@ from .cases import (
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
+from .reference import ReferenceEntryChanged, ReferencePrintRequested
 from .retention import AppealExpired
 
 EVENTS: tuple[type[EventData], ...] = (
@@ -40,6 +41,8 @@ EVENTS: tuple[type[EventData], ...] = (
     PrinterStatusReported,
     KioskHealthChanged,
     AppealExpired,
+    ReferenceEntryChanged,
+    ReferencePrintRequested,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -68,7 +71,7 @@ class Binding:
 
 
 # Who consumes what (DESIGN.md §3). Per-kiosk ReceiptRequested queues are declared by the
-# gateway for each registered kiosk, not here.
+# gateway for each registered kiosk, not here; ReferencePrintRequested travels in them too.
 BINDINGS: tuple[Binding, ...] = (
     Binding("routing", AppealRecorded),
     Binding("notifier", AppealRecorded),
@@ -107,4 +110,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("notifier", KioskHealthChanged),
     Binding("dashboard", KioskHealthChanged),
     Binding("dashboard", ReceiptFailed),
+    # The reference desk's published entries: to the gateway's read model for the booth and
+    # /help. The counts go back by pull (the dashboard asks the gateway), so no queue for them.
+    Binding("kiosk-gateway", ReferenceEntryChanged),
 )

@@ -39,6 +39,11 @@ ACTIONS = (
     "legal_hold_lift",
     "export",
     "retention",
+    "reference_create",
+    "reference_edit",
+    "reference_publish",
+    "reference_unpublish",
+    "reference_from_answer",
 )
 
 

@@ -240,3 +240,7 @@ class KioskClient(Api):
 
     async def revoke(self, kiosk_id: str) -> Json:
         return await self.json("POST", f"/api/v1/kiosks/{_seg(kiosk_id)}/revoke")
+
+    async def reference_stats(self) -> Json:
+        """The reference desk's views, empty searches and appeals recorded after a view."""
+        return await self.json("GET", "/api/v1/reference-stats")

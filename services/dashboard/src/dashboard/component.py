@@ -12,7 +12,7 @@ from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.ratelimit import SlidingWindow
 
-from . import handlers, retention
+from . import handlers, reference, retention
 from . import repository as repo
 from .accounts import AccountInvalid, Accounts
 from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
@@ -21,6 +21,7 @@ from .service import Dashboard
 from .settings import DashboardSettings
 from .views import admin, booths, cases, control, internal, session, workbench
 from .views import records as record_views
+from .views import reference as reference_views
 from .web import Web
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ async def build(ctx: Context) -> Running:
         await repo.create_read_model_indexes(ctx.db)
         tasks.append(asyncio.create_task(housekeeping(), name="dashboard-housekeeping"))
         if ctx.settings.is_development:
+            await reference.seed_demo(dashboard)
             # routing answers only once this process serves; seeding waits for it meanwhile.
             tasks.append(
                 asyncio.create_task(seed_demo(ctx, dashboard, accounts), name="dashboard-demo")
@@ -133,11 +135,13 @@ async def build(ctx: Context) -> Running:
             session.build_router(web),
             cases.build_router(web),
             workbench.build_router(web),
-            control.build_router(web),
+            control.build_router(web, kiosks),
             record_views.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
             booths.build_router(web),
             internal.build_router(dashboard),
+            reference_views.build_router(web),
+            reference_views.build_internal_router(dashboard),
         ],
         on_start=[start],
         on_stop=[stop],

@@ -8,16 +8,17 @@ official's range starts with their own id, so they never see another's case; the
 office's range spans every official.
 
 Names are folded so that the Kazakh and the Russian spelling of a name meet: case, the Kazakh
-letters and the soft and hard signs ("Нұрланова" and "Нурланова", "Айгүл" and "Айгуль" both
-become "нурланова", "айгул").
+letters and the soft and hard signs (`dialog_platform.textfold`, shared with the reference
+desk's search).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from dialog_platform.textfold import words
 
 SEP = "|"
 END = "}"  # the character after SEP: a prefix's keys lie in [prefix, prefix + END)
@@ -25,40 +26,13 @@ NAME_SLOTS = 4  # "Surname Name Patronymic" and a "қызы"/"ұлы" or a doubl
 MIN_PHONE_DIGITS = 4
 MAX_QUERY_CHARS = 200
 
-_FOLD = str.maketrans(
-    {
-        "ә": "а",
-        "ғ": "г",
-        "қ": "к",
-        "ң": "н",
-        "ө": "о",
-        "ұ": "у",
-        "ү": "у",
-        "һ": "х",
-        "і": "и",
-        "ё": "е",
-        "й": "и",
-        "э": "е",
-        "ь": None,
-        "ъ": None,
-    }
-)
-_WORD = re.compile(r"[^\W\d_]+")
 _NOT_DIGIT = re.compile(r"[\s\-\u2010-\u2015\u2212+().]+")
 
 Kind = Literal["number", "number_guess", "iin", "phone", "name"]
 
 
-def fold(word: str) -> str:
-    """A name word as it is indexed and searched."""
-    lowered = word.casefold().translate(_FOLD)
-    # Latin accents and any combining mark (a "й" typed as "и" + breve) go too.
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FOLD)
-
-
 def name_words(full_name: str | None) -> list[str]:
-    return [fold(w) for w in _WORD.findall(full_name or "") if fold(w)]
+    return words(full_name)
 
 
 def phone_digits(phone: str | None) -> str:

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI must see the closure-local `Kiosk`
 # dependency alias when it reads the route signatures.
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -40,10 +41,8 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def build_router(
-    gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup, health: BoothHealth
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["booth"])
+def kiosk_dependency(kiosks: KioskRegistry) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The booth a request comes from: its bearer token, or its session cookie with the header."""
 
     async def current_kiosk(
         request: Request,
@@ -58,7 +57,14 @@ def build_router(
             return await kiosks.authenticate_session(session)
         return await kiosks.authenticate(None)
 
-    Kiosk = Annotated[dict[str, Any], Depends(current_kiosk)]
+    return current_kiosk
+
+
+def build_router(
+    gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup, health: BoothHealth
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["booth"])
+    Kiosk = Annotated[dict[str, Any], Depends(kiosk_dependency(kiosks))]
 
     async def booth_or_address(
         request: Request,

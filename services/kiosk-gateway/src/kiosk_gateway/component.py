@@ -24,10 +24,12 @@ from .clients import DashboardClient, MediaClient
 from .commands import KIOSK_COMMAND
 from .directory import DirectoryReplica
 from .health import BoothHealth
+from .help import REFERENCE_PRINTS_PER_HOUR, build_reference_router
 from .kiosks import KioskRegistry
 from .lookup import Lookup
 from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
 from .pages import build_pages_router
+from .reference import ReferenceDesk
 from .service import Gateway
 from .settings import KioskGatewaySettings
 
@@ -45,6 +47,7 @@ class Parts:
     settings: KioskGatewaySettings
     directory: DirectoryReplica
     health: BoothHealth
+    desk: ReferenceDesk
 
 
 def build_parts(ctx: Context) -> Parts:
@@ -90,7 +93,15 @@ def build_parts(ctx: Context) -> Parts:
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
     health = BoothHealth(db=ctx.db, outbox=ctx.outbox, settings=settings, clock=ctx.clock)
+    desk = ReferenceDesk(
+        db=ctx.db,
+        http=ctx.http,
+        # Optional like the dashboard client above: without it the booth shows no entries.
+        dashboard_url=ctx.base_urls.get("dashboard", ""),
+        headers=internal_headers(ctx.settings),
+    )
     return Parts(
+        desk=desk,
         gateway=gateway,
         kiosks=kiosks,
         lookup=lookup,
@@ -103,9 +114,12 @@ def build_parts(ctx: Context) -> Parts:
 async def build(ctx: Context) -> Running:
     parts = build_parts(ctx)
     gateway = parts.gateway
-    handlers.subscribe(ctx.bus, gateway, parts.lookup, parts.directory, parts.health)
+    handlers.subscribe(ctx.bus, gateway, parts.lookup, parts.directory, parts.health, parts.desk)
     reconciler = Reconciler(
         parts.directory.collection, parts.directory.snapshot, name="kiosk-gateway-directory"
+    )
+    desk_reconciler = Reconciler(
+        parts.desk.collection, parts.desk.snapshot, name="kiosk-gateway-reference"
     )
     janitor: list[asyncio.Task[None]] = []
 
@@ -152,6 +166,8 @@ async def build(ctx: Context) -> Running:
         # In the background: a booth is served from the last known directory meanwhile, and
         # a routing that is down delays nothing.
         reconciler.start()
+        if parts.desk.dashboard_url:
+            desk_reconciler.start()
 
     async def stop() -> None:
         for remove in unwatch:
@@ -159,6 +175,7 @@ async def build(ctx: Context) -> Running:
         await watcher.stop()
         await puller.stop()
         await reconciler.stop()
+        await desk_reconciler.stop()
         for task in janitor:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -170,7 +187,20 @@ async def build(ctx: Context) -> Running:
             build_admin_router(parts.kiosks),
             build_open_router(figures, development=ctx.settings.is_development),
             build_pages_router(
-                parts.kiosks, parts.settings, ctx.settings, parts.directory.official
+                parts.kiosks,
+                parts.settings,
+                ctx.settings,
+                parts.directory.official,
+                parts.desk.entry,
+            ),
+            build_reference_router(
+                parts.desk,
+                parts.kiosks,
+                parts.directory,
+                ctx.settings,
+                outbox=ctx.outbox,
+                public_url=ctx.public_url,
+                prints=SlidingWindow(REFERENCE_PRINTS_PER_HOUR, 3600.0),
             ),
         ],
         on_start=[start],

@@ -10,6 +10,7 @@ from dialog_contracts import (
     PrinterStatusReported,
     ReceiptFailed,
     ReceiptPrinted,
+    ReferenceEntryChanged,
 )
 from dialog_platform.bus import Bus
 
@@ -17,6 +18,7 @@ from . import retention
 from .directory import DirectoryReplica
 from .health import BoothHealth
 from .lookup import Lookup
+from .reference import ReferenceDesk
 from .service import Gateway
 
 SERVICE = "kiosk-gateway"
@@ -28,6 +30,7 @@ def subscribe(
     lookup: Lookup,
     directory: DirectoryReplica,
     health: BoothHealth,
+    desk: ReferenceDesk,
 ) -> None:
     async def on_printed(envelope: Envelope) -> None:
         await gateway.receipt_printed(envelope.parse(ReceiptPrinted))
@@ -47,6 +50,10 @@ def subscribe(
     async def on_expired(envelope: Envelope) -> None:
         await retention.forget(gateway.db, gateway.outbox, envelope.parse(AppealExpired))
 
+    async def on_reference(envelope: Envelope) -> None:
+        await desk.changed(envelope.parse(ReferenceEntryChanged))
+
+    bus.subscribe(SERVICE, ReferenceEntryChanged, on_reference)
     bus.subscribe(SERVICE, AppealExpired, on_expired)
     bus.subscribe(SERVICE, PrinterStatusReported, on_printer)
     bus.subscribe(SERVICE, OfficialChanged, on_official)

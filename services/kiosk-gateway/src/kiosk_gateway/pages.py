@@ -21,7 +21,7 @@ from dialog_platform.settings import CommonSettings
 from . import consent
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
 from .settings import KioskGatewaySettings
-from .speech import Official, Speech, build_speech_router
+from .speech import Entry, Official, Speech, build_speech_router
 
 STATIC = Path(__file__).parent / "static"
 LANGUAGES = ("kk", "ru")
@@ -54,13 +54,16 @@ def build_pages_router(
     settings: KioskGatewaySettings,
     common: CommonSettings,
     official: Official | None = None,
+    entry: Entry | None = None,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     development = common.is_development
     messages = catalogs()
     consent.check(messages)
     router.include_router(
-        build_speech_router(Speech(settings.speech_folder(common.data_dir), messages, official))
+        build_speech_router(
+            Speech(settings.speech_folder(common.data_dir), messages, official, entry)
+        )
     )
 
     @router.get("/kiosk")

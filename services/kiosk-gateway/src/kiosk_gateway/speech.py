@@ -32,6 +32,8 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
+from dialog_contracts import richtext
+
 from .messages import error
 
 LANGUAGES = ("kk", "ru")
@@ -44,6 +46,10 @@ _LETTER = re.compile(r"[^\W\d_]")
 _CLIP = re.compile(r"^[a-z0-9_]+(\.[0-9])?$|^num-[0-9]{1,2}$|^letter-[0-9a-f]{2,5}$")
 # An official's card: name, position and competence, said from the gateway's own directory.
 _OFFICIAL = re.compile(r"^official-([a-z0-9-]{2,40})$")
+# A reference entry: its question, answer, documents and where to apply, from the gateway's
+# copy of the published entries. Rendered at the first request and cached like a card; an
+# edited entry is a new text, so a new render, and the old one goes.
+_REFERENCE = re.compile(r"^reference-([a-z0-9][a-z0-9-]{0,79})$")
 # Marks on buttons that a voice would read out as noise or skip awkwardly.
 _SYMBOLS = str.maketrans({"⌫": " ", "▶": " ", "«": " ", "»": " ", "·": ",", "…": "."})
 
@@ -125,6 +131,24 @@ def official_clip(official: dict[str, Any], lang: str) -> Clip | None:
     return Clip(text, _voice(lang, text)) if speakable(text) else None
 
 
+Entry = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def reference_clip(doc: dict[str, Any], lang: str) -> Clip | None:
+    """What a blind citizen hears on a reference entry: all that the screen shows of it."""
+    entry = doc.get("entry") or {}
+
+    def said(field: str) -> str:
+        value = entry.get(field) or {}
+        return richtext.to_plain(str(value.get(lang, ""))).replace("\n", ". ")
+
+    place = entry.get("place") or {}
+    parts = [said("question"), said("answer"), said("documents")]
+    parts += [str((place.get(k) or {}).get(lang, "")) for k in ("office", "address", "hours")]
+    text = _tidy(". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()))
+    return Clip(text, _voice(lang, text)) if speakable(text) else None
+
+
 class Speech:
     """Finds or renders a clip; renders at most two at a time (the booth computer is small)."""
 
@@ -133,11 +157,13 @@ class Speech:
         folder: Path,
         catalogs: dict[str, dict[str, str]],
         official: Official | None = None,
+        entry: Entry | None = None,
     ) -> None:
         self.recordings = folder / "recordings"
         self.cache = folder / "cache"
         self.clips = {lang: clip_texts(catalogs[lang], lang) for lang in LANGUAGES}
         self.official = official
+        self.entry = entry
         self._gate = asyncio.Semaphore(2)
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -148,6 +174,10 @@ class Speech:
         """What `clip` says: a catalog message, or an official of the directory; else None."""
         if self.known(lang, clip):
             return self.clips[lang][clip]
+        entry = _REFERENCE.match(clip)
+        if entry is not None and lang in self.clips and self.entry is not None:
+            found_entry = await self.entry(entry.group(1))
+            return reference_clip(found_entry, lang) if found_entry is not None else None
         match = _OFFICIAL.match(clip)
         if lang not in self.clips or match is None or self.official is None:
             return None
@@ -223,7 +253,8 @@ def build_speech_router(speech: Speech) -> APIRouter:
     @router.get("/kiosk/speech/{lang}/{name}")
     async def clip(lang: str, name: str) -> Response:
         stem = name.removesuffix(".wav")
-        if not name.endswith(".wav") or not (_CLIP.match(stem) or _OFFICIAL.match(stem)):
+        named = _CLIP.match(stem) or _OFFICIAL.match(stem) or _REFERENCE.match(stem)
+        if not name.endswith(".wav") or not named:
             raise error(404, "speech_not_found")
         said = await speech.said(lang, stem)
         if said is None:

@@ -78,6 +78,19 @@ class Kiosk:
         for char in text:
             await self.tap_key(keyboard, char.upper() if char.isalpha() else char)
 
+    async def choose(self, official_id: str, *, presses: int = 1) -> None:
+        """Choose an official and go on to the identity form, past "maybe your question is
+        answered here" when the reference desk has entries about them (`presses`: 2 with the
+        audio guidance on, where the first touch says a control)."""
+        for _ in range(presses):
+            await self.tap(f'.card[data-official="{official_id}"]')
+        shown = '[data-screen="suggest"]:not([hidden]), [data-screen="identity"]:not([hidden])'
+        await self.page.locator(shown).first.wait_for(timeout=20_000)
+        if await self.page.locator('[data-screen="suggest"]').is_visible():
+            for _ in range(presses):
+                await self.tap("#suggest-record")
+        await self.screen("identity")
+
     async def screen(self, name: str, timeout: float = 20_000) -> None:
         await self.page.locator(f'[data-screen="{name}"]').wait_for(
             state="visible", timeout=timeout
@@ -168,7 +181,9 @@ _LAYOUT = """(root) => {
     if (el.closest("script, style, [aria-hidden=true]")) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
-    let r = range.getBoundingClientRect();
+    // Line by line: a text that wraps around a bold word is two boxes, not one around both.
+    for (const line of range.getClientRects()) {
+    let r = line;
     // Of a text in a list that scrolls, only the part in the list's window is seen.
     for (let a = el; a && a !== root.parentElement; a = a.parentElement) {
       if (a !== document.body && ["auto", "scroll"].includes(getComputedStyle(a).overflowY)) {
@@ -194,6 +209,7 @@ _LAYOUT = """(root) => {
         problems.push(`clipped by ${name(a)}: ${label}`);
         break;
       }
+    }
     }
   }
   for (let i = 0; i < boxes.length; i += 1) {

@@ -48,8 +48,7 @@ async def walk_to_record(kiosk: Kiosk, lang: str, shots: str | None = None) -> N
         assert 0 < await kiosk.page.locator(".card").count() < all_cards
         await shot("05-officials-filtered")
         await kiosk.page.locator(".chip").first.tap()
-    await kiosk.tap('.card[data-official="deputy-housing"]')
-    await kiosk.screen("identity")
+    await kiosk.choose("deputy-housing")
     await shot("06-identity")
     await kiosk.type("#keyboard", NAME[lang])
     await kiosk.tap('[data-focus="iin"]')
@@ -354,8 +353,7 @@ async def test_idle_booth_asks_then_discards_the_draft(browser: Any, booth: Boot
     await kiosk.tap('[data-action="lang"][data-value="ru"]')
     await kiosk.tap("#agree")
     await kiosk.tap('[data-action="category"][data-value="violation"]')
-    await kiosk.tap('.card[data-official="deputy-housing"]')
-    await kiosk.screen("identity")
+    await kiosk.choose("deputy-housing")
     assert await kiosk.text("#field-full_name .value") == ""
     assert await kiosk.text("#field-phone .value") == ""
     await kiosk.shot("ru-19-idle-reset-identity")
@@ -405,7 +403,7 @@ async def walk_to_record_refused(kiosk: Kiosk, lang: str) -> None:
     await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
     await kiosk.tap("#agree")
     await kiosk.tap('[data-action="category"][data-value="question"]')
-    await kiosk.tap('.card[data-official="akim"]')
+    await kiosk.choose("akim")
     await fill_identity(kiosk, lang)
     await kiosk.tap("#identity-next")
     await kiosk.screen("camera")

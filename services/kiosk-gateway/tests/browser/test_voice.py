@@ -116,6 +116,11 @@ async def test_audio_mode_says_every_screen_in_the_citizens_language(
     await said(kiosk, lang, "official-deputy-housing", mark)
     assert await kiosk.page.locator('[data-screen="officials"]').is_visible()
     await kiosk.tap(card)
+    # The reference desk's entries about this official are offered first, and said.
+    await kiosk.screen("suggest")
+    await said(kiosk, lang, "ref_maybe", mark)
+    await kiosk.tap("#suggest-record")
+    await kiosk.tap("#suggest-record")
     await kiosk.screen("identity")
     await said(kiosk, lang, "identity_title", mark)
 

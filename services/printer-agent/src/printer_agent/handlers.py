@@ -7,7 +7,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from dialog_contracts import Envelope, ReceiptFailed, ReceiptPrinted, ReceiptRequested
+from dialog_contracts import (
+    Envelope,
+    ReceiptFailed,
+    ReceiptPrinted,
+    ReceiptRequested,
+    ReferencePrintRequested,
+)
 from dialog_platform.bus import Bus
 
 from .service import ReceiptPrinter
@@ -30,7 +36,22 @@ def subscribe(
     # One printer, one receipt at a time; the status poller waits for the receipt too.
     lock = reporter.lock if reporter is not None else asyncio.Lock()
 
+    async def on_sheet(envelope: Envelope) -> None:
+        sheet = envelope.parse(ReferencePrintRequested)
+        if kiosk_id != "*" and sheet.kiosk_id != kiosk_id:
+            log.error("reference sheet for another kiosk ignored", extra={"kiosk": sheet.kiosk_id})
+            return
+        async with lock:
+            outcome = await asyncio.to_thread(printer.handle_sheet, sheet)
+        # Nobody waits on a reference sheet's outcome: the booth said "printing", and a sheet
+        # that failed is printed again by a touch. The printer's state goes out as usual.
+        if reporter is not None and not outcome.printed and not outcome.duplicate:
+            await reporter.poll()
+
     async def on_requested(envelope: Envelope) -> None:
+        # The booth's one print queue carries receipts and reference sheets.
+        if envelope.type == ReferencePrintRequested.TYPE:
+            return await on_sheet(envelope)
         receipt = envelope.parse(ReceiptRequested)
         if kiosk_id != "*" and receipt.kiosk_id != kiosk_id:
             log.error("receipt for another kiosk ignored", extra={"kiosk": receipt.kiosk_id})

@@ -131,8 +131,13 @@ def job_name(receipt: ReceiptRequested) -> str:
 
 def print_receipt(url: str, receipt: ReceiptRequested, image: Image.Image) -> None:
     """Print one rendered receipt on the printer named by `url`; raises `PrinterError`."""
+    print_named(url, image, job_name(receipt))
+
+
+def print_named(url: str, image: Image.Image, name: str) -> None:
+    """Print one rendered sheet as the job `name` (letters, digits and dashes only)."""
     with open_printer(url) as printer:
-        printer.print_image(image, name=job_name(receipt))
+        printer.print_image(image, name=name)
 
 
 def printer_state(url: str) -> tuple[PrinterState, str]:

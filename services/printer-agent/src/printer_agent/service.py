@@ -8,12 +8,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from dialog_contracts import ReferencePrintRequested
 from dialog_contracts.receipts import ReceiptRequested
 
 from .fonts import find_fonts
 from .journal import PrintJournal
-from .printers import PrinterError, print_receipt
+from .printers import PrinterError, print_named, print_receipt
 from .receipt import render_receipt
+from .sheet import render_sheet
 
 __all__ = ["Outcome", "ReceiptPrinter"]
 
@@ -71,4 +73,22 @@ class ReceiptPrinter:
                     receipt.registration_number,
                     receipt.copy_number,
                 )
+            return Outcome(printed=True)
+
+    def handle_sheet(self, request: ReferencePrintRequested) -> Outcome:
+        """A reference entry: journalled by its print id, so a redelivery prints nothing."""
+        key = f"reference-{request.print_id}"
+        with self._lock:
+            if self.journal.already_printed(key, 1):
+                return Outcome(printed=False, duplicate=True)
+            image = render_sheet(request, width=self.width, font_dir=self.font_dir)
+            try:
+                print_named(self.printer_url, image, f"ref-{request.print_id}")
+            except PrinterError as exc:
+                log.warning("reference sheet not printed: %s", exc.reason)
+                return Outcome(printed=False, reason=exc.reason)
+            try:
+                self.journal.mark_printed(key, 1, request.entry_id)
+            except sqlite3.Error:
+                log.exception("reference sheet printed but not journalled")
             return Outcome(printed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,11 +12,14 @@ from dialog_platform.calendar import local_date
 
 from .. import workbench
 from ..charts import weekly_chart
+from ..clients import KioskClient
 from ..csvexport import cases_csv
 from ..i18n import Translator
 from ..models import Account
 from ..web import PREFIX, PageError, Web, lang_of
 from .filters import CaseFilters, read_filters
+
+log = logging.getLogger(__name__)
 
 PAGE = 50
 EXPORT_PAGE = 200
@@ -23,7 +27,7 @@ EXPORT_MAX = 10_000
 STATS_DEFAULT_DAYS = 84
 
 
-def build_router(web: Web) -> APIRouter:
+def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
     router = APIRouter(
         prefix=f"{PREFIX}/control", tags=["dashboard"], route_class=web.route_class()
     )
@@ -130,9 +134,16 @@ def build_router(web: Web) -> APIRouter:
             answered=t("stats.answered"),
             title=t("stats.chart_title"),
         )
+        reference_counts = None
+        if kiosks is not None:
+            try:
+                reference_counts = await kiosks.reference_stats()
+            except Exception:  # the other figures show; the page says these are missing
+                log.warning("reference desk counts unavailable")
         return web.render(
             request,
             "stats.html",
+            reference=reference_counts,
             session=session,
             stats=found,
             chart=chart,

@@ -22,6 +22,7 @@ import { Fields, iinProblem } from "./keyboard.js";
 import { noteMedia, startHeartbeat } from "./health.js";
 import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
 import { Voice, letterClip, messageClips, numberClips } from "./voice.js";
+import { ReferenceDesk } from "./reference.js";
 
 const BOOTH = { [config.session_header]: "1" };
 const RETRY_DELAYS_S = [1, 2, 4, 8, 8];
@@ -98,6 +99,7 @@ async function reset() {
   setLarger(false);
   setContrast(false);
   setAudio(false);
+  desk.forget();
   go("start");
   // The booth is shared: the draft and its video leave the server too, not only this page.
   if (draft) await booth("DELETE", `/api/v1/appeals/${draft}`).catch(() => null);
@@ -115,6 +117,9 @@ document.addEventListener("click", (event) => {
   } else if (action === "lookup") {
     setLang(value);
     openLookup();
+  } else if (action === "reference") {
+    setLang(value);
+    desk.open();
   } else if (action === "back") {
     leave(BACK[screen] ?? "start");
   } else if (action === "home") {
@@ -254,10 +259,7 @@ function renderOfficials() {
       line("acting-until", `${o.acting.position?.[lang] ?? ""} · ${t("acting_until", { date: formatDate(o.acting.until) })}`);
     }
     card.append(img, text);
-    card.addEventListener("click", () => {
-      state.official = o;
-      openIdentity();
-    });
+    card.addEventListener("click", () => desk.offer(o));
     grid.append(card);
   }
   if (!shown.length) {
@@ -294,6 +296,18 @@ const identity = new Fields(identityScreen, $("#keyboard"), {
     iin: (v) => v.replace(/^(\d{6})(\d)/, "$1 $2"),
     phone: (v) => v.replace(/^(\d{3})(\d{0,3})(\d{0,2})(\d{0,2}).*/, (_, a, b, c, d) => [a, b, c, d].filter(Boolean).join(" ")),
   },
+});
+
+// Common questions: their own screens (reference.js); an appeal goes on from any of them.
+const desk = new ReferenceDesk({
+  go,
+  booth,
+  record: () => go("consent"),
+  recordTo: (official) => {
+    state.official = official;
+    openIdentity();
+  },
+  unavailable: () => go("unavailable"),
 });
 
 function openIdentity() {
@@ -551,6 +565,7 @@ async function register(generation) {
       const receipt = await booth("POST", state.appeal.submit_url);
       if (generation !== state.generation) return;
       state.receipt = receipt;
+      desk.recorded();
       return openReceipt();
     } catch (error) {
       if (error.status !== 0 && error.status < 500) return failSend(error.localized());
@@ -759,6 +774,7 @@ function clipsOf(el) {
   const lang = el.closest("[data-lang]")?.dataset.lang ?? getLang();
   if (el.dataset.sayDigits) return numberClips(el.dataset.sayDigits, lang, { digits: true });
   if (el.dataset.sayOfficial) return [{ lang, clip: `official-${el.dataset.sayOfficial}` }];
+  if (el.dataset.sayReference) return [{ lang, clip: `reference-${el.dataset.sayReference}` }];
   if (el.dataset.i18n) return messageClips(el.dataset.i18n, {}, lang);
   if (el.dataset.say) return messageClips(el.dataset.say, JSON.parse(el.dataset.sayVars || "{}"), lang);
   if (el.dataset.key !== undefined) return keyClips(el.dataset.key, lang);
@@ -779,7 +795,7 @@ function keyClips(key, lang) {
 
 function screenClips() {
   const root = $(`[data-screen="${screen}"]`);
-  const parts = "h1, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
+  const parts = "[data-say-reference], h1, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
   const clips = [...root.querySelectorAll(parts)].filter(visible).flatMap((el) => clipsOf(el));
   // The start screen is in both languages: all of it in Kazakh, then all of it in Russian.
   if (!["start", "unavailable"].includes(screen)) return clips;
@@ -814,7 +830,7 @@ for (const [id, up] of [["#volume-up", true], ["#volume-down", false]]) {
 }
 
 function fieldsOf() {
-  return { identity, lookup: lookupFields }[screen] ?? null;
+  return { identity, lookup: lookupFields, reference: desk.search }[screen] ?? null;
 }
 
 // The first touch of a control says it; the second presses it. A key press (detail 0) was
