@@ -97,7 +97,7 @@ def build_parts(ctx: Context) -> Parts:
         db=ctx.db,
         http=ctx.http,
         # Optional like the dashboard client above: without it the booth shows no entries.
-        dashboard_url=ctx.base_urls.get("dashboard", ""),
+        dashboard_url=ctx.optional_url("dashboard") or "",
         headers=internal_headers(ctx.settings),
     )
     return Parts(
