@@ -172,9 +172,10 @@ async def start_rig(
             http=http_out,
             base_urls={},
             clock=clock,
+            # An hour between scans: the tests trigger scans themselves, except the one at start.
+            own_settings=RoutingSettings(timer_interval_s=3600, **routing_settings),
         )
-        # An hour between scans: the tests trigger scans themselves, except the one at start.
-        running = await build(ctx, RoutingSettings(timer_interval_s=3600, **routing_settings))
+        running = await build(ctx)
         published: list[Envelope] = []
 
         async def keep(envelope: Envelope) -> None:

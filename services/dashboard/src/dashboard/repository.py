@@ -10,6 +10,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dialog_platform import documents
+
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
 
@@ -239,7 +241,7 @@ async def list_topics(db: Db) -> list[Doc]:
 
 
 async def put_topic(db: Db, *, topic: Doc) -> None:
-    await db.topics.replace_one({"_id": topic["_id"]}, topic, upsert=True)
+    await documents.put(db.topics, topic["_id"], topic)
 
 
 async def list_templates(db: Db) -> list[Doc]:
@@ -252,7 +254,7 @@ async def get_template(db: Db, *, template_id: str) -> Doc | None:
 
 
 async def put_template(db: Db, *, template: Doc) -> None:
-    await db.answer_templates.replace_one({"_id": template["_id"]}, template, upsert=True)
+    await documents.put(db.answer_templates, template["_id"], template)
 
 
 async def delete_template(db: Db, *, template_id: str) -> bool:

@@ -10,6 +10,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dialog_platform import documents
+
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
 
@@ -167,10 +169,8 @@ async def record_answer(db: Db, *, appeal_id: str, answer: Doc) -> bool:
     moment, and the embedded nx-27017 server does not merge concurrent updates of one document.
     """
     try:
-        result = await db.answers.replace_one(
-            {"_id": appeal_id, "answered_at": {"$lte": answer["answered_at"]}},
-            {"_id": appeal_id, **answer},
-            upsert=True,
+        result = await documents.put(
+            db.answers, appeal_id, answer, where={"answered_at": {"$lte": answer["answered_at"]}}
         )
     except DuplicateKeyError:
         return False  # a newer answer is already recorded

@@ -8,6 +8,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from dialog_platform import documents
+
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
 
@@ -19,10 +21,7 @@ async def create_indexes(db: Db) -> None:
 async def start_upload(db: Db, *, key: str, now: datetime) -> None:
     # Recorded before the first byte is written so a crash mid-upload leaves a trace the
     # janitor can clean up.
-    # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
-    await db.objects.replace_one(
-        {"_id": key}, {"_id": key, "status": "uploading", "started_at": now}, upsert=True
-    )
+    await documents.put(db.objects, key, {"status": "uploading", "started_at": now})
 
 
 async def finish_upload(db: Db, *, key: str, meta: Doc, now: datetime) -> None:

@@ -17,6 +17,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dialog_platform import documents
+
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
 
@@ -132,8 +134,7 @@ async def for_appeal(db: Db, *, appeal_id: str) -> list[Doc]:
 
 
 async def save_citizen(db: Db, *, appeal_id: str, contact: Doc) -> None:
-    # `_id` repeated in the replacement: nx-27017 ignores the filter's `_id` on upsert.
-    await db.citizens.replace_one({"_id": appeal_id}, {"_id": appeal_id, **contact}, upsert=True)
+    await documents.put(db.citizens, appeal_id, contact)
 
 
 async def citizen(db: Db, *, appeal_id: str) -> Doc | None:

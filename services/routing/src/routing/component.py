@@ -40,8 +40,8 @@ async def run_retention(ctx: Context, dry_run: bool) -> list[str]:
     return [d.line() for d in await retention.run(dry_run=dry_run)]
 
 
-async def build(ctx: Context, settings: RoutingSettings | None = None) -> Running:
-    settings = settings or ctx.settings_of(RoutingSettings)
+async def build(ctx: Context) -> Running:
+    settings = ctx.settings_of(RoutingSettings)
     lead = settings.reminder_lead_working_days
     directory = Directory(db=ctx.db, clock=ctx.clock, outbox=ctx.outbox)
     routing = Routing(

@@ -22,6 +22,8 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from dialog_platform import documents
+
 Doc = dict[str, Any]
 Db = AsyncDatabase[Doc]
 Session = AsyncClientSession | None
@@ -115,7 +117,7 @@ async def add_missing_case_keys(db: Db) -> int:
         if len(batch) < KEYS_BATCH:
             break
         last = batch[-1]["_id"]
-    await db.meta.replace_one({"_id": KEYS_MARKER["_id"]}, KEYS_MARKER, upsert=True)
+    await documents.put(db.meta, KEYS_MARKER["_id"], KEYS_MARKER)
     return added
 
 
@@ -127,7 +129,7 @@ async def count_officials(db: Db) -> int:
 
 
 async def upsert_official(db: Db, *, official: Doc, session: Session = None) -> None:
-    await db.officials.replace_one({"_id": official["_id"]}, official, upsert=True, session=session)
+    await documents.put(db.officials, official["_id"], official, session=session)
 
 
 async def insert_official(db: Db, *, official: Doc, session: Session = None) -> None:
@@ -200,9 +202,7 @@ async def set_photo(
     db: Db, *, official_id: str, photo: Doc, now: datetime, session: Session = None
 ) -> bool:
     """Bytes in their own collection (whole-document writes), the version on the official."""
-    await db.photos.replace_one(
-        {"_id": official_id}, {"_id": official_id, **photo}, upsert=True, session=session
-    )
+    await documents.put(db.photos, official_id, photo, session=session)
     result = await db.officials.update_one(
         {"_id": official_id},
         {
