@@ -25,6 +25,13 @@ from .directory import (
     acting_deputy_id,
 )
 from .envelope import Envelope, EventData
+from .ratings import (
+    MAX_COMMENT_CHARS,
+    AnswerConfirmed,
+    AnswerRated,
+    FollowUpRequested,
+    RatingReason,
+)
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
 from .retention import AppealExpired
 from .topology import BINDINGS, EVENTS, EVENTS_BY_TYPE, Binding, exchange_name, queue_name
@@ -33,8 +40,11 @@ __all__ = [
     "BINDINGS",
     "EVENTS",
     "EVENTS_BY_TYPE",
+    "MAX_COMMENT_CHARS",
     "PRINTER_DOWN",
+    "AnswerConfirmed",
     "AnswerPosted",
+    "AnswerRated",
     "AppealExpired",
     "AppealExtended",
     "AppealForwarded",
@@ -48,6 +58,7 @@ __all__ = [
     "DeputyWindow",
     "Envelope",
     "EventData",
+    "FollowUpRequested",
     "HealthChange",
     "KioskHealthChanged",
     "Language",
@@ -57,6 +68,7 @@ __all__ = [
     "Photo",
     "PrinterState",
     "PrinterStatusReported",
+    "RatingReason",
     "ReceiptFailed",
     "ReceiptPrinted",
     "ReceiptRequested",

@@ -20,6 +20,7 @@ from .cases import (
 )
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
+from .ratings import AnswerConfirmed, AnswerRated, FollowUpRequested
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
 from .retention import AppealExpired
 
@@ -40,6 +41,9 @@ EVENTS: tuple[type[EventData], ...] = (
     PrinterStatusReported,
     KioskHealthChanged,
     AppealExpired,
+    AnswerRated,
+    FollowUpRequested,
+    AnswerConfirmed,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -107,4 +111,10 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("notifier", KioskHealthChanged),
     Binding("dashboard", KioskHealthChanged),
     Binding("dashboard", ReceiptFailed),
+    # The citizen's rating (with their own words) to routing, which keeps the case; the
+    # dashboard and the booth read the dispute from routing. The two decisions are the
+    # citizen's news, so to the notifier only.
+    Binding("routing", AnswerRated),
+    Binding("notifier", FollowUpRequested),
+    Binding("notifier", AnswerConfirmed),
 )

@@ -301,6 +301,7 @@ STATS_FIELDS = {
     "recorded_date": 1,
     "answered_date": 1,
     "control_date": 1,
+    "rating.helped": 1,
 }
 
 
