@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI must see the closure-local `Kiosk`
 # dependency alias when it reads the route signatures.
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -28,9 +29,11 @@ from .models import (
     LookupRequest,
     LookupResult,
     OfficialRead,
+    RatingRequest,
     ReprintQueued,
     VideoStored,
 )
+from .rating import Ratings
 from .service import Gateway
 
 _bearer = HTTPBearer(auto_error=False)
@@ -44,6 +47,7 @@ def build_router(
     gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup, health: BoothHealth
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["booth"])
+    ratings = Ratings(lookup, timedelta(days=lookup.settings.rating_window_days))
 
     async def current_kiosk(
         request: Request,
@@ -152,6 +156,11 @@ def build_router(
     @router.post("/answers/lookup")
     async def answer_lookup(body: LookupRequest, client: Client) -> LookupResult:
         return await lookup.lookup(body, client=client)
+
+    @router.post("/answers/rating")
+    async def rate_answer(body: RatingRequest, client: Client) -> LookupResult:
+        """Did the answer help? The look-up's number and code, limits and refusals."""
+        return await ratings.rate(body, client=client)
 
     return router
 
