@@ -42,6 +42,9 @@ async def test_a_follow_up_and_its_new_answer_reach_the_citizen_once_each(rig: R
         update={"answered_at": datetime(2026, 12, 1, 6, 0, tzinfo=UTC), "round": 2}
     )
     await rig.publish(new, times=2)
+    # The official has the case back, told once.
+    [official] = [t for t in rig.texts_to("+77010000004") if t.startswith("Новый ответ")]
+    assert official == f"Новый ответ по {NUMBER} до 04.12.2026 d.kz/dashboard"
     texts = rig.texts_to(CITIZEN)
     assert texts[1:] == [
         f"Ответ на {NUMBER} готов. В кабине или d.kz/track",

@@ -210,6 +210,19 @@ def subscribe(
             {"number": event.registration_number, "deadline": day_month_year(event.control_date)},
             occasion=f"round-{event.round}",
         )
+        # The official has the case back in the inbox, with a date: told like a new case.
+        await official_sms(
+            event.appeal_id,
+            event.official_id,
+            "follow_up_official",
+            {
+                "number": event.registration_number,
+                "deadline": day_month_year(event.control_date),
+                "dashboard": dashboard,
+            },
+            urgent=False,
+            occasion=f"round-{event.round}",
+        )
 
     async def on_confirmed(envelope: Envelope) -> None:
         event = envelope.parse(AnswerConfirmed)
