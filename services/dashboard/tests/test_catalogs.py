@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import audit
-from dashboard.csvexport import COLUMNS
+from dashboard.csvexport import COLUMNS, STATS_COLUMNS
 from dashboard.i18n import catalog
 from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
 
@@ -62,6 +62,8 @@ DYNAMIC = {
         "follow_up_official",
     ),
     "csv": COLUMNS,
+    "stats_csv": STATS_COLUMNS,
+    "stats": ("level_official", "level_department"),
 }
 
 

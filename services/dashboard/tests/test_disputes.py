@@ -4,6 +4,9 @@ and the look-up shows it); each decision is in the audit log and the case's time
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -179,3 +182,46 @@ async def test_a_confirmation_reaches_the_citizen_with_its_note(
         f"/dashboard/cases/{appeal.appeal_id}"
     )
     assert 'id="dispute"' in case_page.text and note in case_page.text
+
+
+async def test_the_share_rated_helpful_in_the_statistics_its_csv_and_chart(
+    dialog: Dialog,
+    browser: Callable[[], Browser],
+    http: httpx.AsyncClient,
+    videos: dict[str, Path],
+) -> None:
+    official = dialog.user("stats-economy", "official", "deputy-economy")
+    control = dialog.user("dispute-control", "controller")
+    appeals = [
+        await make_appeal(dialog, http, videos["appeal"], official_id="deputy-economy")
+        for _ in range(3)
+    ]
+    for appeal, helped in zip(appeals[:2], (True, False), strict=True):
+        await dashboard.answer(
+            dialog.url, login=official, password=PASSWORD, appeal_id=appeal.appeal_id, text=FIRST
+        )
+
+        async def rated(appeal: Appeal = appeal, helped: bool = helped) -> bool:
+            body = {**keys(appeal), "helped": helped, "reason": None if helped else "late"}
+            found = await http.post(f"{dialog.url}/api/v1/answers/rating", json=body)
+            return found.status_code == 200  # 409 until the answer reached the gateway
+
+        await eventually(rated)
+
+    office = await logged_in(browser, control)
+
+    async def counted() -> str | None:
+        page = await office.get("/dashboard/control/stats")
+        row = re.search(r'<tr data-row="deputy-economy">(.*?)</tr>', page.text, re.S)
+        return row.group(1) if row and "50%" in row.group(1) else None
+
+    row = await eventually(counted)
+    assert "(1/2)" in row and '<td class="num">3</td>' in row  # 3 received, 2 answered
+    assert "50% (2)" in office.last.split('id="helpful-chart"')[1]
+    exported = await office.get("/dashboard/control/stats.csv")
+    assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(exported.content[3:].decode("utf-8"))))
+    assert table[0][-1] == "«Көмектесті» үлесі"
+    [economy] = [r for r in table if r[1] == "Ерлан Қайратұлы Нұрғалиев"]
+    assert economy[0] == "Лауазымды тұлға"
+    assert economy[2:] == ["3", "2", "2", economy[5], "2", "1", "0.5"]
