@@ -77,6 +77,16 @@ async def test_a_second_rating_replaces_the_first_and_after_30_days_it_is_refuse
         f"{booth.url}{RATE}", json=keys(receipt, helped=False, reason="angry")
     )
     assert bad_reason.status_code == 422 and bad_reason.json()["error"]["field"] == "reason"
+    for bad, field in [
+        (keys(receipt, helped="maybe"), "helped"),
+        (keys(receipt, helped=False, reason="late", comment="x" * 501), "comment"),
+        (keys(receipt, helped=True, stars=5), "stars"),
+        ({"registration_number": receipt["registration_number"], "helped": True}, "access_code"),
+    ]:
+        refused = await http.post(f"{booth.url}{RATE}", json=bad)
+        assert refused.status_code == 422, refused.text
+        assert field in str(refused.json()["error"].get("field")), (field, refused.text)
+        assert refused.json()["error"]["message"]["kk"] and refused.json()["error"]["message"]["ru"]
     assert (await http.post(f"{booth.url}{LOOKUP}", json=keys(receipt))).json()["rating"] is None
 
     no = await http.post(

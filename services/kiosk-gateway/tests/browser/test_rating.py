@@ -4,12 +4,15 @@ first, and the page says what became of a "no"."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
-from ..conftest import Booth
+from dialog_platform.testing.dashboard import Official, forms
+
+from ..conftest import Booth, demo_password
 from ..test_booth_api import registered
 from .conftest import SCREENSHOTS, Kiosk, axe, layout_problems, open_kiosk
 from .test_answer import answer, text, video_bytes
@@ -157,3 +160,63 @@ async def test_the_tracking_page_takes_a_rating_with_a_comment(
     await page.screenshot(path=str(SCREENSHOTS / "ru-36-track-rated-yes.png"), full_page=True)
     await context.close()
     assert not {k: v for k, v in violations.items() if v}, violations
+
+
+async def settle(booth: Booth, receipt: dict[str, Any], action: str, note: str) -> None:
+    """The official's supervisor (akim, a demo account) settles the dispute on the dashboard."""
+    async with Official(booth.url) as akim:
+        await akim.login("akim", demo_password("akim"))
+        for _ in range(150):
+            page = (await akim.client.get("/dashboard/disputed")).text
+            if receipt["registration_number"] in page:
+                break
+            await asyncio.sleep(0.2)
+        form = forms(page)[f"/dashboard/disputed/{receipt['appeal_id']}/{action}"]
+        done = await akim.client.post(form.action, data={**form.hidden, "note": note})
+        assert done.status_code == 303, done.text
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_booth_and_the_tracking_page_say_what_became_of_a_no(
+    browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
+) -> None:
+    _, _, receipt = await registered(booth, http, video_bytes, language=lang)
+    await answer(booth, http, receipt, video_bytes)
+    keys = {k: receipt[k] for k in ("registration_number", "access_code")}
+    no = {**keys, "helped": False, "reason": "not_answered"}
+    assert (await http.post(f"{booth.url}/api/v1/answers/rating", json=no)).status_code == 200
+    note = {"kk": "Жөндеу мамыр айына жоспарланған.", "ru": "Ремонт включён в план на май."}
+    action = "confirm" if lang == "kk" else "follow-up"
+    await settle(booth, receipt, action, note[lang])
+
+    kiosk = await open_kiosk(browser, booth)
+    await look_up(kiosk, lang, receipt, audio=False)
+    status = kiosk.page.locator("#follow-up-status")
+    await status.scroll_into_view_if_needed()
+    if action == "confirm":
+        assert await status.inner_text() == text(lang, "follow_confirmed")
+        assert await kiosk.text("#follow-up-note") == note[lang]
+    else:
+        assert await status.inner_text() != text(lang, "follow_open")
+        assert text(lang, "follow_requested").split("{")[0] in await status.inner_text()
+    said = await status.inner_text()
+    await kiosk.shot(f"{lang}-28-result-{action}")
+    assert await axe(kiosk.page) == []
+    assert await layout_problems(kiosk.page, '[data-screen="result"], .bar') == []
+    await kiosk.page.context.close()
+
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = await context.new_page()
+    await page.goto(f"{booth.url}/track")
+    await page.locator(f'[data-lang-switch="{lang}"]').tap()
+    await page.locator("#number").fill(receipt["registration_number"])
+    await page.locator("#code").fill(receipt["access_code"])
+    await page.locator("button[type=submit]").tap()
+    shown = page.locator("#follow-up-status")
+    await shown.wait_for(state="visible")
+    assert await shown.inner_text() == said
+    await page.screenshot(path=str(SCREENSHOTS / f"{lang}-37-track-{action}.png"), full_page=True)
+    assert await axe(page) == []
+    await context.close()
