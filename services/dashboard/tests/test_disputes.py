@@ -182,6 +182,8 @@ async def test_a_confirmation_reaches_the_citizen_with_its_note(
         f"/dashboard/cases/{appeal.appeal_id}"
     )
     assert 'id="dispute"' in case_page.text and note in case_page.text
+    # The timeline names the citizen's reason in words, not by its code.
+    assert "<q>unclear</q>" not in case_page.text and "Жауап түсініксіз</span>" in case_page.text
 
 
 async def test_the_share_rated_helpful_in_the_statistics_its_csv_and_chart(
