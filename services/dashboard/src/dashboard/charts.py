@@ -90,7 +90,7 @@ def share_chart(rows: list[tuple[str, float | None, int]], *, title: str) -> Mar
     plot_w = WIDTH - SHARE_LABEL - RIGHT - 60
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'class="chart" role="img" aria-label="{escape(title)}">',
+        f'class="share-chart" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (name, share, rated) in enumerate(rows):
