@@ -95,8 +95,8 @@ class System:
             await client.close()
 
 
-def _single(tmp: Path, smsc: FakeSmscServer) -> Iterator[System]:
-    runner = SingleProcess(data_dir=tmp, env=system_env(smsc))
+def _single(tmp: Path, smsc: FakeSmscServer, extra: dict[str, str]) -> Iterator[System]:
+    runner = SingleProcess(data_dir=tmp, env={**system_env(smsc), **extra})
     runner.start()
     try:
         state = json.loads((tmp / "nx-27017.json").read_text())
@@ -118,7 +118,7 @@ def _single(tmp: Path, smsc: FakeSmscServer) -> Iterator[System]:
 
 
 def _distributed(
-    tmp: Path, rabbitmq_url: str, namespace: str, smsc: FakeSmscServer
+    tmp: Path, rabbitmq_url: str, namespace: str, smsc: FakeSmscServer, extra: dict[str, str]
 ) -> Iterator[System]:
     with embedded_mongo(tmp / "mongo") as mongo_url, moto_s3() as s3:
         bucket = f"videos-{uuid.uuid4().hex[:8]}"
@@ -129,7 +129,7 @@ def _distributed(
             media_url=s3_media_url(s3, bucket),
             namespace=namespace,
             db_prefix=namespace,
-            env=system_env(smsc),
+            env={**system_env(smsc), **extra},
         )
         try:
             runner.start(("routing", "media-store", "kiosk-gateway", "notifier", "dashboard"))
@@ -159,15 +159,17 @@ def system(
 ) -> Iterator[System]:
     tmp = tmp_path_factory.mktemp(request.param)
     smsc = FakeSmscServer().start()
+    # A module may set more (SYSTEM_ENV_EXTRA), e.g. a refresh its test waits for.
+    extra: dict[str, str] = getattr(request.module, "SYSTEM_ENV_EXTRA", {})
     if request.param == "single":
         try:
-            yield from _single(tmp, smsc)
+            yield from _single(tmp, smsc, extra)
         finally:
             smsc.stop()
     else:
         namespace = f"sys{uuid.uuid4().hex[:8]}"
         try:
-            yield from _distributed(tmp, rabbitmq_url, namespace, smsc)
+            yield from _distributed(tmp, rabbitmq_url, namespace, smsc, extra)
         finally:
             smsc.stop()
             import asyncio

@@ -136,3 +136,17 @@ def test_an_applicant_event_without_name_or_iin_is_still_handled() -> None:
     del raw["data"]["full_name"], raw["data"]["iin"]
     data = Envelope.model_validate(raw).parse(ApplicantIdentified)
     assert data.full_name is None and data.iin is None
+
+
+def test_the_citizens_comment_goes_to_routing_only_and_decisions_carry_no_text() -> None:
+    from dialog_contracts import AnswerConfirmed, AnswerRated, FollowUpRequested
+
+    # The comment is the citizen's own words: routing keeps the case and shows it.
+    assert {b.consumer for b in BINDINGS if b.event is AnswerRated} == {"routing"}
+    for event in EVENTS:
+        if event is not AnswerRated:
+            assert "comment" not in event.model_fields, event.__name__
+    # The supervisor's note to the citizen stays in routing's case.
+    for event in (FollowUpRequested, AnswerConfirmed):
+        assert not {"note", "reason", "text"} & set(event.model_fields), event.__name__
+        assert {b.consumer for b in BINDINGS if b.event is event} == {"notifier"}

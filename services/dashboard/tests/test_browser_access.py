@@ -18,7 +18,8 @@ from dialog_platform.bus.deadletters import StoredDeadLetters
 from dialog_platform.testing import dashboard
 from dialog_platform.testing.access import axe
 
-from .conftest import PASSWORD, Dialog, make_appeal
+from .conftest import PASSWORD, Appeal, Dialog, internal, make_appeal
+from .conftest import eventually as until_true
 from .test_browser import SHOTS, log_in, page, until
 from .test_dead_letters import routed
 
@@ -81,6 +82,25 @@ class Audit:
         return "\n".join(lines)
 
 
+async def rated_no(dialog: Dialog, http: httpx.AsyncClient, appeal: Appeal) -> None:
+    keys = {"registration_number": appeal.registration_number, "access_code": appeal.access_code}
+
+    async def rated() -> bool:
+        found = await http.post(
+            f"{dialog.url}/api/v1/answers/rating",
+            json={**keys, "helped": False, "reason": "not_answered", "comment": "Про свет?"},
+        )
+        return found.status_code == 200  # 409 until the answer has reached the gateway
+
+    await until_true(rated)
+
+    async def listed() -> bool:
+        case = await http.get(f"{dialog.url}/api/v1/cases/{appeal.appeal_id}", headers=internal())
+        return (case.json().get("dispute") or {}).get("state") == "open"
+
+    await until_true(listed)
+
+
 async def dead_letter(dialog: Dialog) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(dialog.mongo_url, tz_aware=True)
     try:
@@ -105,6 +125,8 @@ async def test_every_dashboard_page_is_accessible_in_both_languages(
         appeal_id=answered.appeal_id,
         text="Уважаемая Айгуль! Ремонт запланирован на май.",
     )
+    # The citizen says it did not help: the control office's list of disputed answers.
+    await rated_no(dialog, http, answered)
     # Days later: an open case is due soon and past the days it could be sent elsewhere.
     waiting = await make_appeal(dialog, http, videos["appeal"], language="kk")
     dialog.runner.move_clock(timedelta(days=12))
@@ -132,6 +154,8 @@ async def test_every_dashboard_page_is_accessible_in_both_languages(
     await audit.visit("control-overdue", "/dashboard/control?due=overdue")
     await audit.visit("control-soon", "/dashboard/control?due=soon")
     await audit.visit("stats", "/dashboard/control/stats")
+    await audit.visit("disputed", "/dashboard/disputed")
+    assert await page.locator(f'section.dispute[data-appeal="{answered.appeal_id}"]').count() == 1
     await audit.visit("control-case", f"/dashboard/cases/{late.appeal_id}")
     await audit.visit("control-search", "/dashboard/search?q=2")
     await audit.visit("reference", "/dashboard/reference")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import audit, reference
-from dashboard.csvexport import COLUMNS
+from dashboard.csvexport import COLUMNS, STATS_COLUMNS
 from dashboard.i18n import catalog
 from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
 
@@ -38,7 +38,14 @@ DYNAMIC = {
         "notification",
         "note",
         "subject",
+        "rated_helpful",
+        "rated_not_helpful",
+        "answer_confirmed",
+        "follow_up_requested",
     ),
+    "reason": ("not_answered", "unclear", "late", "other"),
+    "dispute": ("open", "confirmed", "withdrawn"),
+    "disputed_done": ("confirm", "follow_up"),
     "state": ("pending", "sending", "sent", "delivered", "held", "failed"),
     "purpose": (
         "appeal_routed",
@@ -50,11 +57,16 @@ DYNAMIC = {
         "appeal_overdue_supervisor",
         "appeal_forwarded",
         "appeal_extended",
+        "follow_up_requested",
+        "answer_confirmed",
+        "follow_up_official",
     ),
     "csv": COLUMNS,
     "reference_state": ("draft", "published"),
     "reference_action": ("create", "edit", "publish", "unpublish", "from_answer"),
     "reference_field": (*reference.FIELDS, "state"),
+    "stats_csv": STATS_COLUMNS,
+    "stats": ("level_official", "level_department"),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from dialog_contracts import AnswerRated
 from dialog_platform.net import free_port
 from kiosk_gateway.open_figures import COLUMNS, OpenFiguresCopy, build_open_router
 
@@ -47,6 +48,10 @@ async def seed(rig: Rig) -> list[str]:
         + [("deputy-social", d) for d in (1, 1, 4, 5, 15, None)]
     )
     numbers = []
+    # The citizens' ratings of the answers: social 4 of 5 helped; housing 3 of 5, housing-2
+    # 1 of 2 (their department 4 of 7).
+    helped = {0: True, 1: True, 2: True, 3: False, 4: False, 7: True, 8: False}
+    helped |= {10: True, 11: True, 12: True, 13: True, 14: False}
     for i, (official, days) in enumerate(plan):
         appeal_id = f"open-{i}"
         await rig.record(
@@ -59,7 +64,20 @@ async def seed(rig: Rig) -> list[str]:
         )
         numbers.append(f"2026-{appeal_id}")
         if days is not None:
-            await rig.answer(appeal_id, at(nov + timedelta(days=days)), official_id=official)
+            answered = at(nov + timedelta(days=days))
+            await rig.answer(appeal_id, answered, official_id=official)
+            await rig.publish(
+                AnswerRated(
+                    appeal_id=appeal_id,
+                    registration_number=f"2026-{appeal_id}",
+                    official_id=official,
+                    language="ru",
+                    helped=helped[i],
+                    reason=None if helped[i] else "unclear",
+                    answered_at=answered,
+                    rated_at=answered + timedelta(hours=3),
+                )
+            )
     return numbers
 
 
@@ -102,7 +120,8 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
                 "received": 6, "answered": 5, "answered_on_time": 4,
             }  # fmt: skip
             assert r["median_days_to_answer"] == social["median_days_to_answer"] == 4
-            assert r["share_helpful"] is None and r["suppressed"] is False
+            assert r["share_helpful"] == social["share_helpful"] == 0.8
+            assert r["suppressed"] is False
         # Infrastructure: 10 in all is shown; housing-2's 3 are hidden, and so is housing's 7,
         # or 10 - 7 would give housing-2's figures back.
         [infra] = [d for d in stats["departments"] if d["department"] == "Инфраструктура"]
@@ -110,6 +129,9 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
         assert (dept["received"], dept["answered"], dept["answered_on_time"]) == (10, 7, 4)
         assert dept["median_days_to_answer"] == infra["median_days_to_answer"]
         assert dept["department_kk"] == "Инфрақұрылым"
+        assert dept["share_helpful"] == infra["share_helpful"] == round(4 / 7, 3)
+        [housing] = [o for o in stats["officials"] if o["official_id"] == "deputy-housing"]
+        assert (housing["rated"], housing["helped"], housing["share_helpful"]) == (5, 3, 0.6)
         for official in ("deputy-housing", "housing-2"):
             r = row(rows, "2026-11", official_id=official)
             assert r["suppressed"] is True
@@ -118,7 +140,7 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
                 None,
                 None,
             ]
-            assert r["median_days_to_answer"] is None
+            assert r["median_days_to_answer"] is None and r["share_helpful"] is None
         assert row(rows, "2026-11", official_id="housing-2")["name_ru"] == "Тест Тестович Второй"
         # A quiet month and a quiet official are "<5" too, not missing.
         assert row(rows, "2026-10", official_id="deputy-economy")["suppressed"] is True
@@ -127,9 +149,10 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
         assert page.status_code == 200 and 'lang="ru"' in page.text
         assert "Тест Тестович Второй" in page.text and "&lt;5" in page.text
         assert "<td>10</td><td>7</td><td>4</td>" in page.text
-        assert "Оценки пока не собираются" in page.text
+        assert "<td>6</td><td>5</td><td>4</td><td>4</td><td>80%</td>" in page.text
+        assert "<td>57%</td>" in page.text and "при меньше чем 5 оценках" in page.text
         kk = await web.get("/open", params={"month": "2026-11"})
-        assert 'lang="kk"' in kk.text and "Бағалар әзірге жиналмайды" in kk.text
+        assert 'lang="kk"' in kk.text and "5-тен аз баға болса" in kk.text
         raw = (await web.get("/open/data.csv")).content
         assert raw.startswith(b"\xef\xbb\xbf")
         table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -140,6 +163,7 @@ async def test_open_figures_match_the_cases_hide_small_cells_and_survive_routing
             and r["department_ru"] == "Инфраструктура"
         )  # fmt: skip
         assert (csv_dept["received"], csv_dept["suppressed"]) == ("10", "false")
+        assert csv_dept["share_helpful"] == "0.571"
         csv_small = next(
             r for r in table if r["month"] == "2026-11" and r["official_id"] == "housing-2"
         )
@@ -193,3 +217,18 @@ def _app(copy: OpenFiguresCopy) -> Any:
     install_error_handlers(app)
     app.include_router(build_open_router(copy, development=True))
     return app
+
+
+def test_a_cell_with_fewer_than_5_ratings_shows_no_share() -> None:
+    from routing.open_figures import _cell
+
+    cases = [
+        {"recorded_date": "2026-11-02", "control_date": "2026-11-16",
+         "answered_date": "2026-11-03", "rating": {"helped": True}}
+        for _ in range(4)
+    ] + [{"recorded_date": "2026-11-02", "control_date": "2026-11-16"}]  # fmt: skip
+    cell = _cell(cases)
+    assert (cell["received"], cell["suppressed"], cell["share_helpful"]) == (5, False, None)
+    assert "rated" not in cell and "helped" not in cell  # only the share leaves routing
+    cell = _cell([*cases[:4], {**cases[0]}])
+    assert cell["share_helpful"] == 1.0

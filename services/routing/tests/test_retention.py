@@ -90,3 +90,28 @@ async def test_hold_refusals_change_nothing(rig: Rig) -> None:
     case = await rig.case("a1")
     assert case["legal_hold"] is None
     assert [h["what"] for h in case["history"]] == ["routed", "answered"]
+
+
+async def test_the_citizens_comment_on_the_answer_expires_with_the_phone(rig: Rig) -> None:
+    from dialog_contracts import AnswerRated
+
+    await closed_case(rig, "a1")
+    await rig.publish(
+        AnswerRated(
+            appeal_id="a1",
+            registration_number="2026-a1",
+            official_id="deputy-housing",
+            language="ru",
+            helped=False,
+            reason="unclear",
+            comment="Я живу на Абая, 5",
+            answered_at=RECORDED_AT + timedelta(days=3),
+            rated_at=RECORDED_AT + timedelta(days=4),
+        )
+    )
+    assert (await rig.case("a1"))["rating"]["comment"] == "Я живу на Абая, 5"
+    rig.clock.move(PERIOD + timedelta(days=5))
+    assert len(await run_retention(rig.ctx, False)) == 1
+    rating = (await rig.case("a1"))["rating"]
+    # The figures keep what the citizen said of the answer, not their words.
+    assert rating["comment"] is None and rating["helped"] is False and rating["reason"] == "unclear"

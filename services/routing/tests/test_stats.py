@@ -33,6 +33,9 @@ async def seed(rig: Rig) -> None:
             await rig.answer(appeal_id, at(answered), official_id=official)
 
 
+NOT_RATED = {"rated": 0, "helped": 0, "share_helpful": None}
+
+
 async def stats(rig: Rig, **params: Any) -> dict[str, Any]:
     r = await rig.http.get("/api/v1/cases/stats", params=params, headers=rig.headers)
     assert r.status_code == 200, r.text
@@ -51,6 +54,7 @@ async def test_figures_per_official_department_and_week(rig: Rig) -> None:
             "answered": 2,
             "answered_on_time": 1,
             "median_days_to_answer": 10.5,
+            **NOT_RATED,
         },
         {
             "official_id": "deputy-social",
@@ -59,6 +63,7 @@ async def test_figures_per_official_department_and_week(rig: Rig) -> None:
             "answered": 1,
             "answered_on_time": 1,
             "median_days_to_answer": 1,
+            **NOT_RATED,
         },
     ]
     assert [(d["department"], d["received"], d["answered"]) for d in body["departments"]] == [

@@ -25,6 +25,13 @@ from .directory import (
     acting_deputy_id,
 )
 from .envelope import Envelope, EventData
+from .ratings import (
+    MAX_COMMENT_CHARS,
+    AnswerConfirmed,
+    AnswerRated,
+    FollowUpRequested,
+    RatingReason,
+)
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested, receipt_routing_key
 from .reference import Place, ReferenceContent, ReferenceEntryChanged, ReferencePrintRequested
 from .retention import AppealExpired
@@ -34,8 +41,11 @@ __all__ = [
     "BINDINGS",
     "EVENTS",
     "EVENTS_BY_TYPE",
+    "MAX_COMMENT_CHARS",
     "PRINTER_DOWN",
+    "AnswerConfirmed",
     "AnswerPosted",
+    "AnswerRated",
     "AppealExpired",
     "AppealExtended",
     "AppealForwarded",
@@ -49,6 +59,7 @@ __all__ = [
     "DeputyWindow",
     "Envelope",
     "EventData",
+    "FollowUpRequested",
     "HealthChange",
     "KioskHealthChanged",
     "Language",
@@ -59,6 +70,7 @@ __all__ = [
     "Place",
     "PrinterState",
     "PrinterStatusReported",
+    "RatingReason",
     "ReceiptFailed",
     "ReceiptPrinted",
     "ReceiptRequested",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from .common import Language
 from .envelope import EventData
 
@@ -20,6 +22,9 @@ class AnswerPosted(EventData):
     official_id: str
     answered_at: datetime
     has_video: bool
+    # 1 for the first answer and its corrections; n for the answer after the (n-1)th follow-up,
+    # which the citizen is told of again.
+    round: int = Field(default=1, ge=1)
 
     def subject(self) -> str:
         return self.appeal_id

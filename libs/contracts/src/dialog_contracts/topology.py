@@ -20,6 +20,7 @@ from .cases import (
 )
 from .directory import OfficialChanged, OfficialContactChanged
 from .envelope import EventData
+from .ratings import AnswerConfirmed, AnswerRated, FollowUpRequested
 from .receipts import ReceiptFailed, ReceiptPrinted, ReceiptRequested
 from .reference import ReferenceEntryChanged, ReferencePrintRequested
 from .retention import AppealExpired
@@ -43,6 +44,9 @@ EVENTS: tuple[type[EventData], ...] = (
     AppealExpired,
     ReferenceEntryChanged,
     ReferencePrintRequested,
+    AnswerRated,
+    FollowUpRequested,
+    AnswerConfirmed,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {e.TYPE: e for e in EVENTS}
@@ -113,4 +117,10 @@ BINDINGS: tuple[Binding, ...] = (
     # The reference desk's published entries: to the gateway's read model for the booth and
     # /help. The counts go back by pull (the dashboard asks the gateway), so no queue for them.
     Binding("kiosk-gateway", ReferenceEntryChanged),
+    # The citizen's rating (with their own words) to routing, which keeps the case; the
+    # dashboard and the booth read the dispute from routing. The two decisions are the
+    # citizen's news, so to the notifier only.
+    Binding("routing", AnswerRated),
+    Binding("notifier", FollowUpRequested),
+    Binding("notifier", AnswerConfirmed),
 )

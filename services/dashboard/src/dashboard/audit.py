@@ -1,4 +1,5 @@
-"""The audit log: who watched, revealed, answered, forwarded, extended or logged in, and when."""
+"""The audit log: who watched, revealed, answered, forwarded, extended, settled a disputed answer
+or logged in, and when."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ ACTIONS = (
     "answer_correction",
     "forward",
     "extend",
+    "answer_confirm",
+    "follow_up",
     "directory_create",
     "directory_edit",
     "directory_photo",

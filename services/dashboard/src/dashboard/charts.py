@@ -1,4 +1,4 @@
-"""The control office's weekly chart, drawn on the server as inline SVG (no script, no CDN)."""
+"""The control office's charts, drawn on the server as inline SVG (no script, no CDN)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,43 @@ def weekly_chart(
         f'<rect x="{LEFT + 180}" y="{legend_y - 10}" width="12" height="12" fill="{ANSWERED}"/>'
         f'<text x="{LEFT + 198}" y="{legend_y}" font-size="12">{escape(answered)}</text>'
     )
+    parts.append("</svg>")
+    # Every text in it went through escape() above.
+    return Markup("".join(parts))  # noqa: S704
+
+
+HELPED = "#3a9a5b"
+SHARE_ROW, SHARE_LABEL = 26, 260
+
+
+def share_chart(rows: list[tuple[str, float | None, int]], *, title: str) -> Markup:
+    """Per official, the share of rated answers that helped, as a bar out of 100 %; a row with
+    no ratings has no bar and says "—"."""
+    height = TOP + SHARE_ROW * max(len(rows), 1) + 8
+    plot_w = WIDTH - SHARE_LABEL - RIGHT - 60
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'class="share-chart" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (name, share, rated) in enumerate(rows):
+        y = TOP + i * SHARE_ROW
+        parts.append(
+            f'<text x="{SHARE_LABEL - 8}" y="{y + 16}" text-anchor="end" font-size="12" '
+            f'fill="#333">{escape(name[:40])}</text>'
+            f'<rect x="{SHARE_LABEL}" y="{y + 4}" width="{plot_w}" height="16" fill="#eee"/>'
+        )
+        said = "—" if share is None else f"{round(share * 100)}% ({rated})"
+        if share is not None:
+            parts.append(
+                f'<rect class="bar-helped" x="{SHARE_LABEL}" y="{y + 4}" '
+                f'width="{plot_w * share:.1f}" height="16" fill="{HELPED}">'
+                f"<title>{escape(name)}: {said}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{SHARE_LABEL + plot_w + 6}" y="{y + 16}" font-size="12" '
+            f'fill="#333">{said}</text>'
+        )
     parts.append("</svg>")
     # Every text in it went through escape() above.
     return Markup("".join(parts))  # noqa: S704

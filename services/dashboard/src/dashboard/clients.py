@@ -133,6 +133,21 @@ class RoutingClient(Api):
         body = {"reason": reason, "by": by}
         return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/release", json=body)
 
+    async def disputed(self, *, supervisor_id: str | None) -> list[Json]:
+        found = await self.json(
+            "GET", "/api/v1/cases/disputed", params={"supervisor_id": supervisor_id}
+        )
+        cases: list[Json] = found["cases"]
+        return cases
+
+    async def confirm(self, appeal_id: str, *, note: str, by: str) -> Json:
+        body = {"note": note, "by": by}
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/confirm", json=body)
+
+    async def follow_up(self, appeal_id: str, *, note: str, by: str) -> Json:
+        body = {"note": note, "by": by}
+        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/follow-up", json=body)
+
     async def stats(self, **query: Any) -> Json:
         return await self.json("GET", "/api/v1/cases/stats", params=query)
 

@@ -19,7 +19,7 @@ from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
 from .commands import USER_COMMAND
 from .service import Dashboard
 from .settings import DashboardSettings
-from .views import admin, booths, cases, control, internal, session, workbench
+from .views import admin, booths, cases, control, disputes, internal, session, workbench
 from .views import records as record_views
 from .views import reference as reference_views
 from .web import Web
@@ -136,6 +136,7 @@ async def build(ctx: Context) -> Running:
             cases.build_router(web),
             workbench.build_router(web),
             control.build_router(web, kiosks),
+            disputes.build_router(web),
             record_views.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
             booths.build_router(web),

@@ -1,4 +1,5 @@
-"""The control office's case list as CSV that Excel opens with Cyrillic and Kazakh intact."""
+"""The control office's case list and statistics as CSV that Excel opens with Cyrillic and
+Kazakh intact."""
 
 from __future__ import annotations
 
@@ -49,6 +50,34 @@ def cases_csv(
                 value = t.pick((topics or {}).get(value)) or value
             elif column == "overdue":
                 value = t("yes") if value else t("no")
+            row.append("" if value is None else str(value))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+STATS_COLUMNS = (
+    "level",
+    "name",
+    "received",
+    "answered",
+    "answered_on_time",
+    "median_days_to_answer",
+    "rated",
+    "helped",
+    "share_helpful",
+)
+
+
+def stats_csv(rows: Iterable[tuple[str, str, dict[str, Any]]], t: Translator) -> str:
+    """One row per official and department: (level, name, figures)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([t(f"stats_csv.{c}") for c in STATS_COLUMNS])
+    for level, name, figures in rows:
+        row = [t(f"stats.level_{level}"), name]
+        for column in STATS_COLUMNS[2:]:
+            value = figures.get(column)
             row.append("" if value is None else str(value))
         writer.writerow(row)
     return out.getvalue()

@@ -43,7 +43,13 @@ def public_answer(doc: Json) -> Json:
         "official_id": doc["official_id"],
         "corrects": doc.get("corrects"),
         "by": doc.get("login"),
+        "round": doc.get("round", 1),
     }
+
+
+def awaits_new_answer(case: Json, answers: list[Json]) -> bool:
+    """A follow-up asked for a new answer that has not come yet (not a correction)."""
+    return bool(answers) and int(case.get("round") or 1) > int(answers[-1].get("round") or 1)
 
 
 @dataclass
@@ -161,6 +167,9 @@ class Dashboard:
         async def save(tx: Pending) -> Json:
             existing = await repo.answers_of(self.db, appeal_id=appeal_id, session=tx.session)
             current = existing[-1]["_id"] if existing else None
+            round_ = int(case.get("round") or 1)
+            if awaits_new_answer(case, existing) and corrects is None:
+                current = None  # the follow-up's new answer replaces nothing
             if current is not None and corrects is None:
                 raise AnswerRejected(409, "already_answered")
             if corrects is not None and corrects != current:
@@ -189,6 +198,7 @@ class Dashboard:
                 "video_key": video_key or None,
                 "corrects": corrects,
                 "answered_at": now,
+                "round": round_,
             }
             await repo.insert_answer(self.db, answer=doc, session=tx.session)
             # The draft was for this answer; a correction starts from the answer itself.
@@ -211,6 +221,7 @@ class Dashboard:
                     official_id=case["official_id"],
                     answered_at=now,
                     has_video=bool(video_key),
+                    round=round_,
                 )
             )
             return doc

@@ -4,6 +4,7 @@
 # dependency alias when it reads the route signatures.
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -29,9 +30,11 @@ from .models import (
     LookupRequest,
     LookupResult,
     OfficialRead,
+    RatingRequest,
     ReprintQueued,
     VideoStored,
 )
+from .rating import Ratings
 from .service import Gateway
 
 _bearer = HTTPBearer(auto_error=False)
@@ -64,6 +67,7 @@ def build_router(
     gateway: Gateway, kiosks: KioskRegistry, lookup: Lookup, health: BoothHealth
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["booth"])
+    ratings = Ratings(lookup, timedelta(days=lookup.settings.rating_window_days))
     Kiosk = Annotated[dict[str, Any], Depends(kiosk_dependency(kiosks))]
 
     async def booth_or_address(
@@ -158,6 +162,11 @@ def build_router(
     @router.post("/answers/lookup")
     async def answer_lookup(body: LookupRequest, client: Client) -> LookupResult:
         return await lookup.lookup(body, client=client)
+
+    @router.post("/answers/rating")
+    async def rate_answer(body: RatingRequest, client: Client) -> LookupResult:
+        """Did the answer help? The look-up's number and code, limits and refusals."""
+        return await ratings.rate(body, client=client)
 
     return router
 

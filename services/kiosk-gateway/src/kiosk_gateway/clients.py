@@ -1,4 +1,5 @@
-"""Calls to other services' HTTP APIs (media-store's objects, the dashboard's answers)."""
+"""Calls to other services' HTTP APIs (media-store's objects, the dashboard's answers, routing's
+word on a disputed answer)."""
 
 from __future__ import annotations
 
@@ -64,13 +65,34 @@ class MediaClient:
         return url
 
 
-class DashboardClient:
-    """The dashboard's internal answers API (the answer text never travels in an event)."""
+class _Optional:
+    """Another service's internal reads that a citizen's page can do without: any failure to
+    get an answer is None, and the page shows what the gateway knows itself."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str | None, settings: CommonSettings):
         self.http = http
         self.base_url = base_url
         self.headers = internal_headers(settings)
+
+    async def _get(self, path: str) -> Any:
+        if not self.base_url:
+            return None
+        try:
+            response = await self.http.get(
+                f"{self.base_url}{path}", headers=self.headers, timeout=10.0
+            )
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+
+class DashboardClient(_Optional):
+    """The dashboard's internal answers API (the answer text never travels in an event)."""
 
     async def current_answer(self, appeal_id: str) -> dict[str, Any] | None:
         """The last entry of the appeal's answers (a correction replaces what it corrects).
@@ -78,20 +100,18 @@ class DashboardClient:
         None when there is none or the dashboard cannot be reached: the citizen then sees the
         appeal as answered, with the text to come, rather than an error.
         """
-        if self.base_url is None:
-            return None
-        url = f"{self.base_url}/dashboard/internal/answers/{quote(appeal_id, safe='')}"
-        try:
-            response = await self.http.get(url, headers=self.headers, timeout=10.0)
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        try:
-            answers = response.json()["answers"]
-        except (ValueError, KeyError, TypeError):
-            return None
+        found = await self._get(f"/dashboard/internal/answers/{quote(appeal_id, safe='')}")
+        answers = found.get("answers") if isinstance(found, dict) else None
         if not isinstance(answers, list) or not answers:
             return None
         last: dict[str, Any] = answers[-1]
         return last
+
+
+class RoutingClient(_Optional):
+    """What routing decided on a citizen's "did not help" (the note never travels in an event)."""
+
+    async def dispute(self, appeal_id: str) -> dict[str, Any] | None:
+        """None when routing cannot be reached: the citizen then sees "under review"."""
+        found = await self._get(f"/api/v1/cases/{quote(appeal_id, safe='')}/dispute")
+        return found if isinstance(found, dict) else None

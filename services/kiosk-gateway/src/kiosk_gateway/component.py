@@ -20,7 +20,7 @@ from dialog_platform.replica import Reconciler
 from . import handlers
 from . import repository as repo
 from .api import build_admin_router, build_router
-from .clients import DashboardClient, MediaClient
+from .clients import DashboardClient, MediaClient, RoutingClient
 from .commands import KIOSK_COMMAND
 from .directory import DirectoryReplica
 from .health import BoothHealth
@@ -89,6 +89,7 @@ def build_parts(ctx: Context) -> Parts:
         media=media,
         # Optional: a gateway deployed without the dashboard still shows status and dates.
         dashboard=DashboardClient(ctx.http, ctx.optional_url("dashboard"), ctx.settings),
+        routing=RoutingClient(ctx.http, ctx.service_url("routing"), ctx.settings),
         tracking_url=gateway.tracking_url(),
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)

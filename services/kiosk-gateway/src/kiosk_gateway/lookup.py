@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,10 +23,11 @@ from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
 from . import metrics
 from . import repository as repo
-from .clients import DashboardClient, MediaClient
+from .clients import DashboardClient, MediaClient, RoutingClient
 from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
+from .rating import rating_state
 from .registration import (
     InvalidRegistrationNumber,
     access_code_needs_rehash,
@@ -58,7 +59,12 @@ class Lookup:
     directory: DirectoryReplica
     media: MediaClient
     dashboard: DashboardClient
+    routing: RoutingClient
     tracking_url: str
+
+    async def verified(self, body: LookupRequest, *, client: str) -> dict[str, Any]:
+        """The appeal of this number and code, behind the look-up's limits (metrics counted)."""
+        return await metrics.counted_lookup(self._verified(body, client=client))
 
     async def _verified(self, body: LookupRequest, *, client: str) -> dict[str, Any]:
         # A booth has its own budget (`kiosk:<id>`); anybody else the address's.
@@ -109,9 +115,19 @@ class Lookup:
         return appeal
 
     async def lookup(self, body: LookupRequest, *, client: str) -> LookupResult:
-        appeal = await metrics.counted_lookup(self._verified(body, client=client))
+        return await self.result(await self.verified(body, client=client))
+
+    async def result(self, appeal: dict[str, Any]) -> LookupResult:
         destroyed = "video" in (appeal.get("expired") or {})
-        answered = not destroyed and await repo.get_answer(self.db, appeal_id=appeal["_id"])
+        answered = None if destroyed else await repo.get_answer(self.db, appeal_id=appeal["_id"])
+        rating, follow_up = await rating_state(
+            self.db,
+            self.routing,
+            appeal_id=appeal["_id"],
+            answer=answered,
+            now=self.clock(),
+            window=timedelta(days=self.settings.rating_window_days),
+        )
         return LookupResult(
             registration_number=appeal["registration_number"],
             status="destroyed" if destroyed else "answered" if answered else "registered",
@@ -122,6 +138,8 @@ class Lookup:
             language=appeal["language"],
             official_id=appeal["official_id"],
             answer=await self._answer(appeal["_id"]) if answered else None,
+            rating=rating,
+            follow_up=follow_up,
         )
 
     async def _answer(self, appeal_id: str) -> AnswerRead | None:

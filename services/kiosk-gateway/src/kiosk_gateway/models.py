@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialog_contracts import Category, Language
+from dialog_contracts import MAX_COMMENT_CHARS, Category, Language, RatingReason
 
 
 class OfficialRead(BaseModel):
@@ -75,6 +75,33 @@ class LookupRequest(BaseModel):
     access_code: str = Field(min_length=1, max_length=16)
 
 
+class RatingRequest(LookupRequest):
+    """The look-up's number and code, and the citizen's rating of the answer they saw."""
+
+    helped: bool
+    reason: RatingReason | None = None
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+
+
+class RatingRead(BaseModel):
+    helped: bool
+    reason: RatingReason | None
+    comment: str | None
+    rated_at: datetime
+    changeable_until: datetime
+    # False once the window is over: the rating stands and can no longer be changed.
+    changeable: bool
+
+
+class FollowUpRead(BaseModel):
+    """What became of a "did not help": under review, a new answer asked for by a date, or
+    the answer confirmed with a note to the citizen."""
+
+    state: Literal["open", "follow_up", "confirmed", "withdrawn"]
+    control_date: date | None = None
+    note: str | None = None
+
+
 class ReceiptState(BaseModel):
     status: Literal["pending", "printed", "failed"]
     reason: str | None = None
@@ -98,6 +125,9 @@ class LookupResult(BaseModel):
     language: Language
     official_id: str
     answer: AnswerRead | None = None
+    # The citizen's rating of the answer shown (None: not rated yet) and what followed a "no".
+    rating: RatingRead | None = None
+    follow_up: FollowUpRead | None = None
     notice: dict[str, str] | None = None
 
 

@@ -181,6 +181,27 @@ async def get_answer(db: Db, *, appeal_id: str) -> Doc | None:
     return await db.answers.find_one({"_id": appeal_id})
 
 
+async def get_rating(db: Db, *, appeal_id: str) -> Doc | None:
+    return await db.ratings.find_one({"_id": appeal_id})
+
+
+async def save_rating(
+    db: Db, *, appeal_id: str, rating: Doc, previous: datetime | None, session: AsyncClientSession
+) -> bool:
+    """Replace the rating read as `previous` (None: the first one); False if another rating
+    came in between. Kept apart from the appeal document, as the answer is."""
+    if previous is None:
+        try:
+            await db.ratings.insert_one({"_id": appeal_id, **rating}, session=session)
+        except DuplicateKeyError:
+            return False
+        return True
+    result = await db.ratings.replace_one(
+        {"_id": appeal_id, "rated_at": previous}, {"_id": appeal_id, **rating}, session=session
+    )
+    return result.modified_count == 1
+
+
 async def next_receipt_copy(
     db: Db, *, appeal_id: str, kiosk_id: str, session: AsyncClientSession
 ) -> int:

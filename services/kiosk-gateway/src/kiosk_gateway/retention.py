@@ -38,5 +38,7 @@ async def forget(db: AsyncDatabase[dict[str, Any]], outbox: Outbox, event: Appea
         update["$unset"] = dict.fromkeys(PERSONAL, "")
     await db.appeals.update_one({"_id": event.appeal_id}, update)
     if "personal" in event.kinds:
+        # The citizen's comment on the answer goes with their name and phone.
+        await db.ratings.update_one({"_id": event.appeal_id}, {"$unset": {"comment": ""}})
         await outbox.forget(event.appeal_id)
     log.info("appeal file destroyed", extra={"appeal_id": event.appeal_id, "kinds": event.kinds})

@@ -67,6 +67,12 @@ class KioskGatewaySettings(BaseSettings):
     health_check_s: float = Field(
         default=30.0, gt=0, description="how often silent booths are looked for"
     )
+    rating_window_days: int = Field(
+        default=30,
+        ge=1,
+        description="the citizen may change the rating of an answer this many days after first "
+        "giving it; then it is refused",
+    )
     open_figures_interval_s: float = Field(
         default=600.0,
         gt=0,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from dialog_contracts import (
+    AnswerConfirmed,
     AnswerPosted,
     AppealExpired,
     AppealExtended,
@@ -19,6 +20,7 @@ from dialog_contracts import (
     AppealRouted,
     DeadlineApproaching,
     Envelope,
+    FollowUpRequested,
     KioskHealthChanged,
     OfficialContactChanged,
     ReceiptFailed,
@@ -196,6 +198,39 @@ def subscribe(
             event.appeal_id,
             "answer_posted",
             {"number": event.registration_number, "tracking": tracking},
+            # A correction is no news (once per round); a follow-up's new answer is.
+            occasion="" if event.round == 1 else f"round-{event.round}",
+        )
+
+    async def on_follow_up(envelope: Envelope) -> None:
+        event = envelope.parse(FollowUpRequested)
+        await citizen_sms(
+            event.appeal_id,
+            "follow_up_requested",
+            {"number": event.registration_number, "deadline": day_month_year(event.control_date)},
+            occasion=f"round-{event.round}",
+        )
+        # The official has the case back in the inbox, with a date: told like a new case.
+        await official_sms(
+            event.appeal_id,
+            event.official_id,
+            "follow_up_official",
+            {
+                "number": event.registration_number,
+                "deadline": day_month_year(event.control_date),
+                "dashboard": dashboard,
+            },
+            urgent=False,
+            occasion=f"round-{event.round}",
+        )
+
+    async def on_confirmed(envelope: Envelope) -> None:
+        event = envelope.parse(AnswerConfirmed)
+        await citizen_sms(
+            event.appeal_id,
+            "answer_confirmed",
+            {"number": event.registration_number, "tracking": tracking},
+            occasion=event.confirmed_at.isoformat(),
         )
 
     async def on_forwarded(envelope: Envelope) -> None:
@@ -326,3 +361,5 @@ def subscribe(
     bus.subscribe(SERVICE, AppealOverdue, on_overdue)
     bus.subscribe(SERVICE, AppealForwarded, on_forwarded)
     bus.subscribe(SERVICE, AppealExtended, on_extended)
+    bus.subscribe(SERVICE, FollowUpRequested, on_follow_up)
+    bus.subscribe(SERVICE, AnswerConfirmed, on_confirmed)

@@ -15,12 +15,15 @@ from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
 from .directory import MAX_PHOTO_BYTES, Directory
+from .disputes import Disputes
 from .messages import error
 from .models import (
     CaseSort,
     CaseStatus,
+    Confirm,
     Due,
     Extend,
+    FollowUp,
     Forward,
     Hold,
     OfficialCreate,
@@ -114,7 +117,9 @@ def directory_router(directory: Directory) -> APIRouter:
     return router
 
 
-def cases_router(routing: Routing, timers: Timers, retention: Retention) -> APIRouter:
+def cases_router(
+    routing: Routing, timers: Timers, retention: Retention, disputes: Disputes
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
     @router.get("")
@@ -152,6 +157,14 @@ def cases_router(routing: Routing, timers: Timers, retention: Retention) -> APIR
             raise error(422, "range_invalid", field="from")
         return await stats(routing.db, first=first, last=last, department=department)
 
+    @router.get("/disputed")
+    async def disputed(
+        _: RequireInternal,
+        supervisor_id: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> dict[str, list[Doc]]:
+        """Open disputes: all of them (the control office), or a supervisor's officials'."""
+        return {"cases": await disputes.open_disputes(supervisor_id=supervisor_id)}
+
     @router.post("/timers/run")
     async def run_timers(_: RequireInternal) -> dict[str, int]:
         return {"fired": await timers.run_due()}
@@ -178,6 +191,18 @@ def cases_router(routing: Routing, timers: Timers, retention: Retention) -> APIR
     @router.post("/{appeal_id}/extend")
     async def extend(appeal_id: str, body: Extend, _: RequireInternal) -> Doc:
         return await routing.extend(appeal_id, body)
+
+    @router.get("/{appeal_id}/dispute")
+    async def dispute(appeal_id: str, _: RequireInternal) -> Doc:
+        return await disputes.citizen(appeal_id)
+
+    @router.post("/{appeal_id}/confirm")
+    async def confirm(appeal_id: str, body: Confirm, _: RequireInternal) -> Doc:
+        return await disputes.confirm(appeal_id, body)
+
+    @router.post("/{appeal_id}/follow-up")
+    async def follow_up(appeal_id: str, body: FollowUp, _: RequireInternal) -> Doc:
+        return await disputes.follow_up(appeal_id, body)
 
     @router.post("/{appeal_id}/hold")
     async def hold(appeal_id: str, body: Hold, _: RequireInternal) -> Doc:

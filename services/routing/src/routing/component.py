@@ -13,6 +13,7 @@ from . import handlers
 from . import repository as repo
 from .api import cases_router, directory_router
 from .directory import Directory
+from .disputes import Disputes
 from .metrics import case_gauges
 from .open_figures import OpenFigures, open_figures_router
 from .retention import Retention
@@ -58,7 +59,8 @@ async def build(ctx: Context) -> Running:
         today=routing.today,
         interval_s=settings.open_figures_interval_s,
     )
-    handlers.subscribe(ctx.bus, routing)
+    disputes = Disputes(routing=routing, follow_up_working_days=settings.follow_up_working_days)
+    handlers.subscribe(ctx.bus, routing, disputes)
     unwatch: list[Callable[[], None]] = []
 
     async def start() -> None:
@@ -80,7 +82,7 @@ async def build(ctx: Context) -> Running:
     return Running(
         routers=[
             directory_router(directory),
-            cases_router(routing, timers, retention),
+            cases_router(routing, timers, retention, disputes),
             open_figures_router(figures),
         ],
         on_start=[start],

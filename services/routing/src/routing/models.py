@@ -106,3 +106,13 @@ class Release(_Body):
 CaseStatus = Literal["new", "in_progress", "answered", "overdue", "open"]
 Due = Literal["soon", "overdue"]
 CaseSort = Literal["control_date", "-control_date", "recorded_at", "-recorded_at"]
+
+
+class Confirm(_Body):
+    note: Reason
+    by: Login
+
+
+class FollowUp(_Body):
+    note: Reason = ""
+    by: Login

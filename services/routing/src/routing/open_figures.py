@@ -30,7 +30,7 @@ from .stats import _figures
 Doc = dict[str, Any]
 MIN_CELL = 5
 MONTHS = 12
-FIGURES = ("received", "answered", "answered_on_time", "median_days_to_answer")
+FIGURES = ("received", "answered", "answered_on_time", "median_days_to_answer", "share_helpful")
 
 
 def months_back(today: date, count: int = MONTHS) -> list[str]:
@@ -45,12 +45,16 @@ def months_back(today: date, count: int = MONTHS) -> list[str]:
 
 def _cell(cases: list[Doc]) -> Doc:
     figures = _figures(cases)
-    # Ratings are not collected yet (issue 14, items 1-3): the field is there, empty.
-    return {**figures, "share_helpful": None, "suppressed": figures["received"] < MIN_CELL}
+    rated = figures.pop("rated")
+    figures.pop("helped")
+    # Fewer than MIN_CELL ratings would tell what one or two citizens said: hidden like a cell.
+    if rated < MIN_CELL:
+        figures["share_helpful"] = None
+    return {**figures, "suppressed": figures["received"] < MIN_CELL}
 
 
 def _hide(cell: Doc) -> None:
-    cell.update({f: None for f in FIGURES}, share_helpful=None, suppressed=True)
+    cell.update({f: None for f in FIGURES}, suppressed=True)
 
 
 def _names(official: Doc | None) -> Doc:

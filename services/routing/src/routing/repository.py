@@ -87,6 +87,8 @@ async def create_indexes(db: Db) -> None:
         await db.cases.create_index([(k, ASCENDING) for k in keys])
     # Only cases with a timer still to fire carry the field; answered ones drop out of it.
     await db.cases.create_index([("next_check_at", ASCENDING)], sparse=True)
+    # The disputed list reads the few cases a citizen rated, by the state of their dispute.
+    await db.cases.create_index([("dispute.state", ASCENDING)], sparse=True)
     # An index over the keys lists only the cases that carry them.
     await add_missing_case_keys(db)
 
@@ -301,6 +303,7 @@ STATS_FIELDS = {
     "recorded_date": 1,
     "answered_date": 1,
     "control_date": 1,
+    "rating.helped": 1,
 }
 
 

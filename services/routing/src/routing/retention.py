@@ -102,6 +102,9 @@ class Retention:
             if not kinds:
                 return False
             changes: Doc = {f"expired.{k}": now for k in kinds}
+            if "personal" in kinds and ((case or {}).get("rating") or {}).get("comment"):
+                # The citizen's comment on the answer is their own words, as personal as the phone.
+                changes["rating.comment"] = None
             updated = await repo.update_case(
                 self.db,
                 appeal_id=due.appeal_id,

@@ -386,4 +386,3 @@ class Routing:
     def soon_until(self, today: date) -> date:
         """ "Due soon": the control date within the reminder lead (3 working days by default)."""
         return add_working_days(today, max(self.lead_working_days, 1))
-

@@ -20,6 +20,13 @@ class RoutingSettings(BaseSettings):
         le=15,
         description="DeadlineApproaching is sent this many working days before the control date",
     )
+    follow_up_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=30,
+        description='a new answer asked for after a "did not help" is due this many working '
+        "days later",
+    )
     timer_interval_s: float = Field(
         default=60.0, gt=0, le=3600, description="how often the deadline timers are checked"
     )

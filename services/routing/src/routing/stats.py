@@ -25,11 +25,17 @@ def _figures(cases: list[Doc]) -> Doc:
         (date.fromisoformat(c["answered_date"]) - date.fromisoformat(c["recorded_date"])).days
         for c in answered
     ]
+    rated = [c["rating"] for c in cases if c.get("rating")]
+    helped = sum(1 for r in rated if r.get("helped"))
     return {
         "received": len(cases),
         "answered": len(answered),
         "answered_on_time": len(on_time),
         "median_days_to_answer": statistics.median(days) if days else None,
+        # The citizen's latest rating of each case's latest answer.
+        "rated": len(rated),
+        "helped": helped,
+        "share_helpful": round(helped / len(rated), 3) if rated else None,
     }
 
 

@@ -94,6 +94,14 @@ def case_summary(case: Doc, today: date) -> Doc:
     }
 
 
+RATING_FIELDS = ("helped", "reason", "comment", "rated_at")
+DISPUTE_FIELDS = ("state", "since", "note", "decided_at", "decided_by")
+
+
+def _pick(doc: Doc | None, fields: tuple[str, ...]) -> Doc | None:
+    return {k: doc.get(k) for k in fields} if doc else None
+
+
 def case_detail(case: Doc, today: date) -> Doc:
     history = [
         {"at": h["at"], "what": h["what"], **{k: h.get(k) for k in HISTORY_FIELDS}}
@@ -108,6 +116,9 @@ def case_detail(case: Doc, today: date) -> Doc:
         "legal_hold": case.get("legal_hold"),
         "expired": case.get("expired") or {},
         "history": history,
+        "round": case.get("round", 1),
+        "rating": _pick(case.get("rating"), RATING_FIELDS),
+        "dispute": _pick(case.get("dispute"), DISPUTE_FIELDS),
     }
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from .. import workbench
 from ..models import MAX_ANSWER_CHARS, MAX_REASON_CHARS, OFFICIAL_ID, Account
-from ..service import AnswerRejected
+from ..service import AnswerRejected, awaits_new_answer
 from ..web import PREFIX, PageError, Web, client_ip
 from .filters import read_filters
 
@@ -137,7 +137,8 @@ def build_router(web: Web) -> APIRouter:
             case=case,
             video_url=video_url,
             answers=answers,
-            current=answers[-1] if answers else None,
+            # After a follow-up the form asks for a new answer, not a correction of the last.
+            current=answers[-1] if answers and not awaits_new_answer(case, answers) else None,
             phone=phone,
             timeline=timeline,
             notifier_ok=notifier_ok,
@@ -171,7 +172,9 @@ def build_router(web: Web) -> APIRouter:
         web.check_csrf_header(request, session)
         if not dash.may_answer(account, case):
             raise PageError(404, "case_not_found")
-        if await dash.answers(appeal_id) and request.query_params.get("correction") != "1":
+        answers = await dash.answers(appeal_id)
+        first = not answers or awaits_new_answer(case, answers)
+        if not first and request.query_params.get("correction") != "1":
             raise PageError(409, "already_answered")
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type not in ("video/webm", "application/octet-stream"):

@@ -1,4 +1,5 @@
-"""The control office: every case with filters, overdue and due-soon lists, CSV, statistics."""
+"""The control office: every case with filters, overdue and due-soon lists, CSV, statistics
+(with their CSV and the share of answers rated helpful)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from fastapi import APIRouter, Request, Response
 from dialog_platform.calendar import local_date
 
 from .. import workbench
-from ..charts import weekly_chart
+from ..charts import share_chart, weekly_chart
 from ..clients import KioskClient
-from ..csvexport import cases_csv
+from ..csvexport import cases_csv, stats_csv
 from ..i18n import Translator
 from ..models import Account
 from ..web import PREFIX, PageError, Web, lang_of
@@ -102,9 +103,8 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
             },
         )
 
-    @router.get("/stats")
-    async def stats(request: Request) -> Response:
-        session, _ = await controller(request)
+    async def figures(request: Request) -> tuple[str, str, str, dict[str, Any]]:
+        """The range and department asked for, and routing's figures for them."""
         q = request.query_params
         # Almaty's date, as routing counts: after 19:00 UTC it is already tomorrow there.
         today = local_date(dash.clock())
@@ -126,7 +126,14 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
         found = await dash.routing.stats(
             **{"from": since.isoformat(), "to": until.isoformat(), "department": department}
         )
+        return since.isoformat(), until.isoformat(), department, found
+
+    @router.get("/stats")
+    async def stats(request: Request) -> Response:
+        session, _ = await controller(request)
+        since, until, department, found = await figures(request)
         officials, departments = await directory()
+        names = {o["id"]: o["full_name"] for o in officials}
         t = Translator(lang_of(request))
         chart = weekly_chart(
             found.get("weekly", []),
@@ -140,6 +147,14 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
                 reference_counts = await kiosks.reference_stats()
             except Exception:  # the other figures show; the page says these are missing
                 log.warning("reference desk counts unavailable")
+        helpful_chart = share_chart(
+            [
+                (t.pick(names.get(r["official_id"])) or r["official_id"], r.get("share_helpful"),
+                 r.get("rated", 0))
+                for r in found.get("officials", [])
+            ],
+            title=t("stats.helpful_chart_title"),
+        )  # fmt: skip
         return web.render(
             request,
             "stats.html",
@@ -147,12 +162,36 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
             session=session,
             stats=found,
             chart=chart,
-            since=since.isoformat(),
-            until=until.isoformat(),
+            helpful_chart=helpful_chart,
+            since=since,
+            until=until,
             department=department,
             departments=departments,
-            names={o["id"]: o["full_name"] for o in officials},
+            names=names,
             topic_names={x["_id"]: x for x in await workbench.topics(dash)},
+        )
+
+    @router.get("/stats.csv")
+    async def stats_export(request: Request) -> Response:
+        await controller(request)
+        since, until, _, found = await figures(request)
+        officials, departments = await directory()
+        names = {o["id"]: o["full_name"] for o in officials}
+        t = Translator(lang_of(request))
+        rows = [
+            ("official", t.pick(names.get(r["official_id"])) or r["official_id"], r)
+            for r in found.get("officials", [])
+        ] + [
+            ("department", t.pick(departments.get(r["department"])) or r["department"] or "—", r)
+            for r in found.get("departments", [])
+        ]
+        return Response(
+            stats_csv(rows, t).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="stats-{since}-{until}.csv"',
+                "Cache-Control": "no-store",
+            },
         )
 
     return router

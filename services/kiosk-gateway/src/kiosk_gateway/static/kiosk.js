@@ -23,6 +23,7 @@ import { noteMedia, startHeartbeat } from "./health.js";
 import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
 import { Voice, letterClip, messageClips, numberClips } from "./voice.js";
 import { ReferenceDesk } from "./reference.js";
+import { fillRating, sendRating, showReasons } from "./rating.js";
 
 const BOOTH = { [config.session_header]: "1" };
 const RETRY_DELAYS_S = [1, 2, 4, 8, 8];
@@ -681,7 +682,38 @@ function showResult(found) {
     video.play().catch(() => null);
   }
   setPlain($("#reprint-status"), "");
+  setPlain($("#rating-error"), "");
+  fillRating(found);
   go("result");
+}
+
+// "Did this answer help?": a "yes" is sent at once; a "no" asks why, and the reason sends it.
+async function rate(helped, reason = null) {
+  if (state.busy || !state.lookup) return;
+  state.busy = true;
+  const generation = state.generation;
+  setPlain($("#rating-error"), "");
+  try {
+    const found = await sendRating(state.lookup, helped, reason);
+    if (generation !== state.generation) return;
+    fillRating(found);
+    say([...clipsOf($("#rating-status")), ...clipsOf($("#follow-up-status"))]);
+  } catch (error) {
+    setPlain($("#rating-error"), error.localized());
+    voice.chime("error");
+    say(messageClips("error_generic", {}, getLang()));
+  } finally {
+    state.busy = false;
+  }
+}
+
+$("#rate-yes").addEventListener("click", () => rate(true));
+$("#rate-no").addEventListener("click", () => {
+  showReasons();
+  say(messageClips("rate_reason_question", {}, getLang()));
+});
+for (const b of document.querySelectorAll("#rating [data-reason]")) {
+  b.addEventListener("click", () => rate(false, b.dataset.reason));
 }
 
 $("#reprint").addEventListener("click", async () => {
@@ -795,7 +827,7 @@ function keyClips(key, lang) {
 
 function screenClips() {
   const root = $(`[data-screen="${screen}"]`);
-  const parts = "[data-say-reference], h1, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
+  const parts = "[data-say-reference], h1, h2, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
   const clips = [...root.querySelectorAll(parts)].filter(visible).flatMap((el) => clipsOf(el));
   // The start screen is in both languages: all of it in Kazakh, then all of it in Russian.
   if (!["start", "unavailable"].includes(screen)) return clips;

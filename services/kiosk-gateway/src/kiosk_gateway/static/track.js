@@ -10,8 +10,11 @@ import {
   setLang,
   t,
 } from "./common.js";
+import { fillRating, sendRating, showReasons } from "./rating.js";
 
 let last = null;
+let keys = null;
+let reason = null;
 
 function switchTo(lang) {
   setLang(lang);
@@ -56,9 +59,9 @@ $("#form").addEventListener("submit", async (event) => {
   $("#form-error").textContent = "";
   if (numberError || codeError) return;
   try {
-    last = await api("POST", "/api/v1/answers/lookup", {
-      body: { registration_number: formatNumber(number), access_code: code },
-    });
+    const body = { registration_number: formatNumber(number), access_code: code };
+    last = await api("POST", "/api/v1/answers/lookup", { body });
+    keys = body;
     render(last);
     // A screen reader is taken to the result and reads it out; otherwise nothing says that
     // anything happened below the form.
@@ -79,7 +82,35 @@ function render(found) {
   $("#answer-video-box").hidden = !url;
   const video = $("#answer-video");
   if (url && video.getAttribute("src") !== url) video.src = url;
+  fillRating(found);
 }
+
+async function rate(helped) {
+  $("#rating-error").textContent = "";
+  try {
+    const comment = $("#rating-comment").value.trim();
+    last = await sendRating(keys, helped, helped ? null : reason, comment);
+    render(last);
+    $("#rating-status").focus();
+  } catch (error) {
+    $("#rating-error").textContent = error.localized();
+  }
+}
+
+$("#rate-yes").addEventListener("click", () => rate(true));
+$("#rate-no").addEventListener("click", () => {
+  reason = last?.rating?.helped === false ? last.rating.reason : null;
+  showReasons();
+});
+for (const b of document.querySelectorAll("[data-reason]")) {
+  b.addEventListener("click", () => {
+    reason = b.dataset.reason;
+    for (const other of document.querySelectorAll("[data-reason]")) {
+      other.setAttribute("aria-pressed", String(other === b));
+    }
+  });
+}
+$("#rating-send").addEventListener("click", () => rate(false));
 
 // The page opens in the browser's language when it is Russian, else in Kazakh.
 switchTo((navigator.language || "").toLowerCase().startsWith("ru") ? "ru" : "kk");
