@@ -45,6 +45,7 @@ bench: setup ## benchmarks: print figures and ratios (end to end, upload, notify
 	@$(VENV)/bin/python bench/e2e.py --mode one-process --rates 3 --seconds 330 --answer-share 0
 	@$(VENV)/bin/python bench/upload.py --concurrent 10
 	@$(VENV)/bin/python bench/notify.py
+	@$(VENV)/bin/python bench/restart.py
 	@$(VENV)/bin/python bench/inbox.py
 	@$(VENV)/bin/python bench/faults.py --appeals 400 --kill-every 1-3 --broker --kills 24
 
