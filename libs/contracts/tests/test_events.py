@@ -138,11 +138,12 @@ def test_an_applicant_event_without_name_or_iin_is_still_handled() -> None:
     assert data.full_name is None and data.iin is None
 
 
-def test_the_citizens_comment_goes_to_routing_only_and_decisions_carry_no_text() -> None:
+def test_the_citizens_comment_goes_where_cases_are_kept_and_decisions_carry_no_text() -> None:
     from dialog_contracts import AnswerConfirmed, AnswerRated, FollowUpRequested
 
-    # The comment is the citizen's own words: routing keeps the case and shows it.
-    assert {b.consumer for b in BINDINGS if b.event is AnswerRated} == {"routing"}
+    # The comment is the citizen's own words: routing keeps the case and shows it; the
+    # dashboard, which already keeps the citizen's name, audits the rating without it.
+    assert {b.consumer for b in BINDINGS if b.event is AnswerRated} == {"routing", "dashboard"}
     for event in EVENTS:
         if event is not AnswerRated:
             assert "comment" not in event.model_fields, event.__name__

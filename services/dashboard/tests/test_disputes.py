@@ -150,7 +150,8 @@ async def test_a_confirmation_reaches_the_citizen_with_its_note(
 ) -> None:
     official = dialog.user("dispute-housing", "official", "deputy-housing")
     supervisor = dialog.user("dispute-akim", "official", "akim")
-    appeal = await answered_and_rated_no(dialog, http, videos["appeal"], official)
+    comment = "Свет во дворе так и не починили"
+    appeal = await answered_and_rated_no(dialog, http, videos["appeal"], official, comment=comment)
     akim = await logged_in(browser, supervisor)
 
     async def listed() -> bool:
@@ -178,6 +179,10 @@ async def test_a_confirmation_reaches_the_citizen_with_its_note(
     assert (await eventually(told)).count("answer_confirmed") == 1
     [entry] = await dialog.audit(action="answer_confirm", appeal_id=appeal.appeal_id)
     assert entry["login"] == supervisor and entry["detail"]["note"] == note
+    # The citizen's rating is in the audit log too, without their comment.
+    [rating] = await dialog.audit(action="answer_rated", appeal_id=appeal.appeal_id)
+    assert rating["detail"] == {"helped": False, "reason": "unclear"}
+    assert rating["login"] is None and comment not in str(rating)
     case_page = await (await logged_in(browser, official)).get(
         f"/dashboard/cases/{appeal.appeal_id}"
     )

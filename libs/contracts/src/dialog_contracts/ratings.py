@@ -17,8 +17,9 @@ MAX_COMMENT_CHARS = 500
 class AnswerRated(EventData):
     """The citizen said whether the answer helped (a later rating replaces an earlier one).
 
-    The comment is the citizen's own words: it is bound to routing only, which keeps the case
-    and shows it to the supervisor and the control office (see the topology).
+    The comment is the citizen's own words: routing keeps it with the case and shows it to the
+    supervisor and the control office; the dashboard audits the rating and drops the comment
+    (see the topology). No other service is bound to it.
     """
 
     TYPE: ClassVar[str] = "kz.dialog.answer.rated.v1"

@@ -121,6 +121,8 @@ BINDINGS: tuple[Binding, ...] = (
     # dashboard and the booth read the dispute from routing. The two decisions are the
     # citizen's news, so to the notifier only.
     Binding("routing", AnswerRated),
+    # And to the dashboard's audit log (the rating, never the comment, is written there).
+    Binding("dashboard", AnswerRated),
     Binding("notifier", FollowUpRequested),
     Binding("notifier", AnswerConfirmed),
 )

@@ -1,5 +1,5 @@
 """The audit log: who watched, revealed, answered, forwarded, extended, settled a disputed answer
-or logged in, and when."""
+or logged in, and when; and when a citizen rated an answer."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ ACTIONS = (
     "answer_correction",
     "forward",
     "extend",
+    "answer_rated",
     "answer_confirm",
     "follow_up",
     "directory_create",

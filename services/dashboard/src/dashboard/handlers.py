@@ -16,6 +16,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from dialog_contracts import (
+    AnswerRated,
     AppealForwarded,
     AppealRecorded,
     AppealRouted,
@@ -25,6 +26,7 @@ from dialog_contracts import (
     KioskHealthChanged,
     ReceiptFailed,
 )
+from dialog_platform import documents
 from dialog_platform.bus import Bus
 
 from . import booths, casefile
@@ -83,6 +85,23 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         e = parsed(envelope, AppealForwarded)
         await handled_by(e.appeal_id, e.registration_number, e.to_official_id, e.forwarded_at)
 
+    async def rated(envelope: Envelope) -> None:
+        e = parsed(envelope, AnswerRated)
+        # Keyed by the event, so a redelivery writes the same entry again, not a second one.
+        # The comment stays out: it is the citizen's own words, kept by routing alone.
+        entry = {
+            "at": e.rated_at,
+            "action": "answer_rated",
+            # The action names who: the citizen, who has no login.
+            "login": None,
+            "role": None,
+            "official_id": e.official_id,
+            "appeal_id": e.appeal_id,
+            "detail": {"helped": e.helped, "reason": e.reason},
+            "ip": None,
+        }
+        await documents.put(db.audit, f"rated:{envelope.id}", entry)
+
     async def booth_health(envelope: Envelope) -> None:
         await booths.health_changed(db, parsed(envelope, KioskHealthChanged))
 
@@ -94,6 +113,7 @@ def subscribe(bus: Bus, db: repo.Db) -> None:
         ApplicantIdentified: identified,
         AppealRouted: routed,
         AppealForwarded: forwarded,
+        AnswerRated: rated,
         KioskHealthChanged: booth_health,
         ReceiptFailed: receipt_failed,
     }
