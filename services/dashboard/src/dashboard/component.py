@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
+from dialog_platform.periodic import Periodic
 from dialog_platform.ratelimit import SlidingWindow
 
 from . import handlers, reference, retention
@@ -26,6 +27,8 @@ from .web import Web
 
 log = logging.getLogger(__name__)
 
+# Expired sessions go, and a day's failed logins are forgotten.
+HOUSEKEEPING_S = 600
 DEMO_FLAG = "demo_accounts"
 DEMO_STAFF = (("admin", "admin"), ("control", "controller"))
 
@@ -103,19 +106,16 @@ async def build(ctx: Context) -> Running:
     tasks: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
-        while True:
-            await asyncio.sleep(600)
-            try:
-                await repo.delete_expired_sessions(ctx.db, now=ctx.clock())
-                await accounts.lockout.forget(ctx.clock() - timedelta(days=1))
-            except Exception:
-                log.exception("session cleanup failed")
+        await repo.delete_expired_sessions(ctx.db, now=ctx.clock())
+        await accounts.lockout.forget(ctx.clock() - timedelta(days=1))
+
+    cleaner = Periodic("dashboard-housekeeping", housekeeping, interval_s=HOUSEKEEPING_S)
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         await accounts.lockout.create_indexes()
         await repo.create_read_model_indexes(ctx.db)
-        tasks.append(asyncio.create_task(housekeeping(), name="dashboard-housekeeping"))
+        cleaner.start()
         if ctx.settings.is_development:
             await reference.seed_demo(dashboard)
             # routing answers only once this process serves; seeding waits for it meanwhile.
@@ -124,6 +124,7 @@ async def build(ctx: Context) -> Running:
             )
 
     async def stop() -> None:
+        await cleaner.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

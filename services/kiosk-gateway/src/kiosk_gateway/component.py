@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -35,6 +33,8 @@ from .settings import KioskGatewaySettings
 
 log = logging.getLogger(__name__)
 
+# Drafts that were never submitted go, and a day's wrong codes are forgotten.
+HOUSEKEEPING_S = 300
 DEMO_KIOSK = "demo"
 DEMO_LOCATION = "Демо ХҚКО / Демо ЦОН"
 
@@ -122,16 +122,12 @@ async def build(ctx: Context) -> Running:
     desk_reconciler = Reconciler(
         parts.desk.collection, parts.desk.snapshot, name="kiosk-gateway-reference"
     )
-    janitor: list[asyncio.Task[None]] = []
 
     async def housekeeping() -> None:
-        while True:
-            await asyncio.sleep(300)
-            try:
-                await gateway.expire_drafts()
-                await parts.lookup.lockout.forget(ctx.clock() - timedelta(days=1))
-            except Exception:
-                log.exception("housekeeping failed")
+        await gateway.expire_drafts()
+        await parts.lookup.lockout.forget(ctx.clock() - timedelta(days=1))
+
+    janitor = Periodic("kiosk-gateway-housekeeping", housekeeping, interval_s=HOUSEKEEPING_S)
 
     watcher = Periodic(
         "kiosk-gateway-booth-health", parts.health.sweep, interval_s=parts.settings.health_check_s
@@ -158,7 +154,7 @@ async def build(ctx: Context) -> Running:
                 file=sys.stderr,
             )
         await parts.kiosks.ensure_queues()
-        janitor.append(asyncio.create_task(housekeeping(), name="kiosk-gateway-housekeeping"))
+        janitor.start()
         watcher.start()
         # The puller's first run loads the saved copy before asking routing; readiness does
         # not wait for it.
@@ -177,10 +173,7 @@ async def build(ctx: Context) -> Running:
         await puller.stop()
         await reconciler.stop()
         await desk_reconciler.stop()
-        for task in janitor:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await janitor.stop()
 
     return Running(
         routers=[

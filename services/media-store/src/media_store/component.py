@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.media import MediaError
+from dialog_platform.periodic import Periodic
 
 from . import handlers
 from . import repository as repo
@@ -19,6 +18,8 @@ log = logging.getLogger(__name__)
 
 # Where the gateway and the dashboard put the videos of appeals and of answers.
 VIDEO_PREFIXES = ("appeals/", "answers/")
+# Uploads a crash left unfinished are removed from the object store this often.
+JANITOR_S = 600
 
 
 async def build(ctx: Context) -> Running:
@@ -31,17 +32,13 @@ async def build(ctx: Context) -> Running:
         clock=ctx.clock,
     )
     handlers.subscribe(ctx.bus, service)
-    tasks: list[asyncio.Task[None]] = []
 
-    async def janitor() -> None:
-        while True:
-            try:
-                removed = await service.remove_stale_uploads()
-                if removed:
-                    log.warning("removed unfinished uploads", extra={"count": removed})
-            except Exception:
-                log.exception("stale upload cleanup failed")
-            await asyncio.sleep(600)
+    async def remove_stale_uploads() -> None:
+        removed = await service.remove_stale_uploads()
+        if removed:
+            log.warning("removed unfinished uploads", extra={"count": removed})
+
+    janitor = Periodic("media-store-janitor", remove_stale_uploads, interval_s=JANITOR_S)
 
     async def start() -> None:
         await repo.create_indexes(ctx.db)
@@ -54,13 +51,10 @@ async def build(ctx: Context) -> Running:
                 # A store that refuses lifecycle rules (permissions, an S3 without them) still
                 # stores videos; the retention job stays the first line.
                 log.warning("bucket lifecycle not set", extra={"error": str(exc)})
-        tasks.append(asyncio.create_task(janitor(), name="media-store-janitor"))
+        janitor.start()
 
     async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await janitor.stop()
 
     return Running(
         routers=[build_router(service, ctx.media, ctx.settings)], on_start=[start], on_stop=[stop]
