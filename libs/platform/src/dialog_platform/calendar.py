@@ -12,10 +12,10 @@ whatever the server's clock says.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     import holidays
@@ -29,7 +29,19 @@ __all__ = [
     "working_days_between",
 ]
 
-ALMATY: Final = ZoneInfo("Asia/Almaty")
+
+def _kazakhstan() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Almaty")
+    except ZoneInfoNotFoundError:
+        # A booth's computer without a tz database: the country has kept UTC+5 since March 2024.
+        return timezone(timedelta(hours=5), "UTC+05")
+
+
+# The one time zone of every date Dialog shows or computes: deadlines are working days of
+# Kazakhstan's calendar by law, so the booth, the receipt, the dashboard and the notifier's
+# quiet hours must agree on it; it is not a setting for that reason.
+ALMATY: Final = _kazakhstan()
 _ONE_DAY: Final = timedelta(days=1)
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-# Kazakhstan keeps one time zone (UTC+5) since 2024; Almaty's zone carries that rule.
-LOCAL = ZoneInfo("Asia/Almaty")
+from dialog_platform.calendar import ALMATY as LOCAL
 
 
 def _groups(phone: str) -> tuple[str, str, str, str, str] | None:

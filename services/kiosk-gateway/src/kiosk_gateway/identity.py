@@ -11,10 +11,11 @@ import re
 import unicodedata
 from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from dialog_platform.calendar import ALMATY
 
 __all__ = [
     "InvalidFullName",
@@ -27,7 +28,6 @@ __all__ = [
 ]
 
 REGION: Final = "KZ"
-_ALMATY: Final = ZoneInfo("Asia/Almaty")
 
 
 class _ReasonError(ValueError):
@@ -138,7 +138,7 @@ def validate_iin(text: str, *, today: date | None = None) -> str:
     except ValueError as exc:
         raise InvalidIin("bad_date") from exc
     if today is None:
-        today = datetime.now(_ALMATY).date()
+        today = datetime.now(ALMATY).date()
     if born > today:
         raise InvalidIin("future_date")
     return iin

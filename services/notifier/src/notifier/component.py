@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from zoneinfo import ZoneInfo
 
+from dialog_platform.calendar import ALMATY
 from dialog_platform.component import Check, Component, Context, Running
 from dialog_platform.internal import internal_headers
 from dialog_platform.replica import Reconciler
@@ -39,7 +39,7 @@ async def build(ctx: Context) -> Running:
         clock=ctx.clock,
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
-        timezone=ZoneInfo(settings.timezone),
+        timezone=ALMATY,
     )
     contacts = handlers.Contacts(
         db=ctx.db,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -27,6 +26,7 @@ from dialog_contracts import (
 )
 from dialog_platform import replica
 from dialog_platform.bus import Bus
+from dialog_platform.calendar import ALMATY
 from dialog_platform.faults import Transient
 
 from . import repository as repo
@@ -281,7 +281,7 @@ def subscribe(
             )
             return
         language = settings.operator_language
-        local = ZoneInfo(settings.timezone)
+        local = ALMATY
         for change in event.changes:
             words = PRINTER_WORDS.get(change.detail) or PRINTER_WORDS["offline"]
             # Once per occurrence, the problem's start naming it; its recovery is another

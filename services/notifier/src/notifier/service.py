@@ -7,9 +7,8 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dialog_platform import tracing
 from dialog_platform.component import Clock
@@ -73,7 +72,7 @@ class Notifier:
     clock: Clock
     quiet_start: Any
     quiet_end: Any
-    timezone: ZoneInfo
+    timezone: tzinfo
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def in_quiet_hours(self, now: datetime) -> bool:

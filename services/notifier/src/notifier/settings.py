@@ -42,4 +42,3 @@ class NotifierSettings(BaseSettings):
     )
     quiet_start: time = Field(default=time(21, 0), description="officials' quiet hours start")
     quiet_end: time = Field(default=time(8, 0), description="officials' quiet hours end")
-    timezone: str = Field(default="Asia/Almaty", description="time zone of the quiet hours")

@@ -7,14 +7,14 @@ engine (`layout`) and printed as a bitmap.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PIL import Image
 
 from dialog_contracts.common import Language
 from dialog_contracts.receipts import ReceiptRequested
+from dialog_platform.calendar import ALMATY
 
 from .fonts import find_fonts
 from .layout import Flow, Layout, Sizes, draw_layout
@@ -67,21 +67,11 @@ TEXTS: dict[Language, dict[str, str]] = {
     },
 }
 
-ALMATY_OFFSET = timezone(timedelta(hours=5), "UTC+05")
-
-
-def _almaty() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Almaty")
-    except ZoneInfoNotFoundError:
-        # Without a tz database: Kazakhstan has used UTC+5 countrywide since March 2024.
-        return ALMATY_OFFSET
-
 
 def _local_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_almaty()).strftime("%d.%m.%Y, %H:%M")
+    return moment.astimezone(ALMATY).strftime("%d.%m.%Y, %H:%M")
 
 
 def _grouped_code(code: str) -> str:
