@@ -1,99 +1,31 @@
 """Calls to other services' HTTP APIs: routing (cases, directory), media-store, notifier, kiosks.
 
-Every call carries the internal token. A refusal from the other service (4xx with our error
-shape) becomes `Refused` with that service's kk/ru message, so a form can show it next to the
-field; a service that cannot be reached becomes `Unavailable`.
+On the platform's one client base (`dialog_platform.clients`): the internal token on every
+call, a refusal as `Refused` with that service's kk/ru message, an outage as `Unavailable`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from dialog_platform.internal import internal_headers
-from dialog_platform.settings import CommonSettings
+from dialog_platform.clients import Json, Refused, Unavailable
+from dialog_platform.clients import ServiceApi as Api
 
-log = logging.getLogger(__name__)
-
-Json = dict[str, Any]
-
-
-class Refused(Exception):
-    def __init__(self, status: int, code: str, message: dict[str, str], field: str | None) -> None:
-        super().__init__(f"{status} {code}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-class Unavailable(Exception):
-    """The other service did not answer, or answered with a server error."""
-
-
-def _refusal(response: httpx.Response) -> Refused:
-    code, message, field = "invalid", {}, None
-    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-        error = response.json()["error"]
-        code = str(error.get("code", code))
-        message = {k: str(v) for k, v in (error.get("message") or {}).items()}
-        field = error.get("field")
-    return Refused(response.status_code, code, message, field)
-
-
-class Api:
-    """One other service's internal API."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, settings: CommonSettings) -> None:
-        self.http = http
-        self.base_url = base_url
-        self.headers = internal_headers(settings)
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        content: Any = None,
-        headers: dict[str, str] | None = None,
-        timeout_s: float | None = None,
-    ) -> httpx.Response:
-        if not self.base_url:
-            raise Unavailable("no address configured for this service")
-        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        try:
-            response = await self.http.request(
-                method,
-                f"{self.base_url}{path}",
-                params=query,
-                json=json,
-                content=content,
-                headers={**self.headers, **(headers or {})},
-                timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.HTTPError as exc:
-            log.warning("service unreachable", extra={"url": self.base_url, "error": str(exc)})
-            raise Unavailable(self.base_url) from exc
-        if response.status_code >= 500:
-            raise Unavailable(f"{self.base_url}{path}: {response.status_code}")
-        if response.status_code >= 400:
-            raise _refusal(response)
-        return response
-
-    async def json(self, method: str, path: str, **kwargs: Any) -> Json:
-        response = await self.call(method, path, **kwargs)
-        try:
-            result: Json = response.json()
-        except ValueError as exc:
-            raise Unavailable(f"{self.base_url}{path}: not JSON") from exc
-        return result
+__all__ = [
+    "Api",
+    "Json",
+    "KioskClient",
+    "MediaClient",
+    "NotifierClient",
+    "Refused",
+    "RoutingClient",
+    "Unavailable",
+]
 
 
 def _seg(value: str) -> str:

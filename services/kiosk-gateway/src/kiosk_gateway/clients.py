@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
+from dialog_platform.clients import ServiceApi
 from dialog_platform.internal import internal_headers
 from dialog_platform.settings import CommonSettings
 
@@ -65,33 +66,7 @@ class MediaClient:
         return url
 
 
-class _Optional:
-    """Another service's internal reads that a citizen's page can do without: any failure to
-    get an answer is None, and the page shows what the gateway knows itself."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str | None, settings: CommonSettings):
-        self.http = http
-        self.base_url = base_url
-        self.headers = internal_headers(settings)
-
-    async def _get(self, path: str) -> Any:
-        if not self.base_url:
-            return None
-        try:
-            response = await self.http.get(
-                f"{self.base_url}{path}", headers=self.headers, timeout=10.0
-            )
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-
-class DashboardClient(_Optional):
+class DashboardClient(ServiceApi):
     """The dashboard's internal answers API (the answer text never travels in an event)."""
 
     async def current_answer(self, appeal_id: str) -> dict[str, Any] | None:
@@ -100,7 +75,7 @@ class DashboardClient(_Optional):
         None when there is none or the dashboard cannot be reached: the citizen then sees the
         appeal as answered, with the text to come, rather than an error.
         """
-        found = await self._get(f"/dashboard/internal/answers/{quote(appeal_id, safe='')}")
+        found = await self.optional(f"/dashboard/internal/answers/{quote(appeal_id, safe='')}")
         answers = found.get("answers") if isinstance(found, dict) else None
         if not isinstance(answers, list) or not answers:
             return None
@@ -108,10 +83,10 @@ class DashboardClient(_Optional):
         return last
 
 
-class RoutingClient(_Optional):
+class RoutingClient(ServiceApi):
     """What routing decided on a citizen's "did not help" (the note never travels in an event)."""
 
     async def dispute(self, appeal_id: str) -> dict[str, Any] | None:
         """None when routing cannot be reached: the citizen then sees "under review"."""
-        found = await self._get(f"/api/v1/cases/{quote(appeal_id, safe='')}/dispute")
+        found = await self.optional(f"/api/v1/cases/{quote(appeal_id, safe='')}/dispute")
         return found if isinstance(found, dict) else None
