@@ -11,6 +11,7 @@ from dialog_platform.component import Command, Context
 
 from .accounts import AccountInvalid, generate_password
 from .models import ROLES
+from .wiring import build_accounts
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +56,6 @@ def _read_password(from_stdin: bool) -> tuple[str, bool]:
 
 async def _run(ctx: Context, args: argparse.Namespace) -> int:
     from . import repository as repo
-    from .component import build_accounts
 
     await repo.create_indexes(ctx.db)
     accounts = build_accounts(ctx)

@@ -11,12 +11,11 @@ from datetime import timedelta
 from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.periodic import Periodic
-from dialog_platform.ratelimit import SlidingWindow
 
 from . import handlers, reference, retention
 from . import repository as repo
 from .accounts import AccountInvalid, Accounts
-from .clients import KioskClient, MediaClient, NotifierClient, RoutingClient
+from .clients import KioskClient
 from .commands import USER_COMMAND
 from .service import Dashboard
 from .settings import DashboardSettings
@@ -24,6 +23,7 @@ from .views import admin, booths, cases, control, disputes, internal, session, w
 from .views import records as record_views
 from .views import reference as reference_views
 from .web import Web
+from .wiring import build_accounts, build_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -36,31 +36,6 @@ DEMO_STAFF = (("admin", "admin"), ("control", "controller"))
 def demo_password(login: str) -> str:
     """Known passwords for the development demo only (production never seeds accounts)."""
     return f"dialog-{login}"
-
-
-def build_accounts(ctx: Context) -> Accounts:
-    settings = ctx.settings_of(DashboardSettings)
-    return Accounts(
-        db=ctx.db,
-        settings=settings,
-        clock=ctx.clock,
-        ip_limiter=SlidingWindow(settings.login_per_ip_per_minute, 60.0),
-    )
-
-
-def build_dashboard(ctx: Context) -> Dashboard:
-    media_url = ctx.service_url("media-store")
-    return Dashboard(
-        db=ctx.db,
-        outbox=ctx.outbox,
-        routing=RoutingClient(ctx.http, ctx.service_url("routing"), ctx.settings),
-        media=MediaClient(ctx.http, media_url, ctx.settings),
-        notifier=NotifierClient(ctx.http, ctx.service_url("notifier"), ctx.settings),
-        clock=ctx.clock,
-        # media-store's own playback links are paths; a browser needs its origin when it is
-        # another process than this one.
-        media_origin="" if media_url == ctx.optional_url("dashboard") else media_url,
-    )
 
 
 async def seed_demo(ctx: Context, dashboard: Dashboard, accounts: Accounts) -> None:

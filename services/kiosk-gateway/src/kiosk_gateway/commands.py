@@ -10,6 +10,7 @@ from pathlib import Path
 from dialog_platform.component import Command, Context
 
 from .kiosks import KioskExists
+from .wiring import build_parts
 
 KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -39,7 +40,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 async def _run(ctx: Context, args: argparse.Namespace) -> int:
     from . import repository as repo
-    from .component import build_parts
 
     kiosks = build_parts(ctx).kiosks
 
