@@ -17,10 +17,10 @@ Decision = Literal["confirm", "follow_up"]
 
 def scope(account: Account) -> tuple[bool, str | None]:
     """(may see disputes, whose officials): the control office all, an official their own."""
-    if account.role == "controller":
+    if account.sees_all_cases:
         return True, None
-    if account.role == "official" and account.official_id:
-        return True, account.official_id
+    if account.official_of is not None:
+        return True, account.official_of
     return False, None
 
 

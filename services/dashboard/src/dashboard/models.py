@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -29,13 +30,36 @@ class Account:
     # An operator's service center: the booths they look after.
     center: str | None = None
 
+    # Who may do what, decided here once; the views ask these, never the role itself.
+
     @property
     def sees_all_cases(self) -> bool:
+        """The control office: every case, and its duties (extend, export, statistics)."""
         return self.role == "controller"
 
     @property
     def handles_cases(self) -> bool:
         return self.role in ("official", "controller")
+
+    @property
+    def official_of(self) -> str | None:
+        """The official whose cases this account handles, for an official's account."""
+        return self.official_id if self.role == "official" and self.official_id else None
+
+    def owns(self, case: Mapping[str, Any]) -> bool:
+        return self.official_of is not None and case.get("official_id") == self.official_of
+
+    def may_act_on(self, case: Mapping[str, Any]) -> bool:
+        """See, answer, forward: the control office any case, an official their own."""
+        return self.sees_all_cases or self.owns(case)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def keeps_templates(self) -> bool:
+        return self.role in ("controller", "admin")
 
 
 @dataclass(frozen=True)

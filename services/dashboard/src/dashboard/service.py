@@ -64,13 +64,7 @@ class Dashboard:
     media_origin: str = ""
 
     def may_see(self, account: Account, case: Json) -> bool:
-        if account.role == "controller":
-            return True
-        if account.role == "official":
-            return (
-                account.official_id is not None and case.get("official_id") == account.official_id
-            )
-        return False
+        return account.may_act_on(case)
 
     async def case_for(self, account: Account, appeal_id: str) -> Json | None:
         """The case when this account may see it; None for a missing case and for another's."""
@@ -82,7 +76,7 @@ class Dashboard:
         return case
 
     def may_answer(self, account: Account, case: Json) -> bool:
-        return account.role == "official" and case.get("official_id") == account.official_id
+        return account.owns(case)
 
     async def answers(self, appeal_id: str) -> list[Json]:
         return [public_answer(a) for a in await repo.answers_of(self.db, appeal_id=appeal_id)]

@@ -108,8 +108,8 @@ class SearchResult:
 def _scope(account: Account) -> str | None:
     if account.sees_all_cases:
         return None
-    if account.role == "official" and account.official_id:
-        return account.official_id
+    if account.official_of is not None:
+        return account.official_of
     raise Rejected("not_found")
 
 
@@ -257,7 +257,7 @@ async def save_template(
     ru: str,
     ip: str,
 ) -> None:
-    if account.role not in ("controller", "admin"):
+    if not account.keeps_templates:
         raise Rejected("not_found")
     if not TEMPLATE_ID.fullmatch(template_id):
         raise Rejected("template_id_invalid", "id")
@@ -285,7 +285,7 @@ async def save_template(
 
 
 async def delete_template(dash: Dashboard, account: Account, *, template_id: str, ip: str) -> None:
-    if account.role not in ("controller", "admin") or not TEMPLATE_ID.fullmatch(template_id):
+    if not account.keeps_templates or not TEMPLATE_ID.fullmatch(template_id):
         raise Rejected("not_found")
     if not await repo.delete_template(dash.db, template_id=template_id):
         raise Rejected("not_found")
@@ -394,6 +394,6 @@ async def case_context(
         "official_name": official_name,
         "topics": [x for x in all_topics if x.get("active", True)],
         "topic_names": {x["_id"]: x for x in all_topics},
-        "may_subject": account.role == "controller" or dash.may_answer(account, case),
+        "may_subject": account.may_act_on(case),
         "may_note": True,
     }

@@ -55,7 +55,7 @@ def build_router(
 
     async def admin(request: Request) -> tuple[Any, Account]:
         session, account = await web.account(request)
-        if account.role != "admin":
+        if not account.is_admin:
             raise PageError(404, "not_found")
         return session, account
 

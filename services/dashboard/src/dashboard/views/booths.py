@@ -17,7 +17,7 @@ def build_router(web: Web) -> APIRouter:
         session, account = await web.account(request)
         if account.role == "operator":
             center = account.center or ""
-        elif account.role == "admin":
+        elif account.is_admin:
             center = None
         else:
             raise PageError(404, "not_found")

@@ -48,7 +48,7 @@ def build_router(web: Web) -> APIRouter:
         return session, account, case
 
     async def inbox_cases(request: Request, account: Account) -> tuple[Any, dict[str, Any]]:
-        if account.role != "official" or not account.official_id:
+        if account.official_of is None:
             raise PageError(404, "not_found")
         filters = read_filters(request, allow_official=False)
         query = {**filters.query(), "official_id": account.official_id, "limit": 50}
@@ -57,7 +57,7 @@ def build_router(web: Web) -> APIRouter:
     @router.get("/inbox")
     async def inbox(request: Request) -> Response:
         session, account = await web.account(request)
-        if account.role != "official":
+        if account.official_of is None:
             return RedirectResponse(f"{PREFIX}/", status_code=303)
         filters, found = await inbox_cases(request, account)
         since = await workbench.visit(dash, account)
@@ -120,7 +120,7 @@ def build_router(web: Web) -> APIRouter:
         timeline, notifier_ok = await dash.timeline(case, answers)
         officials: list[dict[str, Any]] = []
         # An answered case is closed: nothing left to forward.
-        if not answers and (account.role == "controller" or dash.may_answer(account, case)):
+        if not answers and (account.may_act_on(case)):
             try:
                 officials = [
                     o
@@ -145,7 +145,7 @@ def build_router(web: Web) -> APIRouter:
             officials=officials,
             may_answer=dash.may_answer(account, case),
             may_forward=bool(officials),
-            may_extend=account.role == "controller",
+            may_extend=account.sees_all_cases,
             error=error,
             max_video_bytes=web.settings.max_answer_video_bytes,
             **await workbench.case_context(dash, account, case, show_iin=reveal_iin, ip=ip),
@@ -217,7 +217,7 @@ def build_router(web: Web) -> APIRouter:
     async def forward(appeal_id: str, request: Request) -> Response:
         form = await web.form(request, await web.session(request))
         _, account, case = await case_of(request, appeal_id)
-        if not (account.role == "controller" or dash.may_answer(account, case)):
+        if not (account.may_act_on(case)):
             raise PageError(404, "case_not_found")
         to = str(form.get("to_official_id") or "").strip()
         reason = str(form.get("reason") or "").strip()
@@ -227,14 +227,14 @@ def build_router(web: Web) -> APIRouter:
             raise PageError(422, "reason_required", field="reason")
         await dash.forward(account, case, to_official_id=to, reason=reason, ip=client_ip(request))
         # The official who forwarded their own case no longer sees it.
-        target = f"{PREFIX}/cases/{appeal_id}" if account.role == "controller" else f"{PREFIX}/"
+        target = f"{PREFIX}/cases/{appeal_id}" if account.sees_all_cases else f"{PREFIX}/"
         return RedirectResponse(target, status_code=303)
 
     @router.post("/cases/{appeal_id}/extend")
     async def extend(appeal_id: str, request: Request) -> Response:
         form = await web.form(request, await web.session(request))
         _, account, case = await case_of(request, appeal_id)
-        if account.role != "controller":
+        if not account.sees_all_cases:
             raise PageError(404, "case_not_found")
         body: dict[str, Any] = {}
         for name in ("legal_deadline", "control_date"):

@@ -22,7 +22,7 @@ def build_router(web: Web) -> APIRouter:
         _, account = await web.account(request)
         case = await dash.case_for(account, appeal_id)
         # The control office's duty; to anyone else the page does not exist.
-        if case is None or account.role != "controller":
+        if case is None or not account.sees_all_cases:
             raise PageError(404, "case_not_found")
         return account, case
 

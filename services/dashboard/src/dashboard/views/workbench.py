@@ -58,14 +58,14 @@ def build_router(web: Web) -> APIRouter:
             result=result,
             problem=problem,
             cases=result.rows if result else [],
-            show_official=account.role == "controller",
+            show_official=account.sees_all_cases,
             names=await official_names(account),
             topic_names={x["_id"]: x for x in all_topics},
             since=None,
         )
 
     async def official_names(account: Account) -> dict[str, Any]:
-        if account.role != "controller":
+        if not account.sees_all_cases:
             return {}
         try:
             return {o["id"]: o["full_name"] for o in await dash.routing.officials()}
@@ -76,7 +76,7 @@ def build_router(web: Web) -> APIRouter:
     async def subject(appeal_id: str, request: Request) -> Response:
         form = await web.form(request, await web.session(request))
         account, case = await case_of(request, appeal_id)
-        if not (account.role == "controller" or dash.may_answer(account, case)):
+        if not (account.may_act_on(case)):
             raise PageError(404, "case_not_found")
         try:
             await workbench.set_subject(
