@@ -95,8 +95,10 @@ class System:
             await client.close()
 
 
-def _single(tmp: Path, smsc: FakeSmscServer, extra: dict[str, str]) -> Iterator[System]:
-    runner = SingleProcess(data_dir=tmp, env={**system_env(smsc), **extra})
+def _single(
+    tmp: Path, smsc: FakeSmscServer, extra: dict[str, str] | None = None
+) -> Iterator[System]:
+    runner = SingleProcess(data_dir=tmp, env={**system_env(smsc), **(extra or {})})
     runner.start()
     try:
         state = json.loads((tmp / "nx-27017.json").read_text())
@@ -118,7 +120,11 @@ def _single(tmp: Path, smsc: FakeSmscServer, extra: dict[str, str]) -> Iterator[
 
 
 def _distributed(
-    tmp: Path, rabbitmq_url: str, namespace: str, smsc: FakeSmscServer, extra: dict[str, str]
+    tmp: Path,
+    rabbitmq_url: str,
+    namespace: str,
+    smsc: FakeSmscServer,
+    extra: dict[str, str] | None = None,
 ) -> Iterator[System]:
     with embedded_mongo(tmp / "mongo") as mongo_url, moto_s3() as s3:
         bucket = f"videos-{uuid.uuid4().hex[:8]}"
@@ -129,7 +135,7 @@ def _distributed(
             media_url=s3_media_url(s3, bucket),
             namespace=namespace,
             db_prefix=namespace,
-            env={**system_env(smsc), **extra},
+            env={**system_env(smsc), **(extra or {})},
         )
         try:
             runner.start(("routing", "media-store", "kiosk-gateway", "notifier", "dashboard"))

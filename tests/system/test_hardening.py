@@ -17,7 +17,9 @@ from .conftest import System
 
 MB = 1024 * 1024
 # Body and head limits are tens of KB; a process that read 10 MB whole would grow by 10 MB+.
-MAX_GROWTH = 4 * MB
+# A 10 MB body or header held in memory grows the process by 10 MB at least; the margin below
+# that is for what a one-process system does meanwhile (4.3 MB was seen under a loaded CI run).
+MAX_GROWTH = 6 * MB
 
 
 def rss(system: System, service: str) -> int:
