@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from dialog_contracts import AnswerPosted, Localized, ReceiptRequested
+from dialog_contracts import AnswerPosted
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
@@ -28,6 +28,7 @@ from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
 from .rating import rating_state
+from .receipts import receipt_requested
 from .registration import (
     InvalidRegistrationNumber,
     access_code_needs_rehash,
@@ -173,20 +174,8 @@ class Lookup:
             )
             # Printed at the booth where the citizen stands, which may not be where they recorded.
             await tx.add(
-                ReceiptRequested(
-                    appeal_id=appeal["_id"],
-                    kiosk_id=kiosk["_id"],
-                    copy_number=copy,
-                    registration_number=number,
-                    access_code=code,
-                    language=appeal["language"],
-                    category=appeal["category"],
-                    recorded_at=appeal["registered_at"],
-                    control_date=date.fromisoformat(appeal["control_date"]),
-                    center=Localized(kk=kiosk["location"], ru=kiosk["location"]),
-                    official_name=Localized(**official["full_name"]),
-                    official_position=Localized(**official["position"]),
-                    tracking_url=self.tracking_url,
+                receipt_requested(
+                    appeal, kiosk, official, copy=copy, code=code, tracking_url=self.tracking_url
                 )
             )
             return copy

@@ -15,10 +15,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from dialog_contracts import (
     AppealRecorded,
     ApplicantIdentified,
-    Localized,
     ReceiptFailed,
     ReceiptPrinted,
-    ReceiptRequested,
     VideoRef,
 )
 from dialog_platform.bus import Bus
@@ -50,6 +48,7 @@ from .models import (
     ReceiptState,
     VideoStored,
 )
+from .receipts import receipt_requested
 from .registration import (
     format_number,
     hash_access_code,
@@ -276,6 +275,7 @@ class Gateway:
         code_hash = await asyncio.to_thread(hash_access_code, code)
         now = self.clock()
         deadlines = compute_deadlines(now)
+        url = self.tracking_url()
 
         async def register(tx: Pending) -> dict[str, Any] | None:
             seq = await repo.next_sequence(self.db, year=now.year, session=tx.session)
@@ -327,20 +327,8 @@ class Gateway:
                     )
                 )
             await tx.add(
-                ReceiptRequested(
-                    appeal_id=appeal_id,
-                    kiosk_id=kiosk["_id"],
-                    copy_number=1,
-                    registration_number=number,
-                    access_code=code,
-                    language=appeal["language"],
-                    category=appeal["category"],
-                    recorded_at=now,
-                    control_date=deadlines.control_date,
-                    center=Localized(kk=kiosk["location"], ru=kiosk["location"]),
-                    official_name=Localized(**official["full_name"]),
-                    official_position=Localized(**official["position"]),
-                    tracking_url=self.tracking_url(),
+                receipt_requested(
+                    {**appeal, **fields}, kiosk, official, copy=1, code=code, tracking_url=url
                 )
             )
             return {**appeal, **fields, "status": "submitted"}
