@@ -46,7 +46,7 @@ CONTENT_TYPE = "application/cloudevents+json"
 
 
 class AmqpBus(Bus):
-    """The bus over RabbitMQ. See the module docstring for the topology and reconnection."""
+    """The bus over RabbitMQ. See `topology` for what it declares, this module for reconnection."""
 
     def __init__(
         self,
