@@ -4,7 +4,7 @@ The issue's done-criterion: under `dialog run`, SIGKILL of the embedded server d
 `/readyz` is 200 again within 10 s and no appeal, receipt or SMS is lost or doubled.
 
 About 20 appeals go through the booth API at a steady pace, with the booth page's retries
-(`testing/faults.py`'s `Booth`), while the server the runner started is killed three times a few
+(`testing/faults/booth.py`), while the server the runner started is killed three times a few
 seconds apart; the runner's supervisor starts it again on the same port. When the system has
 settled, the fault harness's audit checks every registered appeal end to end (one receipt PNG,
 one case at routing, one SMS to its official, one to its citizen), and `dialog dlq list` must

@@ -86,10 +86,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_list_targets(args: argparse.Namespace) -> int:
-    from .runner import component_names, load_components
+    from .runner import discover
 
     print("all")
-    for name, component in load_components(component_names()).items():
+    for name, component in discover().items():
         print(f"{name}\t{component.description}")
     return 0
 
@@ -123,16 +123,18 @@ def _cmd_dlq(args: argparse.Namespace) -> int:
 
 def _cmd_retention(args: argparse.Namespace) -> int:
     from .logging import configure_logging
-    from .runner import component_names, load_components
+    from .runner import discover
 
     settings = _settings(args)
     configure_logging("retention", "WARNING")
-    deciders = [c for c in load_components(component_names()).values() if c.retention]
+    components = discover()
+    deciders = [c for c in components.values() if c.retention]
 
     async def run_all() -> int:
         for component in deciders:
             lines = await _with_context(
                 component,
+                components,
                 settings,
                 lambda ctx, c=component: c.retention(ctx, args.dry_run),  # type: ignore[misc]
             )
@@ -146,18 +148,31 @@ def _cmd_retention(args: argparse.Namespace) -> int:
 
 
 async def _run_component_command(
-    component: Component, args: argparse.Namespace, settings: CommonSettings
+    component: Component,
+    components: Components,
+    args: argparse.Namespace,
+    settings: CommonSettings,
 ) -> int:
     command = next(c for c in component.commands if c.name == args.command)
-    return await _with_context(component, settings, lambda ctx: command.run(ctx, args))
+    return await _with_context(component, components, settings, lambda ctx: command.run(ctx, args))
 
 
 async def _with_context(
-    component: Component, settings: CommonSettings, fn: Callable[[Any], Awaitable[T]]
+    component: Component,
+    components: Components,
+    settings: CommonSettings,
+    fn: Callable[[Any], Awaitable[T]],
 ) -> T:
+    """Run `fn` with `component`'s context, outside `dialog run`, among the installed
+    `components` (as the runner loaded them)."""
     from .clock import make_clock
     from .component import Context
-    from .runner import Backends, base_urls, component_names
+    from .runner import Backends, base_urls
+
+    # Commands work on the database and bus; URLs point where `dialog run` would serve, as
+    # if it served every installed component.
+    local = f"http://127.0.0.1:{settings.port}"
+    names = list(components)
 
     backends = Backends(
         settings=settings, need_db=component.needs_db, need_media=component.needs_media
@@ -173,11 +188,8 @@ async def _with_context(
             mongo=backends.mongo,
             media=backends.media,
             http=backends.http,
-            # Commands work on the database and bus; URLs point where `dialog run` would serve.
-            base_urls=base_urls(
-                component_names(), component_names(), f"http://127.0.0.1:{settings.port}"
-            ),
-            public_url=str(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
+            base_urls=base_urls(names, names, local),
+            public_url=str(settings.public_url or local).rstrip("/"),
             clock=make_clock(settings),
             own_settings=component.settings() if component.settings else None,
         )
@@ -279,12 +291,14 @@ def _invalid_settings(exc: ValueError) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = _first_command(argv)
+    components: Components = {}
     if first in BUILTIN_COMMANDS:
         parser = build_parser(only=first)
     else:
-        from .runner import component_names, load_components
+        from .runner import discover
 
-        parser = build_parser(load_components(component_names()))
+        components = discover()
+        parser = build_parser(components)
     args = parser.parse_args(argv)
     try:
         if hasattr(args, "func"):
@@ -293,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = _settings(args)
         configure_logging(args.component.name, "WARNING")
-        return asyncio.run(_run_component_command(args.component, args, settings))
+        return asyncio.run(_run_component_command(args.component, components, args, settings))
     except ValueError as exc:
         if _invalid_settings(exc):
             print(f"dialog: invalid settings:\n{exc}", file=sys.stderr)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_exports
 from ..settings import CommonSettings
 from .base import Bus, BusError, Handler, PublishError, RetryPolicy, UnroutableError
 from .inprocess import DeadLetter, InProcessBus, Replays
@@ -25,13 +26,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # aio-pika takes half a second to import: a process on the in-process bus never loads it.
-    if name == "AmqpBus":
-        from .amqp import AmqpBus
-
-        return AmqpBus
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# aio-pika takes half a second to import: a process on the in-process bus never loads it.
+__getattr__ = lazy_exports(__name__, {"AmqpBus": ".amqp"})
 
 
 def create_bus(

@@ -14,6 +14,7 @@ from dialog_contracts import Envelope, EventData
 
 from .. import metrics, tracing
 from ..faults import Transient, is_transient
+from .wire import REASON_MAX_CHARS, dlq_name
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,22 @@ async def run_through_outages(
         return True
 
 
+def failure_reason(exc: BaseException) -> str:
+    """A handler's failure as kept with its dead letter: type and message, cut to length."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An attempt whose handler raised: to be tried again after `delay_s`, or dead-lettered
+    when it was the last (`final`)."""
+
+    reason: str
+    final: bool
+    delay_s: float
+
+
 @dataclass(frozen=True)
 class Subscription:
     consumer: str
@@ -231,6 +248,70 @@ class Subscription:
     handler: Handler
     # For per-kiosk events: the suffix after the event's routing key (the kiosk id).
     key_suffix: str = ""
+
+
+async def attempt_delivery(
+    sub: Subscription,
+    envelope: Envelope,
+    *,
+    attempt: int,
+    retry: RetryPolicy,
+    gate: OutageGate,
+    halt: asyncio.Event,
+    queue: str,
+) -> bool | Failed:
+    """Attempt number `attempt` at handling `envelope`, counted and logged alike in every
+    adapter; the adapter carries out the outcome.
+
+    True once handled; False when `halt` was set first (the message was not handled);
+    else how it failed.
+    """
+    labels = (sub.consumer, queue, envelope.type)
+    metrics.BUS_CONSUMED.labels(*labels).inc()
+    try:
+        return await run_through_outages(
+            sub.handler,
+            envelope,
+            gate=gate,
+            halt=halt,
+            retry=retry,
+            consumer=sub.consumer,
+            queue=queue,
+        )
+    except Exception as exc:
+        reason = failure_reason(exc)
+        if attempt >= retry.max_attempts:
+            metrics.BUS_DEAD_LETTERED.labels(*labels).inc()
+            log.error(
+                "bus: %s gave up on %s %s after %d attempts; dead-lettered to %s",
+                sub.consumer,
+                envelope.type,
+                envelope.id,
+                attempt,
+                dlq_name(queue),
+                exc_info=exc,
+            )
+            return Failed(reason, final=True, delay_s=0.0)
+        delay = retry.delay_after(attempt)
+        metrics.BUS_RETRIED.labels(*labels, "failed").inc()
+        log.warning(
+            "bus: %s failed on %s %s (attempt %d of %d: %s); retrying in %.1f s",
+            sub.consumer,
+            envelope.type,
+            envelope.id,
+            attempt,
+            retry.max_attempts,
+            reason,
+            delay,
+        )
+        return Failed(reason, final=False, delay_s=delay)
+
+
+def count_published(envelope: Envelope) -> None:
+    """Count a publish the bus has seen through (confirmed, or delivered in-process)."""
+    labels = (metrics.service_of_source(envelope.source), envelope.type)
+    metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
+    metrics.BUS_PUBLISH_FAILURES.labels(*labels)  # a series at 0 beside the confirms
 
 
 class Bus(abc.ABC):
@@ -263,6 +344,10 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     def _started_or_closed(self) -> bool: ...
+
+    def _check_startable(self) -> None:
+        if self._started_or_closed():
+            raise BusError("the bus was already started or closed")
 
     def _subscribed(self, subscription: Subscription) -> None:
         """An adapter's own bookkeeping of a new subscription (none by default)."""

@@ -20,14 +20,14 @@ from ..faults import is_transient
 from .base import (
     ANY_SUFFIX,
     Bus,
-    BusError,
     OutageGate,
     PublishError,
     RetryPolicy,
     Subscription,
+    attempt_delivery,
     binding_matches,
     check_key_suffix,
-    run_through_outages,
+    count_published,
     sleep_unless,
 )
 from .deadletters import queue_for
@@ -40,8 +40,6 @@ DeadLetter = Callable[[Envelope, str, str], Awaitable[None]]
 # (consumer, envelope) pairs, each claimed once.
 Replays = Callable[[], Awaitable[list[tuple[str, Envelope]]]]
 REPLAY_POLL_S = 1.0
-
-_REASON_MAX_CHARS = 1000
 
 
 async def log_dead_letter(envelope: Envelope, consumer: str, reason: str) -> None:
@@ -89,8 +87,7 @@ class InProcessBus(Bus):
             metrics.bus_consumer_series(subscription.consumer, queue, subscription.event.TYPE)
 
     async def start(self) -> None:
-        if self._started or self._closed:
-            raise BusError("the bus was already started or closed")
+        self._check_startable()
         self._started = True
         if self._replays is not None:
             self._replayer = asyncio.create_task(self._replay_loop(), name="bus-replays")
@@ -128,7 +125,7 @@ class InProcessBus(Bus):
             s for s in self._subscriptions if binding_matches(s.event, s.key_suffix, routing_key)
         ]
         if not matching:
-            metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
+            count_published(envelope)
             return
         # Each subscriber gets its own copy parsed from the wire form, as over AMQP: a handler
         # cannot see another's changes, and data that would not survive JSON fails here too.
@@ -148,8 +145,7 @@ class InProcessBus(Bus):
             raise PublishError(
                 f"event {envelope.id}: recording a dead letter failed: {failures[0]!r}"
             ) from failures[0]
-        metrics.BUS_PUBLISH_CONFIRMS.labels(*labels).inc()
-        metrics.BUS_PUBLISH_FAILURES.labels(*labels)  # a series at 0 beside the confirms
+        count_published(envelope)
 
     async def _deliver(self, sub: Subscription, body: bytes) -> None:
         gate = self._gates.setdefault(id(sub), OutageGate())
@@ -158,49 +154,24 @@ class InProcessBus(Bus):
             attempt += 1
             envelope = Envelope.from_bytes(body)
             queue = queue_for(self._namespace, sub.consumer, envelope)
-            labels = (sub.consumer, queue, envelope.type)
-            metrics.BUS_CONSUMED.labels(*labels).inc()
-            try:
-                handled = await run_through_outages(
-                    sub.handler,
-                    envelope,
-                    gate=gate,
-                    halt=self._halt,
-                    retry=self._retry,
-                    consumer=sub.consumer,
-                    queue=queue,
-                )
-                if not handled:
-                    raise asyncio.CancelledError  # closing: publish() reports it undelivered
+            outcome = await attempt_delivery(
+                sub,
+                envelope,
+                attempt=attempt,
+                retry=self._retry,
+                gate=gate,
+                halt=self._halt,
+                queue=queue,
+            )
+            if outcome is True:
                 return
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX_CHARS]
-                if attempt >= self._retry.max_attempts:
-                    metrics.BUS_DEAD_LETTERED.labels(*labels).inc()
-                    log.error(
-                        "bus: %s gave up on %s %s after %d attempts",
-                        sub.consumer,
-                        envelope.type,
-                        envelope.id,
-                        attempt,
-                        exc_info=exc,
-                    )
-                    await self._dead_letter(envelope, sub.consumer, reason)
-                    return
-                delay = self._retry.delay_after(attempt)
-                metrics.BUS_RETRIED.labels(*labels, "failed").inc()
-                log.warning(
-                    "bus: %s failed on %s %s (attempt %d of %d: %s); retrying in %.1f s",
-                    sub.consumer,
-                    envelope.type,
-                    envelope.id,
-                    attempt,
-                    self._retry.max_attempts,
-                    reason,
-                    delay,
-                )
-                if not await sleep_unless(self._halt, delay):
-                    raise asyncio.CancelledError from None
+            if outcome is False:
+                raise asyncio.CancelledError  # closing: publish() reports it undelivered
+            if outcome.final:
+                await self._dead_letter(envelope, sub.consumer, outcome.reason)
+                return
+            if not await sleep_unless(self._halt, outcome.delay_s):
+                raise asyncio.CancelledError
 
     async def redeliver(self, consumer: str, envelope: Envelope) -> int:
         """Hand `envelope` to `consumer`'s matching handlers again (a replayed dead letter)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..lazy import lazy_exports
 from ..settings import CommonSettings
 from .base import (
     MAX_URL_TTL,
@@ -40,13 +41,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The S3 client takes a second to import: only a process with an s3:// media URL loads it.
-    if name == "S3MediaStore":
-        from .s3 import S3MediaStore
-
-        return S3MediaStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The S3 client takes a second to import: only a process with an s3:// media URL loads it.
+__getattr__ = lazy_exports(__name__, {"S3MediaStore": ".s3"})
 
 
 def create_media(settings: CommonSettings) -> MediaStore:

@@ -1,0 +1,177 @@
+"""Feeding a streamed upload to the S3 client's upload thread, and the memory its parts take."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import ctypes
+import functools
+import threading
+from collections.abc import AsyncIterator
+
+MiB = 1024 * 1024
+# What the upload thread may have received but not taken yet: enough to keep the sender
+# streaming while a part is handed over, small beside the parts themselves.
+READ_AHEAD = 1 * MiB
+
+# glibc's mallopt parameter; a buffer at least this large is always mapped on its own.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 1 * MiB
+
+
+class SourceFailed(Exception):
+    """Carries the caller's stream error through minio's `put_object`.
+
+    minio aborts the multipart upload on any `Exception` from `read()`; wrapping makes sure that
+    happens for every error (cancellation included) and lets `put_stream` re-raise the original.
+    """
+
+
+class StreamReader:
+    """A blocking file-like over an async iterator, read by the upload thread.
+
+    A pump task on the loop reads the iterator ahead into a buffer of at most `read_ahead`
+    bytes, so the sender keeps streaming while minio uploads the previous part; without it,
+    receiving and uploading would take turns and their times would add up. Each `read(n)` asks
+    the loop for up to `n` buffered bytes and waits for them.
+    """
+
+    def __init__(
+        self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop, *, read_ahead: int
+    ) -> None:
+        self._chunks = aiter(chunks)
+        self._loop = loop
+        self._read_ahead = read_ahead
+        self._buffer: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._data = asyncio.Event()
+        self._space = asyncio.Event()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._pump_done = False
+        self._pump_error: BaseException | None = None
+        self._leftover = b""
+        self._eof = False
+        self._cancelled = threading.Event()
+        self._pending: concurrent.futures.Future[list[bytes]] | None = None
+        self.size = 0
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start reading ahead (on the loop)."""
+        self._pump_task = asyncio.create_task(self._pump(), name="s3-upload-read-ahead")
+
+    async def _pump(self) -> None:
+        try:
+            async for chunk in self._chunks:
+                while self._buffered >= self._read_ahead:
+                    self._space.clear()
+                    await self._space.wait()
+                data = bytes(chunk)
+                self._buffer.append(data)
+                self._buffered += len(data)
+                self._data.set()
+        except BaseException as exc:
+            # Raised to the upload thread at its next read, so minio aborts the upload; the
+            # last part is never sent while the source may still fail.
+            self._pump_error = exc
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            self._pump_done = True
+            self._data.set()
+
+    async def stop(self) -> None:
+        task = self._pump_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            # An unbounded read would hold the whole object in memory.
+            raise ValueError("read() needs a size")
+        if self._cancelled.is_set():
+            self.error = self.error or asyncio.CancelledError()
+            raise SourceFailed("upload cancelled")
+        if self._eof and not self._leftover:
+            return b""
+        future = asyncio.run_coroutine_threadsafe(self._collect(size), self._loop)
+        self._pending = future
+        if self._cancelled.is_set():
+            future.cancel()
+        try:
+            pieces = future.result()
+        except BaseException as exc:
+            if self.error is None:
+                self.error = (
+                    asyncio.CancelledError()
+                    if isinstance(exc, concurrent.futures.CancelledError)
+                    else exc
+                )
+            raise SourceFailed("the source stream failed") from exc
+        finally:
+            self._pending = None
+        # Joined here, in the upload thread, so the event loop never copies a whole part.
+        data = b"".join(pieces)
+        self.size += len(data)
+        return data
+
+    async def _next_chunk(self) -> bytes | None:
+        while not self._buffer:
+            if self._pump_done:
+                if self._pump_error is not None:
+                    raise self._pump_error
+                return None
+            self._data.clear()
+            await self._data.wait()
+        chunk = self._buffer.popleft()
+        self._buffered -= len(chunk)
+        self._space.set()
+        return chunk
+
+    async def _collect(self, size: int) -> list[bytes]:
+        """Take buffered chunks until `size` bytes or the end (runs on the loop)."""
+        pieces: list[bytes] = []
+        have = 0
+        if self._leftover:
+            pieces.append(self._leftover[:size])
+            self._leftover = self._leftover[size:]
+            have = len(pieces[0])
+        while have < size and not self._eof:
+            chunk = await self._next_chunk()
+            if chunk is None:
+                self._eof = True
+                break
+            need = size - have
+            if len(chunk) > need:
+                pieces.append(chunk[:need])
+                self._leftover = chunk[need:]
+                have = size
+            else:
+                pieces.append(chunk)
+                have += len(chunk)
+        return pieces
+
+    def cancel(self) -> None:
+        """Make the upload thread fail at its current or next read (called on the loop)."""
+        self._cancelled.set()
+        pending = self._pending
+        if pending is not None:
+            pending.cancel()
+
+
+@functools.cache
+def return_parts_to_the_os() -> None:
+    """Make glibc give every freed part's memory back at once.
+
+    glibc raises its mmap threshold each time a mapped block is freed, so after the first part
+    the 8 MiB part buffers come from the heaps of the threads that sent them, and stay there:
+    media-store grew by hundreds of MB and kept them after a burst of uploads. A fixed threshold
+    maps (and unmaps on free) every buffer of 1 MiB or more. Elsewhere (no glibc) nothing
+    changes.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
