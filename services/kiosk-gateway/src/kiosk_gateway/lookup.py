@@ -107,7 +107,7 @@ class Lookup:
             raise error(404, "lookup_not_found", text="lookup_last", values=locked)
         await self.lockout.succeeded(attempt)
         if code_hash is not None and access_code_needs_rehash(code_hash):
-            # The plain code is known only now: a hash made with older (weaker) parameters is
+            # The plain code is known only now: a hash made with other parameters is
             # replaced by one with today's, unless another look-up replaced it meanwhile.
             fresh = await asyncio.to_thread(hash_access_code, code)
             await repo.replace_access_code_hash(

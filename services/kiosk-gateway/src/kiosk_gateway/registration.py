@@ -127,16 +127,17 @@ def is_valid(text: str) -> bool:
 
 # An access code has only 10^8 values, so anyone holding a copy of the database could try them
 # all offline; the hash, not the code, has to make that expensive. Argon2id is salted (one search
-# per appeal, no precomputed tables) and memory-hard (GPUs/ASICs gain little). On the 2-core
-# target machine these parameters take ~45-50 ms wall time when idle (~90 ms CPU over two lanes)
-# per verify, measured with argon2-cffi 25.1: cheap for one rate-limited look-up, but
-# 10^8 x 90 ms ≈ 100 CPU-days to exhaust a single appeal's code. 32 MiB per verify keeps a burst
-# of concurrent look-ups within pod memory. Online guessing is stopped by the look-up's rate
-# limit, not by this.
+# per appeal, no precomputed tables) and memory-hard (GPUs/ASICs gain little). The parameters are
+# OWASP's first recommended set for Argon2id (19 MiB, 2 passes, 1 lane): about 22 ms of CPU per
+# hash on the 2-core target machine (argon2-cffi 25.1), so 10^8 x 22 ms ≈ 25 CPU-days to exhaust
+# a single appeal's code. The earlier set (32 MiB, 3 passes, 2 lanes) cost 70 ms of CPU at every
+# submit, the largest single cost of an appeal at a region's peak, for a margin the salt and the
+# memory already give. Hashes made with it still verify and are re-hashed at the next look-up.
+# Online guessing is stopped by the look-up's lockout, not by this.
 _access_code_hasher: Final = PasswordHasher(
-    time_cost=3,
-    memory_cost=32 * 1024,  # KiB
-    parallelism=2,
+    time_cost=2,
+    memory_cost=19 * 1024,  # KiB
+    parallelism=1,
     hash_len=32,
     salt_len=16,
 )
