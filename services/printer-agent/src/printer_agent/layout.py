@@ -6,6 +6,7 @@ callers can see where every line went without reading pixels back.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -211,6 +212,9 @@ class Flow:
         )
 
 
+# Fonts come from load_font's cache and most of a receipt's words are the same on every
+# receipt, so measuring each (word, font) once takes most of the layout's time off every print.
+@functools.lru_cache(maxsize=8192)
 def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
     # The ink box as drawn without anti-aliasing (hinting can shift a stem a pixel left), not
     # just the advance: an overhang past either end would otherwise go unmeasured.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import qrcode
 import qrcode.constants
 from PIL import Image
@@ -15,6 +17,9 @@ def qr_code(url: str) -> qrcode.QRCode:
     return code
 
 
+# A booth prints the same tracking address on every receipt: the code is made once, not by
+# trying all eight masks again for each citizen. Callers only paste the bitmap, never draw on it.
+@functools.lru_cache(maxsize=16)
 def qr_image(url: str, side: int, room: int) -> tuple[Image.Image, int]:
     """The QR code as a bitmap about `side` wide, and its module size in pixels.
 
