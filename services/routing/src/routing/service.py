@@ -25,9 +25,9 @@ from . import repository as repo
 from .directory import Directory
 from .messages import error
 from .models import Extend, Forward, Opened, Subject
+from .present import case_detail, case_summary
 from .queries import CaseFilter, page
 from .timers import schedule_fields
-from .views import case_detail, case_summary
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from ..clients import KioskClient
 from ..csvexport import cases_csv, stats_csv
 from ..i18n import Translator
 from ..models import Account
-from ..web import PREFIX, PageError, Web, lang_of
+from .base import PREFIX, PageError, Web, lang_of
 from .filters import CaseFilters, read_filters
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""The reference desk's pages: the entries (control office and admin), an official's "make a
-reference entry of this answer", and the snapshot the booth's gateway fills its copy from."""
+"""The reference desk's pages: the entries (control office and admin) and an official's "make a
+reference entry of this answer"."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dialog_contracts import richtext
-from dialog_platform.internal import RequireInternal
 
 from .. import reference, workbench
 from ..models import Account
-from ..service import Dashboard
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 
 def build_router(web: Web) -> APIRouter:
@@ -149,17 +147,5 @@ def build_router(web: Web) -> APIRouter:
         return RedirectResponse(
             f"{PREFIX}/cases/{appeal_id}?reference=drafted#answers", status_code=303
         )
-
-    return router
-
-
-def build_internal_router(dash: Dashboard) -> APIRouter:
-    router = APIRouter(prefix="/dashboard/internal", tags=["dashboard"])
-
-    @router.get("/reference/snapshot")
-    async def snapshot(_: RequireInternal) -> dict[str, list[dict[str, Any]]]:
-        """Every entry as its latest event: the published ones with their text, the others
-        without, so a copy that missed a withdrawal drops the entry too."""
-        return {"entries": await reference.snapshot(dash)}
 
     return router

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request
 
 from ..models import CASE_SORTS, CASE_STATUSES, DUE_FILTERS, OFFICIAL_ID
-from ..web import PageError
 from ..workbench import TOPIC_ID
+from .base import PageError
 
 MAX_CURSOR = 500
 

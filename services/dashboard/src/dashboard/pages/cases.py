@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from .. import workbench
 from ..models import MAX_ANSWER_CHARS, MAX_REASON_CHARS, OFFICIAL_ID, Account
 from ..service import AnswerRejected, awaits_new_answer
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 from .filters import read_filters
 
 ANSWER_ID = re.compile(r"^[A-Za-z0-9_-]{1,120}$")

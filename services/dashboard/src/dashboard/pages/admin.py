@@ -19,7 +19,7 @@ from .. import repository as repo
 from ..accounts import AccountInvalid, generate_password
 from ..clients import KioskClient, Refused
 from ..models import OFFICIAL_ID, ROLES, Account
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 MAX_PHOTO = 2 * 1024 * 1024
 PHOTO_FORM_BYTES = MAX_PHOTO + 64 * 1024  # the photo and the form's other fields
