@@ -51,8 +51,8 @@ def build_router(web: Web) -> APIRouter:
         if account.official_of is None:
             raise PageError(404, "not_found")
         filters = read_filters(request, allow_official=False)
-        query = {**filters.query(), "official_id": account.official_id, "limit": 50}
-        return filters, await dash.routing.cases(**query)
+        query = filters.query(official_id=account.official_id, limit=50)
+        return filters, await dash.routing.cases(query)
 
     @router.get("/inbox")
     async def inbox(request: Request) -> Response:
