@@ -78,7 +78,7 @@ def build_router(web: Web) -> APIRouter:
         session, account = await manager(request)
         fields = reference.entry_from_form(form)
         try:
-            doc = await reference.create(
+            doc = await reference.save(
                 dash,
                 account,
                 entry_id=str(form.get("id") or ""),
@@ -118,13 +118,8 @@ def build_router(web: Web) -> APIRouter:
                 except ValueError as exc:
                     raise PageError(422, "invalid", field="version") from exc
                 fields = reference.entry_from_form(form)
-                await reference.edit(
-                    dash,
-                    account,
-                    entry_id=entry_id,
-                    fields=fields,
-                    version=version,
-                    ip=ip,
+                await reference.save(
+                    dash, account, entry_id=entry_id, fields=fields, version=version, ip=ip
                 )
         except workbench.Rejected as exc:
             doc = await reference.get(dash, entry_id)
