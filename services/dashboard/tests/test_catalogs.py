@@ -11,7 +11,8 @@ import pytest
 from dashboard import audit, reference
 from dashboard.csvexport import COLUMNS, STATS_COLUMNS
 from dashboard.i18n import catalog
-from dashboard.models import CASE_SORTS, CASE_STATUSES, ROLES
+from dashboard.models import ROLES
+from dialog_contracts.routing_api import CASE_SORTS, CASE_STATES
 
 PACKAGE = Path(str(resources.files("dashboard")))
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z0-9_.-]+)["']""")
@@ -19,7 +20,7 @@ CODES = re.compile(r"""(?:PageError|AnswerRejected)\([^)]*?["']([a-z_]+)["']""")
 ACCOUNT_CODES = re.compile(r"""AccountInvalid\(\s*["'][a-z_]+["'],\s*["']([a-z_]+)["']""")
 # Keys built from a value: each value that can occur needs its text.
 DYNAMIC = {
-    "status": CASE_STATUSES,
+    "status": CASE_STATES,
     "sort": CASE_SORTS,
     "role": ROLES,
     "audit": audit.ACTIONS,

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from dialog_contracts.routing_api import CASES_PATH, CaseAction, CaseQuery, case_path
 from dialog_platform.clients import Json, Refused, Unavailable
 from dialog_platform.clients import ServiceApi as Api
 
@@ -33,55 +34,33 @@ def _seg(value: str) -> str:
 
 
 class RoutingClient(Api):
-    async def cases(self, **query: Any) -> Json:
-        return await self.json("GET", "/api/v1/cases", params=query)
+    """routing's cases and directory, in the terms of `dialog_contracts.routing_api`."""
+
+    async def cases(self, query: CaseQuery) -> Json:
+        return await self.json("GET", CASES_PATH, params=query.params())
 
     async def case(self, appeal_id: str) -> Json | None:
         try:
-            return await self.json("GET", f"/api/v1/cases/{_seg(appeal_id)}")
+            return await self.json("GET", case_path(appeal_id))
         except Refused as exc:
             if exc.status in (404, 422):
                 return None
             raise
 
-    async def opened(self, appeal_id: str, *, by: str) -> Json:
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/opened", json={"by": by})
-
-    async def forward(self, appeal_id: str, *, to_official_id: str, reason: str, by: str) -> Json:
-        body = {"to_official_id": to_official_id, "reason": reason, "by": by}
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/forward", json=body)
-
-    async def subject(self, appeal_id: str, body: Json) -> Json:
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/subject", json=body)
-
-    async def extend(self, appeal_id: str, body: Json) -> Json:
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/extend", json=body)
-
-    async def hold(self, appeal_id: str, *, reason: str, by: str) -> Json:
-        body = {"reason": reason, "by": by}
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/hold", json=body)
-
-    async def release(self, appeal_id: str, *, reason: str, by: str) -> Json:
-        body = {"reason": reason, "by": by}
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/release", json=body)
+    async def act(self, appeal_id: str, body: CaseAction) -> Json:
+        """Forward, extend, hold, confirm…: the case as it is after the change."""
+        path = case_path(appeal_id, body.action)
+        return await self.json("POST", path, json=body.model_dump(mode="json"))
 
     async def disputed(self, *, supervisor_id: str | None) -> list[Json]:
         found = await self.json(
-            "GET", "/api/v1/cases/disputed", params={"supervisor_id": supervisor_id}
+            "GET", f"{CASES_PATH}/disputed", params={"supervisor_id": supervisor_id}
         )
         cases: list[Json] = found["cases"]
         return cases
 
-    async def confirm(self, appeal_id: str, *, note: str, by: str) -> Json:
-        body = {"note": note, "by": by}
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/confirm", json=body)
-
-    async def follow_up(self, appeal_id: str, *, note: str, by: str) -> Json:
-        body = {"note": note, "by": by}
-        return await self.json("POST", f"/api/v1/cases/{_seg(appeal_id)}/follow-up", json=body)
-
     async def stats(self, **query: Any) -> Json:
-        return await self.json("GET", "/api/v1/cases/stats", params=query)
+        return await self.json("GET", f"{CASES_PATH}/stats", params=query)
 
     async def officials(self, *, active_only: bool = False) -> list[Json]:
         params = {} if active_only else {"active": "false"}

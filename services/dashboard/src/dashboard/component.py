@@ -12,17 +12,17 @@ from dialog_platform.bus.deadletters import open_dead_letters
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.periodic import Periodic
 
-from . import handlers, reference, retention
+from . import api, handlers, reference, retention
 from . import repository as repo
 from .accounts import AccountInvalid, Accounts
 from .clients import KioskClient
 from .commands import USER_COMMAND
+from .pages import admin, booths, cases, control, disputes, session, workbench
+from .pages import records as record_views
+from .pages import reference as reference_views
+from .pages.base import Web
 from .service import Dashboard
 from .settings import DashboardSettings
-from .views import admin, booths, cases, control, disputes, internal, session, workbench
-from .views import records as record_views
-from .views import reference as reference_views
-from .web import Web
 from .wiring import build_accounts, build_dashboard
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,8 @@ async def build(ctx: Context) -> Running:
             record_views.build_router(web),
             admin.build_router(web, kiosks, dead_letters),
             booths.build_router(web),
-            internal.build_router(dashboard),
             reference_views.build_router(web),
-            reference_views.build_internal_router(dashboard),
+            api.build_router(dashboard),
         ],
         on_start=[start],
         on_stop=[stop],

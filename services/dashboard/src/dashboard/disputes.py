@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from dialog_contracts.routing_api import Confirm, FollowUp
+
 from . import audit
 from . import repository as repo
 from .models import Account
@@ -46,10 +48,8 @@ async def decide(
     ip: str,
 ) -> Json:
     appeal_id = row["appeal_id"]
-    if decision == "confirm":
-        updated = await dash.routing.confirm(appeal_id, note=note, by=account.login)
-    else:
-        updated = await dash.routing.follow_up(appeal_id, note=note, by=account.login)
+    body_type = Confirm if decision == "confirm" else FollowUp
+    updated = await dash.routing.act(appeal_id, body_type(note=note, by=account.login))
     await audit.record(
         dash.db,
         at=dash.clock(),

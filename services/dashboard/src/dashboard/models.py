@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
+from dialog_contracts import routing_api
+
 Role = Literal["official", "controller", "admin", "operator"]
 ROLES: tuple[Role, ...] = ("official", "controller", "admin", "operator")
 # A center as the booths' registry names it (the kiosk's center, else its location).
 CENTER_MAX = 200
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-OFFICIAL_ID = re.compile(r"^[a-z0-9-]{2,40}$")
-CASE_STATUSES = ("new", "in_progress", "answered", "overdue")
-CASE_SORTS = ("control_date", "-control_date", "recorded_at", "-recorded_at")
-DUE_FILTERS = ("soon", "overdue")
+OFFICIAL_ID = re.compile(routing_api.OFFICIAL_ID)
 MAX_ANSWER_CHARS = 20_000
-MAX_REASON_CHARS = 2_000
+MAX_REASON_CHARS = routing_api.MAX_REASON_CHARS
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from dialog_contracts.routing_api import Hold, Release
+
 from . import audit
 from .i18n import Translator, pick
 from .models import Account
@@ -28,8 +30,8 @@ async def hold(
     dash: Dashboard, account: Account, case: Json, *, reason: str, ip: str, lift: bool = False
 ) -> Json:
     """Put the case on legal hold (or lift it, `lift`); routing keeps it, the audit log says who."""
-    call = dash.routing.release if lift else dash.routing.hold
-    updated = await call(case["appeal_id"], reason=reason, by=account.login)
+    body_type = Release if lift else Hold
+    updated = await dash.routing.act(case["appeal_id"], body_type(reason=reason, by=account.login))
     await audit.record(
         dash.db,
         at=dash.clock(),

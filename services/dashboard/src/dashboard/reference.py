@@ -216,12 +216,21 @@ async def _write(
         raise Rejected("reference_exists", "id") from exc
 
 
-async def create(
-    dash: Dashboard, account: Account, *, entry_id: str, fields: Json, ip: str
+async def save(
+    dash: Dashboard,
+    account: Account,
+    *,
+    entry_id: str,
+    fields: Json,
+    ip: str,
+    version: int | None = None,
 ) -> Json:
-    entry_id = entry_id.strip() or f"e-{secrets.token_hex(4)}"
-    if not ENTRY_ID.fullmatch(entry_id):
-        raise Rejected("reference_id_invalid", "id")
+    """A new entry (no `version`; an id left blank is made up) or an edit of `version`."""
+    new = version is None
+    if new:
+        entry_id = entry_id.strip() or f"e-{secrets.token_hex(4)}"
+        if not ENTRY_ID.fullmatch(entry_id):
+            raise Rejected("reference_id_invalid", "id")
     await check(dash, fields, complete=False)
     return await _write(
         dash,
@@ -229,24 +238,9 @@ async def create(
         entry_id=entry_id,
         fields=fields,
         state=None,
-        action="create",
+        action="create" if new else "edit",
         ip=ip,
-        create=True,
-    )
-
-
-async def edit(
-    dash: Dashboard, account: Account, *, entry_id: str, fields: Json, version: int, ip: str
-) -> Json:
-    await check(dash, fields, complete=False)
-    return await _write(
-        dash,
-        account,
-        entry_id=entry_id,
-        fields=fields,
-        state=None,
-        action="edit",
-        ip=ip,
+        create=new,
         expected=version,
     )
 

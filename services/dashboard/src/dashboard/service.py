@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from dialog_contracts import AnswerPosted
+from dialog_contracts.routing_api import Extend, Forward, Opened
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 
@@ -118,7 +119,7 @@ class Dashboard:
         """The handling official opened a new case: routing moves it to in progress."""
         if case.get("status") != "new" or not self.may_answer(account, case):
             return case
-        return await self.routing.opened(case["appeal_id"], by=account.login)
+        return await self.routing.act(case["appeal_id"], Opened(by=account.login))
 
     async def store_answer_video(
         self, account: Account, case: Json, chunks: AsyncIterator[bytes]
@@ -229,9 +230,8 @@ class Dashboard:
     async def forward(
         self, account: Account, case: Json, *, to_official_id: str, reason: str, ip: str
     ) -> Json:
-        updated = await self.routing.forward(
-            case["appeal_id"], to_official_id=to_official_id, reason=reason, by=account.login
-        )
+        body = Forward(to_official_id=to_official_id, reason=reason, by=account.login)
+        updated = await self.routing.act(case["appeal_id"], body)
         await audit.record(
             self.db,
             at=self.clock(),
@@ -245,7 +245,8 @@ class Dashboard:
         return updated
 
     async def extend(self, account: Account, case: Json, *, body: Json, ip: str) -> Json:
-        updated = await self.routing.extend(case["appeal_id"], {**body, "by": account.login})
+        asked = Extend.model_validate({**body, "by": account.login})
+        updated = await self.routing.act(case["appeal_id"], asked)
         await audit.record(
             self.db,
             at=self.clock(),

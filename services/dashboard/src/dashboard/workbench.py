@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from dialog_contracts.routing_api import Subject
+
 from . import audit
 from . import repository as repo
 from .models import Account
@@ -219,9 +221,8 @@ async def set_subject(
         raise Rejected("summary_too_long", "summary")
     if topic and topic not in {t["_id"] for t in await topics(dash, active_only=True)}:
         raise Rejected("topic_unknown", "topic")
-    updated = await dash.routing.subject(
-        case["appeal_id"], {"topic": topic or None, "summary": summary, "by": account.login}
-    )
+    body = Subject(topic=topic or None, summary=summary, by=account.login)
+    updated = await dash.routing.act(case["appeal_id"], body)
     await _audit(
         dash,
         account,

@@ -14,7 +14,7 @@ from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
 from .health import BoothHealth
-from .kiosks import SESSION_COOKIE, SESSION_HEADER, KioskExists, KioskRegistry, kiosk_summary
+from .kiosks import SESSION_COOKIE, SESSION_HEADER, KioskExists, KioskRegistry
 from .lookup import Lookup
 from .messages import error
 from .models import (
@@ -34,6 +34,7 @@ from .models import (
     ReprintQueued,
     VideoStored,
 )
+from .present import kiosk_summary
 from .rating import Ratings
 from .service import Gateway
 

@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
+from dialog_contracts.routing_api import CaseDispute, case_path
 from dialog_platform.clients import ServiceApi
 from dialog_platform.internal import internal_headers
 from dialog_platform.settings import CommonSettings
@@ -86,7 +88,10 @@ class DashboardClient(ServiceApi):
 class RoutingClient(ServiceApi):
     """What routing decided on a citizen's "did not help" (the note never travels in an event)."""
 
-    async def dispute(self, appeal_id: str) -> dict[str, Any] | None:
+    async def dispute(self, appeal_id: str) -> CaseDispute | None:
         """None when routing cannot be reached: the citizen then sees "under review"."""
-        found = await self.optional(f"/api/v1/cases/{quote(appeal_id, safe='')}/dispute")
-        return found if isinstance(found, dict) else None
+        found = await self.optional(case_path(appeal_id, "dispute"))
+        try:
+            return CaseDispute.model_validate(found) if isinstance(found, dict) else None
+        except ValidationError:
+            return None

@@ -123,14 +123,3 @@ class KioskRegistry:
             now=self.clock(),
         )
         return session
-
-
-def kiosk_summary(kiosk: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": kiosk["_id"],
-        "location": kiosk["location"],
-        "center": kiosk.get("center") or kiosk["location"],
-        "revoked": kiosk.get("revoked_at") is not None,
-        "created_at": kiosk["created_at"],
-        "last_seen_at": kiosk.get("last_seen_at"),
-    }

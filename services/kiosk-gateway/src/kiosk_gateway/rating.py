@@ -51,13 +51,12 @@ async def rating_state(
     )
     if found["helped"]:
         return rating, None
-    decided = await routing.dispute(appeal_id) or {}
-    state = decided.get("state")
+    decided = await routing.dispute(appeal_id)
     # Routing may not have the rating yet, or be down: the citizen's "no" is under review.
-    if state not in ("follow_up", "confirmed"):
+    if decided is None or decided.state not in ("follow_up", "confirmed"):
         return rating, FollowUpRead(state="open")
     return rating, FollowUpRead(
-        state=state, control_date=decided.get("control_date"), note=decided.get("note")
+        state=decided.state, control_date=decided.control_date, note=decided.note
     )
 
 

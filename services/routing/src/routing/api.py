@@ -6,32 +6,33 @@ token): the dashboard calls it on behalf of a logged-in person named in `by`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from dialog_contracts.routing_api import (
+    CASES_PATH,
+    CaseAction,
+    CaseDispute,
+    CaseQuery,
+    Confirm,
+    Extend,
+    FollowUp,
+    Forward,
+    Hold,
+    Opened,
+    Release,
+    Subject,
+)
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
 from .directory import MAX_PHOTO_BYTES, Directory
 from .disputes import Disputes
 from .messages import error
-from .models import (
-    CaseSort,
-    CaseStatus,
-    Confirm,
-    Due,
-    Extend,
-    FollowUp,
-    Forward,
-    Hold,
-    OfficialCreate,
-    OfficialUpdate,
-    Opened,
-    Release,
-    Subject,
-)
+from .models import OfficialCreate, OfficialUpdate
 from .queries import CaseFilter
 from .retention import Retention
 from .service import Routing
@@ -117,32 +118,32 @@ def directory_router(directory: Directory) -> APIRouter:
     return router
 
 
+Act = Callable[[str, Any], Awaitable[Doc]]
+
+
+def add_case_action(router: APIRouter, body_type: type[CaseAction], act: Act) -> None:
+    """`POST /{appeal_id}/<action>`: the body checked as `body_type`, then handed to `act`."""
+
+    async def endpoint(appeal_id: str, body: Any, _: RequireInternal) -> Doc:
+        return await act(appeal_id, body)
+
+    # The body's model is known only here; FastAPI reads it (and the API docs) from the annotation.
+    endpoint.__annotations__["body"] = body_type
+    name = body_type.action.replace("-", "_")
+    router.add_api_route(
+        f"/{{appeal_id}}/{body_type.action}", endpoint, methods=["POST"], name=name
+    )
+
+
 def cases_router(
     routing: Routing, timers: Timers, retention: Retention, disputes: Disputes
 ) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+    router = APIRouter(prefix=CASES_PATH, tags=["cases"])
 
     @router.get("")
-    async def cases(
-        _: RequireInternal,
-        official_id: str | None = None,
-        status: CaseStatus | None = None,
-        department: Annotated[str | None, Query(max_length=500)] = None,
-        due: Due | None = None,
-        sort: CaseSort = "control_date",
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        after: Annotated[str | None, Query(max_length=1000)] = None,
-        topic: Annotated[str | None, Query(max_length=40)] = None,
-    ) -> Doc:
-        f = CaseFilter(
-            official_id=official_id,
-            status=status,
-            department=department,
-            due=due,
-            sort=sort,
-            topic=topic,
-        )
-        return await routing.cases(f, limit=limit, after=after)
+    async def cases(_: RequireInternal, query: Annotated[CaseQuery, Query()]) -> Doc:
+        f = CaseFilter(**query.model_dump(exclude={"limit", "after"}))
+        return await routing.cases(f, limit=query.limit, after=query.after)
 
     @router.get("/stats")
     async def case_stats(
@@ -176,40 +177,21 @@ def cases_router(
             raise error(404, "case_not_found")
         return found
 
-    @router.post("/{appeal_id}/opened")
-    async def opened(appeal_id: str, body: Opened, _: RequireInternal) -> Doc:
-        return await routing.opened(appeal_id, body)
-
-    @router.post("/{appeal_id}/forward")
-    async def forward(appeal_id: str, body: Forward, _: RequireInternal) -> Doc:
-        return await routing.forward(appeal_id, body)
-
-    @router.post("/{appeal_id}/subject")
-    async def subject(appeal_id: str, body: Subject, _: RequireInternal) -> Doc:
-        return await routing.set_subject(appeal_id, body)
-
-    @router.post("/{appeal_id}/extend")
-    async def extend(appeal_id: str, body: Extend, _: RequireInternal) -> Doc:
-        return await routing.extend(appeal_id, body)
-
     @router.get("/{appeal_id}/dispute")
-    async def dispute(appeal_id: str, _: RequireInternal) -> Doc:
+    async def dispute(appeal_id: str, _: RequireInternal) -> CaseDispute:
         return await disputes.citizen(appeal_id)
 
-    @router.post("/{appeal_id}/confirm")
-    async def confirm(appeal_id: str, body: Confirm, _: RequireInternal) -> Doc:
-        return await disputes.confirm(appeal_id, body)
-
-    @router.post("/{appeal_id}/follow-up")
-    async def follow_up(appeal_id: str, body: FollowUp, _: RequireInternal) -> Doc:
-        return await disputes.follow_up(appeal_id, body)
-
-    @router.post("/{appeal_id}/hold")
-    async def hold(appeal_id: str, body: Hold, _: RequireInternal) -> Doc:
-        return await retention.hold(appeal_id, body)
-
-    @router.post("/{appeal_id}/release")
-    async def release(appeal_id: str, body: Release, _: RequireInternal) -> Doc:
-        return await retention.release(appeal_id, body)
+    actions: list[tuple[type[CaseAction], Act]] = [
+        (Opened, routing.opened),
+        (Forward, routing.forward),
+        (Subject, routing.set_subject),
+        (Extend, routing.extend),
+        (Confirm, disputes.confirm),
+        (FollowUp, disputes.follow_up),
+        (Hold, retention.hold),
+        (Release, retention.release),
+    ]
+    for body_type, act in actions:
+        add_case_action(router, body_type, act)
 
     return router

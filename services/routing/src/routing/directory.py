@@ -21,7 +21,7 @@ from . import repository as repo
 from .messages import error
 from .models import Deputy, OfficialCreate, OfficialUpdate
 from .photos import placeholder_portrait
-from .views import acting_deputy_id, official_changed, official_contact_changed, public_official
+from .present import acting_deputy_id, official_changed, official_contact_changed, public_official
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any
 
 from dialog_contracts import AnswerConfirmed, AnswerRated, FollowUpRequested
+from dialog_contracts.routing_api import CaseDispute, Confirm, FollowUp
 from dialog_platform.calendar import add_working_days
 from dialog_platform.outbox import Pending
 
 from . import repository as repo
 from .messages import error
-from .models import Confirm, FollowUp
 from .service import Routing
 from .timers import schedule_fields
 
@@ -26,16 +26,16 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 
 
-def citizen_view(case: Doc) -> Doc:
+def citizen_view(case: Doc) -> CaseDispute:
     """What the citizen holding the receipt may see of the dispute (the booth, /track)."""
     dispute = case.get("dispute") or {}
-    return {
-        "state": dispute.get("state"),
-        "control_date": case["control_date"] if dispute.get("state") == "follow_up" else None,
-        "note": dispute.get("note") if dispute.get("state") == "confirmed" else None,
-        "decided_at": dispute.get("decided_at"),
-        "round": case.get("round", 1),
-    }
+    return CaseDispute(
+        state=dispute.get("state"),
+        control_date=case["control_date"] if dispute.get("state") == "follow_up" else None,
+        note=dispute.get("note") if dispute.get("state") == "confirmed" else None,
+        decided_at=dispute.get("decided_at"),
+        round=case.get("round", 1),
+    )
 
 
 def dispute_row(case: Doc) -> Doc:
@@ -246,7 +246,7 @@ class Disputes:
         rows = [dispute_row(c) async for c in db.cases.find(query)]
         return sorted(rows, key=lambda r: str(r["rated_at"]))
 
-    async def citizen(self, appeal_id: str) -> Doc:
+    async def citizen(self, appeal_id: str) -> CaseDispute:
         case = await repo.get_case(self.routing.db, appeal_id=appeal_id)
         if case is None:
             raise error(404, "case_not_found")

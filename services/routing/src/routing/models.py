@@ -1,20 +1,19 @@
-"""Request bodies of routing's API. Unknown fields are refused, so a typo is a 422 naming it."""
+"""Request bodies of routing's directory API. Unknown fields are refused, so a typo is a 422
+naming it. The cases API's terms are shared with its callers in `dialog_contracts.routing_api`."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from dialog_contracts import Language
+from dialog_contracts.routing_api import OFFICIAL_ID, Login
 
-OFFICIAL_ID = r"^[a-z0-9-]{2,40}$"
 E164 = r"^\+\d{8,15}$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Login = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 OfficialId = Annotated[str, StringConstraints(pattern=OFFICIAL_ID)]
 
 
@@ -62,57 +61,3 @@ class OfficialUpdate(_OfficialFields):
     language: Language | None = None
     active: bool | None = None
     deputy: Deputy | None = None
-
-
-class Opened(_Body):
-    by: Login
-
-
-class Forward(_Body):
-    to_official_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    reason: Reason
-    by: Login
-
-
-class Subject(_Body):
-    """What a case is about, set on the dashboard: a topic of its admin-managed list (the
-    dashboard checks it is one) and a one-line summary, both for triage and statistics."""
-
-    topic: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-    by: Login
-
-
-class Extend(_Body):
-    legal_deadline: date
-    control_date: date | None = None
-    reason: Reason
-    by: Login
-
-
-class Hold(_Body):
-    """A legal hold: the case outlives its storage period until lifted (a court, a complaint)."""
-
-    reason: Reason
-    by: Login
-
-
-class Release(_Body):
-    reason: Reason
-    by: Login
-
-
-# "open" (new or in progress) is the inbox's default view; the others as in the contract.
-CaseStatus = Literal["new", "in_progress", "answered", "overdue", "open"]
-Due = Literal["soon", "overdue"]
-CaseSort = Literal["control_date", "-control_date", "recorded_at", "-recorded_at"]
-
-
-class Confirm(_Body):
-    note: Reason
-    by: Login
-
-
-class FollowUp(_Body):
-    note: Reason = ""
-    by: Login

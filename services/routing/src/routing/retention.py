@@ -17,12 +17,12 @@ from typing import Any
 
 from dialog_contracts import AppealExpired
 from dialog_contracts.retention import RetainedKind
+from dialog_contracts.routing_api import Hold, Release
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 
 from . import repository as repo
 from .messages import error
-from .models import Hold, Release
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from dialog_contracts import (
     AppealRecorded,
     AppealRouted,
 )
+from dialog_contracts.routing_api import Extend, Forward, Opened, Subject
 from dialog_platform.calendar import add_working_days, local_date
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
@@ -24,10 +25,9 @@ from dialog_platform.outbox import Outbox, Pending
 from . import repository as repo
 from .directory import Directory
 from .messages import error
-from .models import Extend, Forward, Opened, Subject
+from .present import case_detail, case_summary
 from .queries import CaseFilter, page
 from .timers import schedule_fields
-from .views import case_detail, case_summary
 
 log = logging.getLogger(__name__)
 

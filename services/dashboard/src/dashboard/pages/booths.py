@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from .. import booths
-from ..web import PREFIX, PageError, Web
+from .base import PREFIX, PageError, Web
 
 
 def build_router(web: Web) -> APIRouter:

@@ -17,8 +17,8 @@ from ..clients import KioskClient
 from ..csvexport import cases_csv, stats_csv
 from ..i18n import Translator
 from ..models import Account
-from ..web import PREFIX, PageError, Web, lang_of
-from .filters import CaseFilters, read_filters
+from .base import PREFIX, PageError, Web, lang_of
+from .filters import read_filters
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
     async def cases(request: Request) -> Response:
         session, _ = await controller(request)
         filters = read_filters(request, allow_official=True)
-        found = await dash.routing.cases(**filters.query(), limit=PAGE)
+        found = await dash.routing.cases(filters.query(limit=PAGE))
         files = await workbench.case_files(dash, [c["appeal_id"] for c in found["cases"]])
         officials, departments = await directory()
         return web.render(
@@ -76,17 +76,10 @@ def build_router(web: Web, kiosks: KioskClient | None = None) -> APIRouter:
         await controller(request)
         filters = read_filters(request, allow_official=True)
         rows: list[dict[str, Any]] = []
-        query = CaseFilters(
-            filters.status,
-            filters.due,
-            filters.sort,
-            filters.official_id,
-            filters.department,
-            topic=filters.topic,
-        ).query()
         after: str | None = None
         while len(rows) < EXPORT_MAX:
-            page = await dash.routing.cases(**{**query, "after": after}, limit=EXPORT_PAGE)
+            query = filters.query(after=after, limit=EXPORT_PAGE)
+            page = await dash.routing.cases(query)
             rows.extend(page["cases"])
             after = page.get("next")
             if not after or not page["cases"]:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from .. import workbench
 from ..models import MAX_ANSWER_CHARS, MAX_REASON_CHARS, OFFICIAL_ID, Account
 from ..service import AnswerRejected, awaits_new_answer
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 from .filters import read_filters
 
 ANSWER_ID = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
@@ -51,8 +51,8 @@ def build_router(web: Web) -> APIRouter:
         if account.official_of is None:
             raise PageError(404, "not_found")
         filters = read_filters(request, allow_official=False)
-        query = {**filters.query(), "official_id": account.official_id, "limit": 50}
-        return filters, await dash.routing.cases(**query)
+        query = filters.query(official_id=account.official_id, limit=50)
+        return filters, await dash.routing.cases(query)
 
     @router.get("/inbox")
     async def inbox(request: Request) -> Response:

@@ -18,14 +18,14 @@ from starlette.datastructures import FormData
 
 from dialog_platform.phones import mask_phone
 
-from .accounts import Accounts
-from .clients import Refused, Unavailable
-from .i18n import COOKIE as LANG_COOKIE
-from .i18n import Lang, Translator, catalog, pick
-from .models import Account, Session
-from .present import format_phone, local_date, local_dt, mask_iin, stamp, video_length
-from .service import Dashboard
-from .settings import DashboardSettings
+from ..accounts import Accounts
+from ..clients import Refused, Unavailable
+from ..i18n import COOKIE as LANG_COOKIE
+from ..i18n import Lang, Translator, catalog, pick
+from ..models import Account, Session
+from ..present import format_phone, local_date, local_dt, mask_iin, stamp, video_length
+from ..service import Dashboard
+from ..settings import DashboardSettings
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""The reference desk's pages: the entries (control office and admin), an official's "make a
-reference entry of this answer", and the snapshot the booth's gateway fills its copy from."""
+"""The reference desk's pages: the entries (control office and admin) and an official's "make a
+reference entry of this answer"."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dialog_contracts import richtext
-from dialog_platform.internal import RequireInternal
 
 from .. import reference, workbench
 from ..models import Account
-from ..service import Dashboard
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 
 def build_router(web: Web) -> APIRouter:
@@ -80,7 +78,7 @@ def build_router(web: Web) -> APIRouter:
         session, account = await manager(request)
         fields = reference.entry_from_form(form)
         try:
-            doc = await reference.create(
+            doc = await reference.save(
                 dash,
                 account,
                 entry_id=str(form.get("id") or ""),
@@ -120,13 +118,8 @@ def build_router(web: Web) -> APIRouter:
                 except ValueError as exc:
                     raise PageError(422, "invalid", field="version") from exc
                 fields = reference.entry_from_form(form)
-                await reference.edit(
-                    dash,
-                    account,
-                    entry_id=entry_id,
-                    fields=fields,
-                    version=version,
-                    ip=ip,
+                await reference.save(
+                    dash, account, entry_id=entry_id, fields=fields, version=version, ip=ip
                 )
         except workbench.Rejected as exc:
             doc = await reference.get(dash, entry_id)
@@ -149,17 +142,5 @@ def build_router(web: Web) -> APIRouter:
         return RedirectResponse(
             f"{PREFIX}/cases/{appeal_id}?reference=drafted#answers", status_code=303
         )
-
-    return router
-
-
-def build_internal_router(dash: Dashboard) -> APIRouter:
-    router = APIRouter(prefix="/dashboard/internal", tags=["dashboard"])
-
-    @router.get("/reference/snapshot")
-    async def snapshot(_: RequireInternal) -> dict[str, list[dict[str, Any]]]:
-        """Every entry as its latest event: the published ones with their text, the others
-        without, so a copy that missed a withdrawal drops the entry too."""
-        return {"entries": await reference.snapshot(dash)}
 
     return router

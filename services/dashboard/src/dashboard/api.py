@@ -1,4 +1,5 @@
-"""The API other services call: the answers of an appeal (kiosk-gateway's citizen look-up)."""
+"""The API other services call: the answers of an appeal (kiosk-gateway's citizen look-up) and
+the reference desk's snapshot the booth's gateway fills its copy from."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import APIRouter
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
-from ..service import Dashboard
+from . import reference
+from .service import Dashboard
 
 
 def build_router(dash: Dashboard) -> APIRouter:
@@ -22,5 +24,11 @@ def build_router(dash: Dashboard) -> APIRouter:
         if not found:
             raise ApiError(404, "not_found")
         return {"answers": [{k: v for k, v in a.items() if k != "by"} for a in found]}
+
+    @router.get("/reference/snapshot")
+    async def snapshot(_: RequireInternal) -> dict[str, list[dict[str, Any]]]:
+        """Every entry as its latest event: the published ones with their text, the others
+        without, so a copy that missed a withdrawal drops the entry too."""
+        return {"entries": await reference.snapshot(dash)}
 
     return router

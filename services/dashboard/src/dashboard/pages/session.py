@@ -11,7 +11,7 @@ from .. import audit, metrics
 from ..accounts import LoginLocked
 from ..i18n import COOKIE as LANG_COOKIE
 from ..i18n import LANGS
-from ..web import PREFIX, SESSION_COOKIE, PageError, Web, client_ip
+from .base import PREFIX, SESSION_COOKIE, PageError, Web, client_ip
 
 STATIC = {
     "dashboard.css": "text/css; charset=utf-8",

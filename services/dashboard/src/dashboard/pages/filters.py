@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import Request
 
-from ..models import CASE_SORTS, CASE_STATUSES, DUE_FILTERS, OFFICIAL_ID
-from ..web import PageError
+from dialog_contracts.routing_api import CASE_SORTS, CASE_STATES, DUE_FILTERS, CaseQuery
+
+from ..models import OFFICIAL_ID
 from ..workbench import TOPIC_ID
+from .base import PageError
 
 MAX_CURSOR = 500
 
@@ -24,9 +26,9 @@ class CaseFilters:
     after: str = ""
     topic: str = ""
 
-    def query(self) -> dict[str, Any]:
-        """Routing's GET /api/v1/cases parameters for these filters."""
-        return {
+    def query(self, **changes: Any) -> CaseQuery:
+        """Routing's case query for these filters, some changed (`limit`, `after`…)."""
+        values = {
             "status": self.status or None,
             "due": self.due or None,
             "sort": self.sort,
@@ -35,6 +37,7 @@ class CaseFilters:
             "after": self.after or None,
             "topic": self.topic or None,
         }
+        return CaseQuery.model_validate({**values, **changes})
 
     def link(self, **changes: str) -> str:
         """The query string of these filters with some changed (for the sort and filter links)."""
@@ -61,7 +64,7 @@ def read_filters(request: Request, *, allow_official: bool) -> CaseFilters:
     department = q.get("department", "")[:200] if allow_official else ""
     after = q.get("after", "")
     topic = q.get("topic", "")
-    if status and status not in CASE_STATUSES:
+    if status and status not in CASE_STATES:
         raise PageError(422, "invalid", field="status")
     if due and due not in DUE_FILTERS:
         raise PageError(422, "invalid", field="due")

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from .. import disputes
 from ..models import MAX_REASON_CHARS
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 PATH = f"{PREFIX}/disputed"
 

@@ -19,7 +19,7 @@ from .. import repository as repo
 from ..accounts import AccountInvalid, generate_password
 from ..clients import KioskClient, Refused
 from ..models import OFFICIAL_ID, ROLES, Account
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 MAX_PHOTO = 2 * 1024 * 1024
 PHOTO_FORM_BYTES = MAX_PHOTO + 64 * 1024  # the photo and the form's other fields
@@ -64,6 +64,9 @@ def build_router(
         _, account = await admin(request)
         return form, account
 
+    async def page(request: Request, template: str, **values: Any) -> Response:
+        return web.render(request, template, session=await web.session(request), **values)
+
     async def note(who: Account, request: Request, action: str, **detail: Any) -> None:
         await audit.record(
             dash.db,
@@ -85,29 +88,38 @@ def build_router(
 
     async def official_form(
         request: Request,
-        session: Any,
-        *,
         official: dict[str, Any] | None,
+        *,
         status: int = 200,
         error: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None,
     ) -> Response:
-        others = await dash.routing.officials(active_only=False)
         return web.render(
             request,
             "admin_official.html",
-            session=session,
+            session=await web.session(request),
             status=status,
             official=official,
             values=values or official or {},
-            others=others,
+            others=await dash.routing.officials(active_only=False),
             error=error,
+        )
+
+    async def refused_form(
+        request: Request, exc: Refused, official: dict[str, Any] | None, values: dict[str, Any]
+    ) -> Response:
+        """The form again with routing's word on what was typed (a taken id, a bad phone)."""
+        if exc.status not in (409, 422):
+            raise exc
+        problem = {"field": exc.field, "message": exc.message}
+        return await official_form(
+            request, official, status=exc.status, values=values, error=problem
         )
 
     @router.get("/officials/new")
     async def new_official(request: Request) -> Response:
-        session, _ = await admin(request)
-        return await official_form(request, session, official=None)
+        await admin(request)
+        return await official_form(request, None)
 
     @router.post("/officials/new")
     async def create_official(request: Request) -> Response:
@@ -116,27 +128,12 @@ def build_router(
         body["id"] = str(form.get("id") or "").strip()
         body["by"] = account.login
         if not OFFICIAL_ID.fullmatch(body["id"]):
-            return await official_form(
-                request,
-                await web.session(request),
-                official=None,
-                status=422,
-                values=body,
-                error={"field": "id", "code": "official_id_invalid"},
-            )
+            problem = {"field": "id", "code": "official_id_invalid"}
+            return await official_form(request, None, status=422, values=body, error=problem)
         try:
             created = await dash.routing.create_official(body)
         except Refused as exc:
-            if exc.status not in (409, 422):
-                raise
-            return await official_form(
-                request,
-                await web.session(request),
-                official=None,
-                status=exc.status,
-                values=body,
-                error={"field": exc.field, "message": exc.message},
-            )
+            return await refused_form(request, exc, None, body)
         await note(account, request, "directory_create", official_id=created["id"])
         return RedirectResponse(f"{PREFIX}/admin/officials/{created['id']}", status_code=303)
 
@@ -150,12 +147,10 @@ def build_router(
 
     @router.get("/officials/{official_id}")
     async def edit_official(official_id: str, request: Request) -> Response:
-        session, _ = await admin(request)
+        await admin(request)
         official = await known_official(official_id)
         contact = await dash.routing.contact(official_id) or {}
-        return await official_form(
-            request, session, official={**official, "phone": contact.get("phone")}
-        )
+        return await official_form(request, {**official, "phone": contact.get("phone")})
 
     @router.post("/officials/{official_id}")
     async def update_official(official_id: str, request: Request) -> Response:
@@ -165,16 +160,7 @@ def build_router(
         try:
             await dash.routing.update_official(official_id, {**body, "by": account.login})
         except Refused as exc:
-            if exc.status not in (409, 422):
-                raise
-            return await official_form(
-                request,
-                await web.session(request),
-                official=official,
-                status=exc.status,
-                values={**official, **body},
-                error={"field": exc.field, "message": exc.message},
-            )
+            return await refused_form(request, exc, official, {**official, **body})
         await note(account, request, "directory_edit", official_id=official_id)
         return RedirectResponse(f"{PREFIX}/admin/officials/{official_id}", status_code=303)
 
@@ -233,22 +219,14 @@ def build_router(
 
     # Kiosks
 
-    async def kiosks_page(
-        request: Request, session: Any, *, issued: dict[str, Any] | None = None, status: int = 200
-    ) -> Response:
-        return web.render(
-            request,
-            "admin_kiosks.html",
-            session=session,
-            kiosks=await kiosks.kiosks(),
-            issued=issued,
-            status=status,
-        )
+    async def kiosks_page(request: Request, **values: Any) -> Response:
+        found = await kiosks.kiosks()
+        return await page(request, "admin_kiosks.html", kiosks=found, **values)
 
     @router.get("/kiosks")
     async def kiosk_list(request: Request) -> Response:
-        session, _ = await admin(request)
-        return await kiosks_page(request, session)
+        await admin(request)
+        return await kiosks_page(request)
 
     @router.post("/kiosks")
     async def kiosk_add(request: Request) -> Response:
@@ -262,7 +240,7 @@ def build_router(
         issued = await kiosks.add(kiosk_id, location)
         await note(account, request, "kiosk_add", kiosk_id=kiosk_id)
         # The token is shown this once; the gateway keeps only its hash.
-        return await kiosks_page(request, await web.session(request), issued=issued, status=201)
+        return await kiosks_page(request, issued=issued, status=201)
 
     @router.post("/kiosks/{kiosk_id}/revoke")
     async def kiosk_revoke(kiosk_id: str, request: Request) -> Response:
@@ -275,23 +253,14 @@ def build_router(
 
     # Accounts
 
-    async def accounts_page(
-        request: Request, session: Any, *, status: int = 200, **values: Any
-    ) -> Response:
-        return web.render(
-            request,
-            "admin_accounts.html",
-            session=session,
-            status=status,
-            accounts=await web.accounts.list(),
-            roles=ROLES,
-            **values,
-        )
+    async def accounts_page(request: Request, **values: Any) -> Response:
+        found = await web.accounts.list()
+        return await page(request, "admin_accounts.html", accounts=found, roles=ROLES, **values)
 
     @router.get("/accounts")
     async def account_list(request: Request) -> Response:
-        session, _ = await admin(request)
-        return await accounts_page(request, session)
+        await admin(request)
+        return await accounts_page(request)
 
     @router.post("/accounts")
     async def account_add(request: Request) -> Response:
@@ -301,7 +270,6 @@ def build_router(
         official_id = str(form.get("official_id") or "").strip() or None
         center = str(form.get("center") or "").strip() or None
         password = str(form.get("password") or "") or generate_password()
-        session = await web.session(request)
         try:
             if official_id and await dash.routing.official(official_id) is None:
                 raise AccountInvalid("official_id", "official_unknown")
@@ -315,7 +283,6 @@ def build_router(
         except AccountInvalid as exc:
             return await accounts_page(
                 request,
-                session,
                 status=422,
                 error={"field": exc.field, "code": exc.code},
                 values={
@@ -327,9 +294,7 @@ def build_router(
             )
         await note(account, request, "account_add", login=created.login, role=created.role)
         generated = None if form.get("password") else password
-        return await accounts_page(
-            request, session, status=201, created=created, generated=generated
-        )
+        return await accounts_page(request, status=201, created=created, generated=generated)
 
     @router.post("/accounts/{login}/deactivate")
     async def account_deactivate(login: str, request: Request) -> Response:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .. import records
 from ..models import MAX_REASON_CHARS, Account
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 
 def build_router(web: Web) -> APIRouter:

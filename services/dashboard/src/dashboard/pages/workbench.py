@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from .. import workbench
 from ..models import Account
 from ..search import QueryInvalid
-from ..web import PREFIX, PageError, Web, client_ip
+from .base import PREFIX, PageError, Web, client_ip
 
 MAX_CURSOR = 400
 

@@ -1,1 +1,0 @@
-"""The dashboard's pages and its JSON endpoints, one module per area."""
