@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from dialog_contracts import (
     AnswerConfirmed,
@@ -24,10 +21,10 @@ from dialog_contracts import (
     OfficialContactChanged,
     ReceiptFailed,
 )
-from dialog_platform import replica
 from dialog_platform.bus import Bus
 from dialog_platform.calendar import ALMATY
 from dialog_platform.faults import Transient
+from dialog_platform.replica import Replica, Row, Snapshot
 
 from . import repository as repo
 from .service import Notifier, Outgoing, day_month_year, short_url
@@ -46,42 +43,23 @@ SERVICE = "notifier"
 COLLECTION = "officials"
 
 
-@dataclass
-class Contacts:
+class Contacts(Replica[OfficialContactChanged]):
     """The officials' SMS contacts, notifier's own read model of routing's directory.
 
     Filled from OfficialContactChanged and routing's snapshot; an SMS never waits on routing.
     """
 
-    db: Any
-    http: httpx.AsyncClient | None = None
-    routing_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+    collection_name = COLLECTION
+    event = OfficialContactChanged
+    source = Snapshot(
+        "/api/v1/directory/snapshot", "officials", params={"audience": "contact"}, timeout_s=30.0
+    )
 
-    @property
-    def collection(self) -> Any:
-        return self.db[COLLECTION]
+    def row(self, event: OfficialContactChanged) -> Row:
+        return event.official_id, event.version, _fields(event)
 
     async def official(self, official_id: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = await self.collection.find_one({"_id": official_id})
-        return found
-
-    async def changed(self, event: OfficialContactChanged) -> bool:
-        return await replica.apply(
-            self.collection, event.official_id, event.version, _fields(event)
-        )
-
-    async def snapshot(self) -> list[tuple[str, int, dict[str, Any]]]:
-        assert self.http is not None
-        response = await self.http.get(
-            f"{self.routing_url}/api/v1/directory/snapshot",
-            params={"audience": "contact"},
-            headers=self.headers,
-            timeout=30.0,
-        )
-        response.raise_for_status()
-        events = [OfficialContactChanged.model_validate(o) for o in response.json()["officials"]]
-        return [(e.official_id, e.version, _fields(e)) for e in events]
+        return await self.collection.find_one({"_id": official_id})
 
 
 def _fields(event: OfficialContactChanged) -> dict[str, Any]:
