@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialog_platform.clients import MediaClient
 from dialog_platform.component import Context
 from dialog_platform.ratelimit import Lockout, SlidingWindow
 
-from .clients import DashboardClient, MediaClient, RoutingClient
+from .clients import DashboardClient, RoutingClient
 from .directory import DirectoryReplica
 from .health import BoothHealth
 from .kiosks import KioskRegistry
