@@ -136,6 +136,7 @@ async def test_the_outbox_reports_its_pending_entries_and_the_oldest_ones_age(
         text = metrics.generate_latest(metrics.REGISTRY).decode()
         assert samples(text, "dialog_outbox_pending_entries")[labels] == 0
         assert samples(text, "dialog_outbox_oldest_pending_age_seconds")[labels] == 0
+
         async def two(tx: Pending) -> None:
             await tx.add(answer(1))
             await tx.add(answer(2))

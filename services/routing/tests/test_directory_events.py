@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 
 from dialog_contracts import OfficialChanged, OfficialContactChanged
 from dialog_platform import replica
+from dialog_platform.clients import ServiceApi
 from kiosk_gateway.directory import DirectoryReplica
 from notifier.handlers import Contacts
 
@@ -57,8 +58,10 @@ async def test_fresh_read_models_fill_from_the_snapshot(
     gateway_db = mongo[f"{db_prefix}_test_gateway_replica"]
     notifier_db = mongo[f"{db_prefix}_test_notifier_replica"]
     try:
-        booth = DirectoryReplica(db=gateway_db, http=rig.http, headers=rig.headers)
-        contacts = Contacts(db=notifier_db, http=rig.http, headers=rig.headers)
+        # Routing's API as the gateway and the notifier reach it, here through the test's app.
+        routing = ServiceApi(rig.http, str(rig.http.base_url), rig.ctx.settings)
+        booth = DirectoryReplica(gateway_db, routing)
+        contacts = Contacts(notifier_db, routing)
         assert await replica.sync_from_snapshot(booth.collection, booth.snapshot) >= 3
         assert await replica.sync_from_snapshot(contacts.collection, contacts.snapshot) >= 3
         # A second sync finds nothing newer.

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -109,3 +111,57 @@ class ServiceApi:
             return await self.json("GET", path, timeout_s=timeout_s)
         except (Unavailable, Refused):
             return None
+
+
+class MediaClient(ServiceApi):
+    """media-store's objects: the gateway keeps citizens' videos there and the dashboard the
+    answers' videos. Here, once, because a service never imports another."""
+
+    # Two minutes without progress either way means media-store is stuck, while one that is
+    # down fails within five seconds: both the booth and an official's upload say so soon.
+    UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+
+    def _path(self, key: str) -> str:
+        return f"/api/v1/media/objects/{quote(key, safe='/')}"
+
+    async def put_video(self, key: str, chunks: AsyncIterator[bytes]) -> Json:
+        """Stream the body through as it comes (never held whole): media-store checks and
+        stores it as it arrives. `Refused` carries its reason (too large, not WebM, ...)."""
+        return await self.json(
+            "PUT",
+            self._path(key),
+            content=chunks,
+            headers={"Content-Type": "video/webm"},
+            timeout_s=self.UPLOAD_TIMEOUT,
+        )
+
+    async def delete(self, key: str) -> None:
+        # On failure, media-store's janitor removes what is left.
+        with contextlib.suppress(Unavailable, Refused):
+            await self.call("DELETE", self._path(key))
+
+    async def playback_url(self, key: str) -> str | None:
+        """A short-lived link to the object (relative for the local store), None when there
+        is no such object; `Unavailable` when media-store cannot say."""
+        try:
+            found = await self.json("GET", f"{self._path(key)}/url")
+        except Refused:
+            return None
+        url: str = found["url"]
+        return url
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        """The object's bytes as they arrive, through its playback link."""
+        url = await self.playback_url(key)
+        if url is None:
+            raise Refused(404, "not_found", {}, None)
+        if url.startswith("/"):
+            url = f"{self.base_url}{url}"
+        try:
+            async with self.http.stream("GET", url, timeout=httpx.Timeout(60.0)) as response:
+                if response.status_code >= 400:
+                    raise Unavailable(f"{key}: {response.status_code}")
+                async for chunk in response.aiter_bytes(256 * 1024):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise Unavailable(key) from exc

@@ -12,16 +12,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from . import documents
+from .clients import ServiceApi, Unavailable
 
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+Row = tuple[str, int, Doc]
+E = TypeVar("E")
 RECONCILE_S = 300.0
 RETRY_EMPTY_S = 10.0
 
@@ -47,6 +52,55 @@ async def sync_from_snapshot(
         if await apply(collection, doc_id, version, fields):
             applied += 1
     return applied
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where the producer serves everything it announces, and which key of the body lists it."""
+
+    path: str
+    items: str
+    params: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 60.0
+
+
+class Replica(Generic[E]):
+    """One producer's entities in this service's own collection, each entity's event `E`
+    written when newer and the producer's snapshot filling a fresh copy or mending a gap.
+
+    A subclass says where the copy lives (`collection_name`), what one entity's event is
+    (`event`) and where the snapshot is (`source`), and turns an event into its row.
+    """
+
+    collection_name: ClassVar[str]
+    # Any, not E: a class variable cannot name the type parameter.
+    event: ClassVar[type[Any]]
+    source: ClassVar[Snapshot]
+
+    def __init__(self, db: AsyncDatabase[Doc], producer: ServiceApi | None = None) -> None:
+        self.db = db
+        # An optional producer deployed without an address is no producer: the copy is then
+        # kept from the events alone.
+        self.producer = producer if producer is not None and producer.base_url else None
+
+    @property
+    def collection(self) -> AsyncCollection[Doc]:
+        return self.db[self.collection_name]
+
+    def row(self, event: E) -> Row:
+        """(id, version, the fields kept) of one entity's event."""
+        raise NotImplementedError
+
+    async def changed(self, event: E) -> bool:
+        return await apply(self.collection, *self.row(event))
+
+    async def snapshot(self) -> list[Row]:
+        if self.producer is None:
+            raise Unavailable(f"no producer's address for {self.collection_name}")
+        found = await self.producer.json(
+            "GET", self.source.path, params=self.source.params, timeout_s=self.source.timeout_s
+        )
+        return [self.row(self.event.model_validate(item)) for item in found[self.source.items]]
 
 
 class Reconciler:

@@ -6,15 +6,11 @@ call, a refusal as `Refused` with that service's kk/ru message, an outage as `Un
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from dialog_contracts.routing_api import CASES_PATH, CaseAction, CaseQuery, case_path
-from dialog_platform.clients import Json, Refused, Unavailable
+from dialog_platform.clients import Json, MediaClient, Refused, Unavailable
 from dialog_platform.clients import ServiceApi as Api
 
 __all__ = [
@@ -95,49 +91,6 @@ class RoutingClient(Api):
     async def put_photo(self, official_id: str, data: bytes, content_type: str) -> Json:
         path = f"/api/v1/directory/officials/{_seg(official_id)}/photo"
         return await self.json("PUT", path, content=data, headers={"Content-Type": content_type})
-
-
-class MediaClient(Api):
-    def _path(self, key: str) -> str:
-        return f"/api/v1/media/objects/{quote(key, safe='/')}"
-
-    async def put_video(self, key: str, chunks: AsyncIterator[bytes]) -> Json:
-        """Stream the body through to media-store, which checks and stores it as it arrives."""
-        return await self.json(
-            "PUT",
-            self._path(key),
-            content=chunks,
-            headers={"Content-Type": "video/webm"},
-            timeout_s=300.0,
-        )
-
-    async def delete(self, key: str) -> None:
-        with contextlib.suppress(Unavailable, Refused):
-            await self.call("DELETE", self._path(key))
-
-    async def playback_url(self, key: str) -> str | None:
-        try:
-            found = await self.json("GET", f"{self._path(key)}/url")
-        except Refused:
-            return None
-        url: str = found["url"]
-        return url
-
-    async def chunks(self, key: str) -> AsyncIterator[bytes]:
-        """The object's bytes as they arrive (a playback URL, relative for the local store)."""
-        url = await self.playback_url(key)
-        if url is None:
-            raise Refused(404, "not_found", {}, None)
-        if url.startswith("/"):
-            url = f"{self.base_url}{url}"
-        try:
-            async with self.http.stream("GET", url, timeout=httpx.Timeout(60.0)) as response:
-                if response.status_code >= 400:
-                    raise Unavailable(f"{key}: {response.status_code}")
-                async for chunk in response.aiter_bytes(256 * 1024):
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise Unavailable(key) from exc
 
 
 class NotifierClient(Api):

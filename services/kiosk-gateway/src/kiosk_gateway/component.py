@@ -83,7 +83,7 @@ async def build(ctx: Context) -> Running:
         # In the background: a booth is served from the last known directory meanwhile, and
         # a routing that is down delays nothing.
         reconciler.start()
-        if parts.desk.dashboard_url:
+        if parts.desk.producer is not None:
             desk_reconciler.start()
 
     async def stop() -> None:

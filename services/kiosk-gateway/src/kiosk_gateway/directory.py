@@ -8,17 +8,13 @@ receipt's official all read it, so the booth keeps working while routing is down
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import httpx
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import OfficialChanged, acting_deputy_id
-from dialog_platform import replica
+from dialog_platform.replica import Replica, Row, Snapshot
 
 Doc = dict[str, Any]
 COLLECTION = "officials"
@@ -54,33 +50,17 @@ def _fields(event: OfficialChanged) -> Doc:
     }
 
 
-@dataclass
-class DirectoryReplica:
-    db: AsyncDatabase[Doc]
-    http: httpx.AsyncClient | None = None
-    routing_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+class DirectoryReplica(Replica[OfficialChanged]):
+    """Kept from routing (`producer`, the routing API)."""
 
-    @property
-    def collection(self) -> AsyncCollection[Doc]:
-        return self.db[COLLECTION]
+    collection_name = COLLECTION
+    event = OfficialChanged
+    source = Snapshot(
+        "/api/v1/directory/snapshot", "officials", params={"audience": "public"}, timeout_s=60.0
+    )
 
-    async def changed(self, event: OfficialChanged) -> bool:
-        return await replica.apply(
-            self.collection, event.official_id, event.version, _fields(event)
-        )
-
-    async def snapshot(self) -> list[tuple[str, int, Doc]]:
-        assert self.http is not None
-        response = await self.http.get(
-            f"{self.routing_url}/api/v1/directory/snapshot",
-            params={"audience": "public"},
-            headers=self.headers,
-            timeout=60.0,
-        )
-        response.raise_for_status()
-        events = [OfficialChanged.model_validate(o) for o in response.json()["officials"]]
-        return [(e.official_id, e.version, _fields(e)) for e in events]
+    def row(self, event: OfficialChanged) -> Row:
+        return event.official_id, event.version, _fields(event)
 
     async def official(self, official_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": official_id}, {"photo.data": 0})

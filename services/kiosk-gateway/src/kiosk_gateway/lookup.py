@@ -9,6 +9,7 @@ guessing one number is locked out of it and slows it down, but cannot lock the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,13 +18,14 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import AnswerPosted
+from dialog_platform.clients import MediaClient, Unavailable
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.ratelimit import Locked, Lockout, SlidingWindow
 
 from . import metrics
 from . import repository as repo
-from .clients import DashboardClient, MediaClient, RoutingClient
+from .clients import DashboardClient, RoutingClient
 from .directory import DirectoryReplica
 from .messages import error
 from .models import AnswerRead, LookupRequest, LookupResult, ReprintQueued
@@ -151,7 +153,9 @@ class Lookup:
         if current.get("video_key"):
             # Relative URLs (media-store's own signed links) stay relative: the booth and the
             # tracking page reach media-store's paths on the same origin.
-            video_url = await self.media.playback_url(str(current["video_key"]))
+            # Without media-store the answer is shown without its video, not as an error.
+            with contextlib.suppress(Unavailable):
+                video_url = await self.media.playback_url(str(current["video_key"]))
         return AnswerRead(
             text=current["text"], answered_at=current["answered_at"], video_url=video_url
         )

@@ -10,16 +10,12 @@ queue is spent on a counter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_contracts import ReferenceContent, ReferenceEntryChanged, richtext
-from dialog_platform import replica
+from dialog_platform.replica import Replica, Row, Snapshot
 from dialog_platform.textfold import WORD, fold, words
 
 Doc = dict[str, Any]
@@ -89,30 +85,16 @@ def full(doc: Doc) -> Doc:
     }
 
 
-@dataclass
-class ReferenceDesk:
-    db: AsyncDatabase[Doc]
-    http: httpx.AsyncClient | None = None
-    dashboard_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+class ReferenceDesk(Replica[ReferenceEntryChanged]):
+    """Kept from the dashboard (`producer`, its internal API; None where the gateway runs
+    without one, and the booth then shows no entries)."""
 
-    @property
-    def collection(self) -> AsyncCollection[Doc]:
-        return self.db[COLLECTION]
+    collection_name = COLLECTION
+    event = ReferenceEntryChanged
+    source = Snapshot("/dashboard/internal/reference/snapshot", "entries", timeout_s=60.0)
 
-    async def changed(self, event: ReferenceEntryChanged) -> bool:
-        return await replica.apply(self.collection, event.entry_id, event.version, _fields(event))
-
-    async def snapshot(self) -> list[tuple[str, int, Doc]]:
-        assert self.http is not None
-        response = await self.http.get(
-            f"{self.dashboard_url}/dashboard/internal/reference/snapshot",
-            headers=self.headers,
-            timeout=60.0,
-        )
-        response.raise_for_status()
-        events = [ReferenceEntryChanged.model_validate(e) for e in response.json()["entries"]]
-        return [(e.entry_id, e.version, _fields(e)) for e in events]
+    def row(self, event: ReferenceEntryChanged) -> Row:
+        return event.entry_id, event.version, _fields(event)
 
     async def published(self) -> list[Doc]:
         cursor = self.collection.find({"published": True}, sort=[("_id", ASCENDING)])

@@ -20,13 +20,13 @@ from dialog_contracts import (
     VideoRef,
 )
 from dialog_platform.bus import Bus
+from dialog_platform.clients import MediaClient, Refused, Unavailable
 from dialog_platform.component import Clock
 from dialog_platform.outbox import Outbox, Pending
 from dialog_platform.streams import capped, coalesce
 
 from . import consent, metrics
 from . import repository as repo
-from .clients import MediaClient, MediaRejected
 from .deadlines import compute_deadlines, local_date
 from .directory import DirectoryReplica
 from .identity import (
@@ -209,18 +209,20 @@ class Gateway:
 
         try:
             stored = await self.media.put_video(key, limited())
-        except MediaRejected as exc:
+        except (Refused, Unavailable) as exc:
             await self.media.delete(key)
             if state["over"]:
                 raise error(413, "video_too_large") from exc
+            # An outage is media-store's own 503; a refusal keeps its status and reason.
+            said = (exc.status, exc.code) if isinstance(exc, Refused) else (503, "")
             code = {
                 413: "video_too_large",
                 415: "video_not_webm",
                 422: "video_too_long",
-            }.get(exc.status, "storage_unavailable")
-            if exc.code in ("video_invalid", "video_interrupted"):
-                code = exc.code
-            status = exc.status if exc.status in (413, 415, 422) else 503
+            }.get(said[0], "storage_unavailable")
+            if said[1] in ("video_invalid", "video_interrupted"):
+                code = said[1]
+            status = said[0] if said[0] in (413, 415, 422) else 503
             raise error(status, code) from exc
         except BaseException:
             await self.media.delete(key)

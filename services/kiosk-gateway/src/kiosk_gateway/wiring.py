@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialog_platform.clients import MediaClient
 from dialog_platform.component import Context
-from dialog_platform.internal import internal_headers
 from dialog_platform.ratelimit import Lockout, SlidingWindow
 
-from .clients import DashboardClient, MediaClient, RoutingClient
+from .clients import DashboardClient, RoutingClient
 from .directory import DirectoryReplica
 from .health import BoothHealth
 from .kiosks import KioskRegistry
@@ -32,12 +32,11 @@ class Parts:
 
 def build_parts(ctx: Context) -> Parts:
     settings = ctx.settings_of(KioskGatewaySettings)
-    directory = DirectoryReplica(
-        db=ctx.db,
-        http=ctx.http,
-        routing_url=ctx.service_url("routing"),
-        headers=internal_headers(ctx.settings),
-    )
+    routing = RoutingClient(ctx.http, ctx.service_url("routing"), ctx.settings)
+    # Optional: a gateway deployed without the dashboard still shows status and dates, and
+    # the booth then shows no reference entries.
+    dashboard = DashboardClient(ctx.http, ctx.optional_url("dashboard"), ctx.settings)
+    directory = DirectoryReplica(ctx.db, routing)
     media = MediaClient(ctx.http, ctx.service_url("media-store"), ctx.settings)
     gateway = Gateway(
         db=ctx.db,
@@ -67,20 +66,13 @@ def build_parts(ctx: Context) -> Parts:
         ),
         directory=directory,
         media=media,
-        # Optional: a gateway deployed without the dashboard still shows status and dates.
-        dashboard=DashboardClient(ctx.http, ctx.optional_url("dashboard"), ctx.settings),
-        routing=RoutingClient(ctx.http, ctx.service_url("routing"), ctx.settings),
+        dashboard=dashboard,
+        routing=routing,
         tracking_url=gateway.tracking_url(),
     )
     kiosks = KioskRegistry(db=ctx.db, bus=ctx.bus, clock=ctx.clock)
     health = BoothHealth(db=ctx.db, outbox=ctx.outbox, settings=settings, clock=ctx.clock)
-    desk = ReferenceDesk(
-        db=ctx.db,
-        http=ctx.http,
-        # Optional like the dashboard client above: without it the booth shows no entries.
-        dashboard_url=ctx.optional_url("dashboard") or "",
-        headers=internal_headers(ctx.settings),
-    )
+    desk = ReferenceDesk(ctx.db, dashboard)
     return Parts(
         desk=desk,
         gateway=gateway,

@@ -7,8 +7,8 @@ import contextlib
 import logging
 
 from dialog_platform.calendar import ALMATY
+from dialog_platform.clients import ServiceApi
 from dialog_platform.component import Check, Component, Context, Running
-from dialog_platform.internal import internal_headers
 from dialog_platform.replica import Reconciler
 
 from . import handlers
@@ -42,10 +42,7 @@ async def build(ctx: Context) -> Running:
         timezone=ALMATY,
     )
     contacts = handlers.Contacts(
-        db=ctx.db,
-        http=ctx.http,
-        routing_url=ctx.service_url("routing"),
-        headers=internal_headers(ctx.settings),
+        ctx.db, ServiceApi(ctx.http, ctx.service_url("routing"), ctx.settings)
     )
     handlers.subscribe(ctx.bus, notifier, contacts, settings, ctx.public_url)
     reconciler = Reconciler(contacts.collection, contacts.snapshot, name="notifier-directory")

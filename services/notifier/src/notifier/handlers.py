@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from datetime import date
+from typing import Any, Protocol
 
 from dialog_contracts import (
     AnswerConfirmed,
@@ -24,10 +22,10 @@ from dialog_contracts import (
     OfficialContactChanged,
     ReceiptFailed,
 )
-from dialog_platform import replica
 from dialog_platform.bus import Bus
 from dialog_platform.calendar import ALMATY
 from dialog_platform.faults import Transient
+from dialog_platform.replica import Replica, Row, Snapshot
 
 from . import repository as repo
 from .service import Notifier, Outgoing, day_month_year, short_url
@@ -42,46 +40,38 @@ PRINTER_WORDS: dict[str, dict[str, str]] = {
     "offline": {"kk": "өшірулі", "ru": "отключён"},
 }
 
+
+class CaseEvent(Protocol):
+    """What every event about a case carries that an SMS about it names."""
+
+    @property
+    def appeal_id(self) -> str: ...
+
+    @property
+    def registration_number(self) -> str: ...
+
+
 SERVICE = "notifier"
 COLLECTION = "officials"
 
 
-@dataclass
-class Contacts:
+class Contacts(Replica[OfficialContactChanged]):
     """The officials' SMS contacts, notifier's own read model of routing's directory.
 
     Filled from OfficialContactChanged and routing's snapshot; an SMS never waits on routing.
     """
 
-    db: Any
-    http: httpx.AsyncClient | None = None
-    routing_url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+    collection_name = COLLECTION
+    event = OfficialContactChanged
+    source = Snapshot(
+        "/api/v1/directory/snapshot", "officials", params={"audience": "contact"}, timeout_s=30.0
+    )
 
-    @property
-    def collection(self) -> Any:
-        return self.db[COLLECTION]
+    def row(self, event: OfficialContactChanged) -> Row:
+        return event.official_id, event.version, _fields(event)
 
     async def official(self, official_id: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = await self.collection.find_one({"_id": official_id})
-        return found
-
-    async def changed(self, event: OfficialContactChanged) -> bool:
-        return await replica.apply(
-            self.collection, event.official_id, event.version, _fields(event)
-        )
-
-    async def snapshot(self) -> list[tuple[str, int, dict[str, Any]]]:
-        assert self.http is not None
-        response = await self.http.get(
-            f"{self.routing_url}/api/v1/directory/snapshot",
-            params={"audience": "contact"},
-            headers=self.headers,
-            timeout=30.0,
-        )
-        response.raise_for_status()
-        events = [OfficialContactChanged.model_validate(o) for o in response.json()["officials"]]
-        return [(e.official_id, e.version, _fields(e)) for e in events]
+        return await self.collection.find_one({"_id": official_id})
 
 
 def _fields(event: OfficialContactChanged) -> dict[str, Any]:
@@ -101,14 +91,16 @@ def subscribe(
     tracking = short_url(settings.tracking_url or f"{public_url}/track")
 
     async def official_sms(
-        appeal_id: str,
+        event: CaseEvent,
         official_id: str | None,
         purpose: str,
-        fields: dict[str, str],
+        due: date,
         *,
-        urgent: bool,
-        occasion: str = "",
+        occasion: str,
+        urgent: bool = False,
+        due_field: str = "deadline",
     ) -> None:
+        """Every SMS to an official names the case, its date and the way to the dashboard."""
         if not official_id:
             return
         contact = await contacts.official(official_id)
@@ -119,9 +111,14 @@ def subscribe(
         if not contact.get("phone"):
             log.warning("official has no SMS phone", extra={"official": official_id})
             return
+        fields = {
+            "number": event.registration_number,
+            due_field: day_month_year(due),
+            "dashboard": dashboard,
+        }
         await notifier.notify(
             Outgoing(
-                appeal_id=appeal_id,
+                appeal_id=event.appeal_id,
                 purpose=purpose,
                 phone=contact["phone"],
                 language=contact.get("language", "ru"),
@@ -133,15 +130,26 @@ def subscribe(
         )
 
     async def citizen_sms(
-        appeal_id: str, purpose: str, fields: dict[str, str], *, occasion: str = ""
+        event: CaseEvent,
+        purpose: str,
+        *,
+        occasion: str,
+        deadline: date | None = None,
+        with_tracking: bool = False,
     ) -> None:
-        citizen = await repo.citizen(notifier.db, appeal_id=appeal_id)
+        """An SMS to the citizen names the case, and a new date or the tracking page if any."""
+        citizen = await repo.citizen(notifier.db, appeal_id=event.appeal_id)
         if citizen is None:
             # AppealRecorded carries the phone; without it there is no one to tell yet.
-            raise LookupError(f"no citizen contact for appeal {appeal_id}")
+            raise LookupError(f"no citizen contact for appeal {event.appeal_id}")
+        fields = {"number": event.registration_number}
+        if deadline is not None:
+            fields["deadline"] = day_month_year(deadline)
+        if with_tracking:
+            fields["tracking"] = tracking
         await notifier.notify(
             Outgoing(
-                appeal_id=appeal_id,
+                appeal_id=event.appeal_id,
                 purpose=purpose,
                 phone=citizen["phone"],
                 language=citizen["language"],
@@ -179,15 +187,11 @@ def subscribe(
     async def on_routed(envelope: Envelope) -> None:
         event = envelope.parse(AppealRouted)
         await official_sms(
-            event.appeal_id,
+            event,
             event.official_id,
             "appeal_routed",
-            {
-                "number": event.registration_number,
-                "control_date": day_month_year(event.control_date),
-                "dashboard": dashboard,
-            },
-            urgent=False,
+            event.control_date,
+            due_field="control_date",
             # A case forwarded away and back again is news to its official the second time.
             occasion=event.routed_at.isoformat(),
         )
@@ -195,60 +199,41 @@ def subscribe(
     async def on_answered(envelope: Envelope) -> None:
         event = envelope.parse(AnswerPosted)
         await citizen_sms(
-            event.appeal_id,
+            event,
             "answer_posted",
-            {"number": event.registration_number, "tracking": tracking},
+            with_tracking=True,
             # A correction is no news (once per round); a follow-up's new answer is.
             occasion="" if event.round == 1 else f"round-{event.round}",
         )
 
     async def on_follow_up(envelope: Envelope) -> None:
         event = envelope.parse(FollowUpRequested)
+        occasion = f"round-{event.round}"
         await citizen_sms(
-            event.appeal_id,
-            "follow_up_requested",
-            {"number": event.registration_number, "deadline": day_month_year(event.control_date)},
-            occasion=f"round-{event.round}",
+            event, "follow_up_requested", deadline=event.control_date, occasion=occasion
         )
         # The official has the case back in the inbox, with a date: told like a new case.
         await official_sms(
-            event.appeal_id,
-            event.official_id,
-            "follow_up_official",
-            {
-                "number": event.registration_number,
-                "deadline": day_month_year(event.control_date),
-                "dashboard": dashboard,
-            },
-            urgent=False,
-            occasion=f"round-{event.round}",
+            event, event.official_id, "follow_up_official", event.control_date, occasion=occasion
         )
 
     async def on_confirmed(envelope: Envelope) -> None:
         event = envelope.parse(AnswerConfirmed)
         await citizen_sms(
-            event.appeal_id,
-            "answer_confirmed",
-            {"number": event.registration_number, "tracking": tracking},
-            occasion=event.confirmed_at.isoformat(),
+            event, "answer_confirmed", with_tracking=True, occasion=event.confirmed_at.isoformat()
         )
 
     async def on_forwarded(envelope: Envelope) -> None:
         # APPC: an appeal redirected to another body or official is notified to the applicant.
         event = envelope.parse(AppealForwarded)
-        await citizen_sms(
-            event.appeal_id,
-            "appeal_forwarded",
-            {"number": event.registration_number},
-            occasion=event.forwarded_at.isoformat(),
-        )
+        await citizen_sms(event, "appeal_forwarded", occasion=event.forwarded_at.isoformat())
 
     async def on_extended(envelope: Envelope) -> None:
         event = envelope.parse(AppealExtended)
         await citizen_sms(
-            event.appeal_id,
+            event,
             "appeal_extended",
-            {"number": event.registration_number, "deadline": day_month_year(event.legal_deadline)},
+            deadline=event.legal_deadline,
             occasion=event.legal_deadline.isoformat(),
         )
 
@@ -303,44 +288,22 @@ def subscribe(
 
     async def on_approaching(envelope: Envelope) -> None:
         event = envelope.parse(DeadlineApproaching)
+        occasion = f"{event.kind}:{event.deadline.isoformat()}"
         await official_sms(
-            event.appeal_id,
-            event.official_id,
-            "deadline_approaching",
-            {
-                "number": event.registration_number,
-                "deadline": day_month_year(event.deadline),
-                "dashboard": dashboard,
-            },
-            urgent=False,
-            occasion=f"{event.kind}:{event.deadline.isoformat()}",
+            event, event.official_id, "deadline_approaching", event.deadline, occasion=occasion
         )
 
     async def on_overdue(envelope: Envelope) -> None:
         event = envelope.parse(AppealOverdue)
-        fields = {
-            "number": event.registration_number,
-            "deadline": day_month_year(event.deadline),
-            "dashboard": dashboard,
-        }
         # A missed deadline counts as a refusal in law: tell them now, quiet hours or not.
         occasion = f"{event.kind}:{event.deadline.isoformat()}"
-        await official_sms(
-            event.appeal_id,
-            event.official_id,
-            "appeal_overdue",
-            fields,
-            urgent=True,
-            occasion=occasion,
-        )
-        await official_sms(
-            event.appeal_id,
-            event.supervisor_id,
-            "appeal_overdue_supervisor",
-            fields,
-            urgent=True,
-            occasion=occasion,
-        )
+        for official_id, purpose in (
+            (event.official_id, "appeal_overdue"),
+            (event.supervisor_id, "appeal_overdue_supervisor"),
+        ):
+            await official_sms(
+                event, official_id, purpose, event.deadline, urgent=True, occasion=occasion
+            )
 
     async def on_contact(envelope: Envelope) -> None:
         await contacts.changed(envelope.parse(OfficialContactChanged))
