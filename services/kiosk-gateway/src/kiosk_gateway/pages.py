@@ -37,14 +37,14 @@ def catalogs() -> dict[str, dict[str, str]]:
 
 
 @cache
-def _template(name: str) -> str:
+def template(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
 def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLResponse:
     # "<" escaped so no catalog text can close the <script> element that carries the config.
     payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-    html = _template(name).replace("__CONFIG__", payload)
+    html = template(name).replace("__CONFIG__", payload)
     headers = {**security_headers(development=development), "Cache-Control": "no-store"}
     return HTMLResponse(html, headers=headers)
 
