@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from kiosk_gateway.pages import STATIC, catalogs
+from kiosk_gateway.pages import STATIC, catalogs, template
 
 CYRILLIC = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
 # How the pages name a message: data-i18n="key" in HTML; t("key"), return "key" and
@@ -23,10 +23,13 @@ USES = (
 
 
 def sources() -> dict[str, str]:
-    """Each page and script, without its comments (which may quote keys and texts)."""
+    """Each page (as served, its parts put in) and script, without comments (may quote keys)."""
     return {
         p.name: re.sub(
-            r"^\s*//[^\n]*|<!--.*?-->", "", p.read_text(encoding="utf-8"), flags=re.S | re.M
+            r"^\s*//[^\n]*|<!--.*?-->",
+            "",
+            template(p.name) if p.suffix == ".html" else p.read_text(encoding="utf-8"),
+            flags=re.S | re.M,
         )
         for p in sorted(STATIC.iterdir())
         if p.suffix in (".html", ".js")

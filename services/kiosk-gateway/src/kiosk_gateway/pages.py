@@ -1,7 +1,9 @@
 """The booth's touchscreen app (/kiosk), its enrolment, and the citizens' tracking page (/track).
 
-Plain files from `static/`, no build step and nothing from another origin. Every text comes from
-the message catalogs, handed to the page as JSON inside the HTML, so a page needs one request.
+Files from `static/`, no build step and nothing from another origin. A page's shared parts (its
+frame, the rating block, the booth's typed fields) are Jinja templates in `static/parts/`, put in
+once when the page is first served. Every text comes from the message catalogs, handed to the
+page as JSON inside the HTML, so a page needs one request.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from dialog_platform.hardening import security_headers
 from dialog_platform.settings import CommonSettings
@@ -27,6 +30,14 @@ STATIC = Path(__file__).parent / "static"
 LANGUAGES = ("kk", "ru")
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(STATIC),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
 def catalogs() -> dict[str, dict[str, str]]:
@@ -37,14 +48,15 @@ def catalogs() -> dict[str, dict[str, str]]:
 
 
 @cache
-def _template(name: str) -> str:
-    return (STATIC / name).read_text(encoding="utf-8")
+def template(name: str) -> str:
+    """A page of `static/` with its parts put in: what is served, but for its config."""
+    return _TEMPLATES.get_template(name).render()
 
 
 def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLResponse:
     # "<" escaped so no catalog text can close the <script> element that carries the config.
     payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-    html = _template(name).replace("__CONFIG__", payload)
+    html = template(name).replace("__CONFIG__", payload)
     headers = {**security_headers(development=development), "Cache-Control": "no-store"}
     return HTMLResponse(html, headers=headers)
 
