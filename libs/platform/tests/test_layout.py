@@ -14,13 +14,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 MAX_LINES = 450
 
-# Modules being split on other branches of the same clean-up ("One shape for every service");
-# emptied when those branches are merged. Nothing may be added here.
-PENDING_SPLITS = {
-    "services/kiosk-gateway/src/kiosk_gateway/open_figures.py",
-    "services/printer-agent/src/printer_agent/printers.py",
-}
-
 
 def source_roots(repo: Path) -> list[Path]:
     return sorted([*repo.glob("libs/*/src"), *repo.glob("services/*/src")])
@@ -153,12 +146,8 @@ def test_no_module_is_over_450_lines() -> None:
         for path in modules(source_roots(REPO)).values()
     }
     over = {path: n for path, n in lengths.items() if n > MAX_LINES}
-    offenders = sorted(
-        f"{path}: {n} lines" for path, n in over.items() if path not in PENDING_SPLITS
-    )
+    offenders = sorted(f"{path}: {n} lines" for path, n in over.items())
     assert not offenders, f"modules over {MAX_LINES} lines: {offenders}"
-    done = sorted(PENDING_SPLITS - set(over))
-    assert not done, f"split already; take them out of PENDING_SPLITS: {done}"
 
 
 def test_no_import_circle() -> None:
