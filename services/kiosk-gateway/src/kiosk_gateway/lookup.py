@@ -8,7 +8,6 @@ guessing one number is locked out of it and slows it down, but cannot lock the c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from .registration import (
     access_code_needs_rehash,
     hash_access_code,
     normalize,
+    off_loop,
     parse_number,
     verify_access_code,
 )
@@ -96,10 +96,8 @@ class Lookup:
         code = body.access_code.strip()
         # Verify against a dummy hash when the number is unknown so both answers take as long.
         code_hash: str | None = appeal["access_code_hash"] if appeal else None
-        # argon2 takes tens of milliseconds of CPU on purpose; keep it off the event loop.
-        matches = await asyncio.to_thread(
-            lambda: verify_access_code(code_hash or _dummy_hash(), code)
-        )
+        # argon2 takes tens of milliseconds of CPU on purpose (the dummy's too, made on first use).
+        matches = await off_loop(lambda: verify_access_code(code_hash or _dummy_hash(), code))
         if appeal is None or not code.isdigit() or not matches:
             left = await self.lockout.failed(attempt)
             # Said before the lock comes, so the citizen checks the receipt or asks the operator.
@@ -111,7 +109,7 @@ class Lookup:
         if code_hash is not None and access_code_needs_rehash(code_hash):
             # The plain code is known only now: a hash made with other parameters is
             # replaced by one with today's, unless another look-up replaced it meanwhile.
-            fresh = await asyncio.to_thread(hash_access_code, code)
+            fresh = await off_loop(hash_access_code, code)
             await repo.replace_access_code_hash(
                 self.db, appeal_id=appeal["_id"], old=code_hash, new=fresh
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -53,6 +52,7 @@ from .registration import (
     format_number,
     hash_access_code,
     new_access_code,
+    off_loop,
 )
 from .settings import KioskGatewaySettings
 
@@ -274,7 +274,7 @@ class Gateway:
         if official is None:
             raise error(422, "unknown_official", field="official_id")
         code = new_access_code()
-        code_hash = await asyncio.to_thread(hash_access_code, code)
+        code_hash = await off_loop(hash_access_code, code)
         now = self.clock()
         deadlines = compute_deadlines(now)
         url = self.tracking_url()
