@@ -8,6 +8,7 @@ nobody can lock an official out of a predictable login (`akim`) from another add
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import string
@@ -29,9 +30,16 @@ from .settings import DashboardSettings
 Db = repo.Db
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-# A hash to verify against when the login does not exist, so a wrong login costs the same time
-# as a wrong password and does not reveal which logins exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the login does not exist, so a wrong login costs the same
+    time as a wrong password and does not reveal which logins exist. Made on the first such
+    login, not at import: it is a tenth of a second of every start."""
+    return _hasher.hash("not-a-real-password")
+
+
 MIN_PASSWORD = 10
 
 
@@ -202,8 +210,8 @@ class Accounts:
         except Locked as exc:
             raise LoginLocked(exc.retry_after_s) from exc
         doc = await repo.get_account(self.db, login=login) if LOGIN.fullmatch(login) else None
-        stored = doc["password_hash"] if doc else _DUMMY_HASH
-        ok = await asyncio.to_thread(_verify, stored, password)
+        stored = doc["password_hash"] if doc else None
+        ok = await asyncio.to_thread(lambda: _verify(stored or _dummy_hash(), password))
         if not ok or doc is None or not doc.get("active", True):
             await self.lockout.failed(attempt)
             if attempt.total + 1 == self.settings.login_failures:
@@ -211,7 +219,7 @@ class Accounts:
                 log.warning("login_under_attack", extra={"login": login, "client": ip})
             return None
         await self.lockout.succeeded(attempt)
-        if _hasher.check_needs_rehash(stored):
+        if stored is not None and _hasher.check_needs_rehash(stored):
             rehashed = await asyncio.to_thread(hash_password, password)
             await repo.set_account(self.db, login=login, fields={"password_hash": rehashed})
         return account_from(doc)

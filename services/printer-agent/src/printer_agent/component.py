@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from datetime import timedelta
 
 from dialog_platform.component import Component, Context, Running
@@ -43,6 +45,8 @@ async def build(ctx: Context) -> Running:
 
     async def start() -> None:
         poller.start()
+        # Loaded off the event loop now, so the first receipt does not wait for python-escpos.
+        asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "escpos.printer")
 
     return Running(on_start=[start], on_stop=[poller.stop])
 

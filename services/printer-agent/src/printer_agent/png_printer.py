@@ -8,7 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from escpos.printer import Dummy
 from PIL import Image
 
 from dialog_contracts.booths import PrinterState
@@ -44,6 +43,8 @@ class PngPrinter(Printer):
 
     def print_image(self, image: Image.Image, *, name: str) -> None:
         self.check_ready()
+        from escpos.printer import Dummy  # slow to import: see printers.open_printer
+
         device = make_device(Dummy, self.profile)
         paper = paper_pixels(device)
         if paper is not None and image.width > paper:

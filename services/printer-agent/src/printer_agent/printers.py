@@ -28,11 +28,9 @@ from dialog_contracts.receipts import ReceiptRequested
 
 from .png_printer import PAPER_SENSOR_FILE, PngPrinter
 from .printer_base import Printer, PrinterError, escpos_job
-from .transports import EscposPrinter, open_file, open_tcp, open_usb
 
 __all__ = [
     "PAPER_SENSOR_FILE",
-    "EscposPrinter",
     "PngPrinter",
     "Printer",
     "PrinterError",
@@ -83,14 +81,18 @@ def open_printer(url: str) -> Printer:
         if not directory:
             raise PrinterError(f"printer URL {url!r} names no directory")
         return PngPrinter(Path(directory), profile=profile)
+    # python-escpos takes a quarter of a second to import (its printer capabilities): loaded
+    # when a real printer is first opened, not at every start of a service that has none.
+    from . import transports
+
     if base.startswith("usb://"):
-        return open_usb(base, profile)
+        return transports.open_usb(base, profile)
     if base.startswith("tcp://"):
-        return open_tcp(base, profile)
+        return transports.open_tcp(base, profile)
     if base.startswith("file://"):
-        return open_file(unquote(urlsplit(base).path), profile)
+        return transports.open_file(unquote(urlsplit(base).path), profile)
     if base.startswith("/"):
-        return open_file(base, profile)
+        return transports.open_file(base, profile)
     raise PrinterError(
         f"unsupported printer URL {url!r}: use usb://VID:PID, tcp://HOST:PORT, a device path "
         "or png://DIR"
