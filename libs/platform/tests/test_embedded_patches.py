@@ -22,6 +22,7 @@ def test_every_patch_was_written_for_the_installed_releases() -> None:
         "fast_projections",
         "fast_replies",
         "install_gate",
+        "transactions_start_first",
     }
     assert patches.outdated() == [], "\n".join(patches.outdated())
 
@@ -30,7 +31,11 @@ def test_an_upgrade_names_each_patch_to_review() -> None:
     installed = {**patches.installed_versions(), "nx-27017": "0.9.0"}
     lines = patches.outdated(installed)
     named = {line.split()[0] for line in lines}
-    assert named == {"embedded.patches.install_gate", "embedded.patches.fast_replies"}
+    assert named == {
+        "embedded.patches.install_gate",
+        "embedded.patches.fast_replies",
+        "embedded.patches.transactions_start_first",
+    }
     assert all("0.9.0" in line and "review" in line for line in lines)
 
 

@@ -8,6 +8,7 @@ with "no such savepoint" and one's abort takes others' writes with it.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from dialog_platform.documents import connect
 
@@ -46,4 +47,32 @@ async def test_concurrent_transactions_and_plain_writes_all_land(
         assert {e["i"] async for e in db.events.find()} == committed
     finally:
         await client.drop_database(f"{db_prefix}_gate")
+        await client.close()
+
+
+async def test_a_transaction_that_first_reads_a_new_collection_commits(
+    mongo_url: str, db_prefix: str
+) -> None:
+    """A booth's first health record: read (nothing yet), then write, in one transaction.
+
+    nx-27017 answered the read before opening the transaction, so the writes ran on their own
+    and the commit failed ("No session specified"). Aborting such a transaction still leaves
+    the embedded server unsure of the new collection, as MongoDB before 4.4 refused to create
+    one inside a transaction at all: repositories create theirs at start.
+    """
+    client = connect(mongo_url)
+    db = client[f"{db_prefix}_first"]
+
+    async def record(session: Any) -> None:
+        assert await db.health.find_one({"_id": "booth"}, session=session) is None
+        await db.health.insert_one({"_id": "booth"}, session=session)
+        await db.outbox.insert_one({"event": "health-changed"}, session=session)
+
+    try:
+        async with client.start_session() as session:
+            await session.with_transaction(record)
+        assert await db.health.count_documents({}) == 1
+        assert await db.outbox.count_documents({}) == 1
+    finally:
+        await client.drop_database(f"{db_prefix}_first")
         await client.close()

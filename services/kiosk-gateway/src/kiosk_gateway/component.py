@@ -66,6 +66,7 @@ async def build(ctx: Context) -> Running:
     async def start() -> None:
         await repo.create_indexes(ctx.db)
         await parts.lookup.lockout.create_indexes()
+        await parts.health.create_indexes()
         if ctx.settings.is_development and not await repo.list_kiosks(ctx.db):
             await parts.kiosks.register(DEMO_KIOSK, DEMO_LOCATION)
             print(

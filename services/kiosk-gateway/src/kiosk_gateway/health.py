@@ -79,6 +79,12 @@ class BoothHealth:
     def collection(self) -> Any:
         return self.db[COLLECTION]
 
+    async def create_indexes(self) -> None:
+        # The sweep looks for silent booths. Made at start, this also creates the collection
+        # outside any transaction: the embedded server cannot undo a collection created inside
+        # an aborted one (nor could MongoDB before 4.4 create one there at all).
+        await self.collection.create_index("last_seen_at")
+
     # What booths report
 
     async def heartbeat(self, kiosk: dict[str, Any], beat: Heartbeat) -> BoothStatus:

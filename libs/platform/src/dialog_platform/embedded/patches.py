@@ -23,6 +23,12 @@ transactions from several handlers at once, and updates were lost that way. `Tra
 gives each database one open transaction at a time: while a session's transaction is open,
 other sessions' requests on that database wait until it commits or aborts.
 
+A transaction starts on the session's first command (the one with `startTransaction`), but
+nx-27017 answers a `find` on a collection that does not exist yet before it resolves the session
+(seen with 0.8.1): a transaction that first reads a new collection (a booth's first health
+record) never started, its writes ran on their own, and its commit failed with "No session
+specified". `transactions_start_first` resolves the session of every command that starts one.
+
 A find's projection is applied by neosqlite to a deep copy of every document it returns (seen
 with 1.17.2), which made that copy most of the time of a 50-row page; `fast_projections` applies
 a projection of field paths to each freshly decoded document without copying it. It also answers
@@ -217,6 +223,25 @@ def install_gate() -> None:
     asyncio.to_thread = to_thread
 
 
+@written_for(nx_27017="0.8.1")
+def transactions_start_first() -> None:
+    from nx_27017.handler import NeoSQLiteHandler
+
+    handle_command = NeoSQLiteHandler.handle_command
+
+    @functools.wraps(handle_command)
+    def handle(self: Any, msg: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        command = _command_of(msg)
+        if command.get("startTransaction") and command.get("lsid"):
+            db_name = command.get("$db", "test")
+            # Idempotent: the command's own path finds the transaction already open.
+            self._get_or_create_session(command, self.get_database(db_name), db_name)
+        answer: tuple[int, dict[str, Any]] = handle_command(self, msg)
+        return answer
+
+    NeoSQLiteHandler.handle_command = handle  # type: ignore[method-assign]
+
+
 # The neosqlite modules whose force-fallback check decides how an update is applied (SQL
 # json_set, or in Python on the decoded document); none of them decides how a filter is matched.
 UPDATE_MODULES = (
@@ -389,6 +414,8 @@ def apply_all() -> None:
     force_python_updates()
     fast_projections()
     fast_replies()
+    # Inside the gate, which wraps it next: a transaction starts only once admitted.
+    transactions_start_first()
     install_gate()
 
 
