@@ -28,7 +28,7 @@ run-distributed: setup ## start each service as its own process on RabbitMQ, nx-
 
 lint: setup ## ruff and mypy
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/*/src
+	@$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/*/src bench
 
 test: lint ## lint, types, then every test against real servers
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)

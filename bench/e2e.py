@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -239,7 +240,8 @@ def distributed(tmp: Path, booths: int, smsc_url: str, rabbit: str) -> Iterator[
 def _moto_pid() -> int:
     from upload import MOTO_PID
 
-    return MOTO_PID[-1]
+    pid: int = MOTO_PID[-1]
+    return pid
 
 
 @contextlib.contextmanager
@@ -420,7 +422,7 @@ async def bare_chain(url: str, rate: float, seconds: float, size: int, hops: int
             await message.ack()
 
         tags = [
-            (queue, await queue.consume(lambda m, i=i: relay(i, m)))
+            (queue, await queue.consume(functools.partial(relay, i)))
             for i, queue in enumerate(queues)
         ]
         rng = random.Random(7)
@@ -589,14 +591,14 @@ def tally(
             missing["wait"] += 1
             continue
         seconds["wait"].append(a.numbered - a.started)
-        for hop, found in (
+        for hop, arrived in (
             ("receipt", receipts.get(a.number)),
             ("official", official_at.get(a.number)),
         ):
-            if found is None:
+            if arrived is None:
                 missing[hop] += 1
             else:
-                seconds[hop].append(max(0.0, found - a.submitted))
+                seconds[hop].append(max(0.0, arrived - a.submitted))
         if a.answered is not None:
             told = citizen_at.get(a.phone)
             if told is None:
