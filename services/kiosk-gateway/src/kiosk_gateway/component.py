@@ -20,7 +20,7 @@ from .api import build_admin_router, build_router
 from .commands import KIOSK_COMMAND
 from .help import REFERENCE_PRINTS_PER_HOUR, build_reference_router
 from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
-from .pages import build_pages_router
+from .pages.booth import build_pages_router
 from .settings import KioskGatewaySettings
 from .wiring import build_parts
 
