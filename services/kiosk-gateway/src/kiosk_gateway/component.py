@@ -19,8 +19,9 @@ from . import repository as repo
 from .api import build_admin_router, build_router
 from .commands import KIOSK_COMMAND
 from .help import REFERENCE_PRINTS_PER_HOUR, build_reference_router
-from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
+from .open_figures import RETRY_S, OpenFiguresCopy
 from .pages.booth import build_pages_router
+from .pages.open_figures import build_open_router
 from .settings import KioskGatewaySettings
 from .wiring import build_parts
 
