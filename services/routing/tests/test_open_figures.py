@@ -18,7 +18,8 @@ import httpx
 
 from dialog_contracts import AnswerRated
 from dialog_platform.net import free_port
-from kiosk_gateway.open_figures import COLUMNS, OpenFiguresCopy, build_open_router
+from kiosk_gateway.open_figures import COLUMNS, OpenFiguresCopy
+from kiosk_gateway.pages.open_figures import build_open_router
 
 from .conftest import Rig
 

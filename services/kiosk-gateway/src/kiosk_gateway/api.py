@@ -1,4 +1,5 @@
-"""The booth API (DESIGN.md §4): thin routes over `Gateway`."""
+"""The booth API (DESIGN.md §4): thin routes over `Gateway`, the kiosks' administration, and the
+booth's reference desk (with the counts the dashboard pulls for its statistics)."""
 
 # No `from __future__ import annotations`: FastAPI must see the closure-local `Kiosk`
 # dependency alias when it reads the route signatures.
@@ -13,7 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from dialog_platform.errors import ApiError
 from dialog_platform.internal import RequireInternal
 
+from .directory import DirectoryReplica
 from .health import BoothHealth
+from .help import ReferencePrints, listing_for_booth
 from .kiosks import SESSION_COOKIE, SESSION_HEADER, KioskExists, KioskRegistry
 from .lookup import Lookup
 from .messages import error
@@ -30,12 +33,15 @@ from .models import (
     LookupRequest,
     LookupResult,
     OfficialRead,
+    PrintRequest,
     RatingRequest,
+    Recorded,
     ReprintQueued,
     VideoStored,
 )
 from .present import kiosk_summary
 from .rating import Ratings
+from .reference import ReferenceDesk, full
 from .service import Gateway
 
 _bearer = HTTPBearer(auto_error=False)
@@ -195,5 +201,47 @@ def build_admin_router(kiosks: KioskRegistry) -> APIRouter:
         kiosk = await kiosks.get(kiosk_id)
         assert kiosk is not None
         return KioskRead(**kiosk_summary(kiosk))
+
+    return router
+
+
+def build_reference_router(
+    desk: ReferenceDesk,
+    kiosks: KioskRegistry,
+    directory: DirectoryReplica,
+    prints: ReferencePrints,
+) -> APIRouter:
+    """The reference desk for the booth, and its counts for the dashboard's statistics."""
+    router = APIRouter()
+    Kiosk = Annotated[dict[str, Any], Depends(kiosk_dependency(kiosks))]
+
+    @router.get("/api/v1/reference", tags=["booth"])
+    async def booth_listing(
+        kiosk: Kiosk, q: str = "", topic: str = "", official: str = ""
+    ) -> dict[str, Any]:
+        return await listing_for_booth(desk, directory, q=q, topic=topic, official=official)
+
+    @router.get("/api/v1/reference/{entry_id}", tags=["booth"])
+    async def booth_entry(kiosk: Kiosk, entry_id: str) -> dict[str, Any]:
+        doc = await desk.entry(entry_id)
+        if doc is None:
+            raise error(404, "reference_not_found")
+        await desk.count_view(entry_id, where="booth")
+        return full(doc)
+
+    @router.post("/api/v1/reference/{entry_id}/print", status_code=202, tags=["booth"])
+    async def print_entry(kiosk: Kiosk, entry_id: str, body: PrintRequest) -> dict[str, str]:
+        """The entry on the booth's receipt printer, through its print queue like a receipt."""
+        await prints.request(kiosk, entry_id, body.language)
+        return {"status": "queued"}
+
+    @router.post("/api/v1/reference/recorded", status_code=204, tags=["booth"])
+    async def recorded(kiosk: Kiosk, body: Recorded) -> None:
+        """The entries a citizen opened before recording an appeal all the same."""
+        await desk.count_recorded(body.entries)
+
+    @router.get("/api/v1/reference-stats", tags=["internal"])
+    async def stats(_: RequireInternal) -> dict[str, Any]:
+        return await desk.stats()
 
     return router

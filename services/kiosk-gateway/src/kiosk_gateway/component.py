@@ -16,11 +16,13 @@ from dialog_platform.replica import Reconciler
 
 from . import handlers
 from . import repository as repo
-from .api import build_admin_router, build_router
+from .api import build_admin_router, build_reference_router, build_router
 from .commands import KIOSK_COMMAND
-from .help import REFERENCE_PRINTS_PER_HOUR, build_reference_router
-from .open_figures import RETRY_S, OpenFiguresCopy, build_open_router
-from .pages import build_pages_router
+from .help import REFERENCE_PRINTS_PER_HOUR, ReferencePrints
+from .open_figures import RETRY_S, OpenFiguresCopy
+from .pages.booth import build_pages_router
+from .pages.help import build_help_router
+from .pages.open_figures import build_open_router
 from .settings import KioskGatewaySettings
 from .wiring import build_parts
 
@@ -112,11 +114,14 @@ async def build(ctx: Context) -> Running:
                 parts.desk,
                 parts.kiosks,
                 parts.directory,
-                ctx.settings,
-                outbox=ctx.outbox,
-                public_url=ctx.public_url,
-                prints=SlidingWindow(REFERENCE_PRINTS_PER_HOUR, 3600.0),
+                ReferencePrints(
+                    parts.desk,
+                    ctx.outbox,
+                    ctx.public_url,
+                    SlidingWindow(REFERENCE_PRINTS_PER_HOUR, 3600.0),
+                ),
             ),
+            build_help_router(parts.desk, ctx.settings),
         ],
         on_start=[start],
         on_stop=[stop],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,3 +189,11 @@ class BoothStatus(BaseModel):
     printer_ok: bool
     camera_ok: bool
     printer_state: str
+
+
+class PrintRequest(BaseModel):
+    language: Literal["kk", "ru"]
+
+
+class Recorded(BaseModel):
+    entries: list[Annotated[str, Field(max_length=80)]] = Field(max_length=20)

@@ -1,4 +1,5 @@
-"""The open figures for everyone: `/open`, its downloads (CSV, JSON) and the README of the fields.
+"""The open figures for everyone: the gateway's copy, from which `pages/open_figures.py` serves
+`/open`, its downloads (CSV, JSON) and the README of the fields.
 
 Routing computes the figures (it owns the cases); this gateway pulls them every few minutes into
 its own database and serves every request from memory. A pull rather than an event, so that the
@@ -16,34 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dialog_platform.errors import ApiError
-from dialog_platform.hardening import security_headers
 
 from . import open_html
 from .open_data import as_csv, as_json
 from .open_text import COLUMNS
 
-__all__ = ["COLUMNS", "RETRY_S", "OpenFiguresCopy", "build_open_router"]
+__all__ = ["COLUMNS", "RETRY_S", "OpenFiguresCopy"]
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 COLLECTION = "open_figures"
-LANGUAGES = ("kk", "ru")
 RETRY_S = 5.0  # until the first snapshot arrives, and after a failed pull
-CACHE_CONTROL = "public, max-age=60"
-
-
-def _bad(code: str, kk: str, ru: str, field_name: str) -> ApiError:
-    return ApiError(422, code, kk, ru, field=field_name)
-
-
-def _language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise _bad("language_invalid", "Тіл: kk немесе ru", "Язык: kk или ru", "lang")
-    return lang
 
 
 @dataclass
@@ -121,48 +108,3 @@ class OpenFiguresCopy:
                 body = as_csv(self.data) if kind == "csv" else as_json(self.data)
             self._served[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
         return self._served[key]
-
-
-def _respond(
-    request: Request, body: bytes, etag: str, media_type: str, headers: dict[str, str]
-) -> Response:
-    headers = {**headers, "ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
-def build_open_router(copy: OpenFiguresCopy, *, development: bool) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    page_headers = {**security_headers(development=development), "Vary": "Accept-Encoding"}
-
-    @router.get("/open")
-    async def open_page(request: Request, lang: str = "kk", month: str = "") -> Response:
-        lang = _language(lang)
-        if month and (copy.data is None or month not in copy.data["months"]):
-            raise _bad(
-                "month_invalid",
-                "Ай ЖЖЖЖ-АА түрінде, соңғы 12 айдың бірі болуы керек",
-                "Месяц — в виде ГГГГ-ММ, один из последних 12",
-                "month",
-            )
-        body, etag = copy.served("page", lang, month)
-        return _respond(request, body, etag, "text/html; charset=utf-8", page_headers)
-
-    @router.get("/open/README")
-    async def readme(request: Request, lang: str = "kk") -> Response:
-        body, etag = copy.served("readme", _language(lang))
-        return _respond(request, body, etag, "text/html; charset=utf-8", page_headers)
-
-    @router.get("/open/data.csv")
-    async def data_csv(request: Request) -> Response:
-        body, etag = copy.served("csv")
-        disposition = {"Content-Disposition": 'attachment; filename="dialog-open-figures.csv"'}
-        return _respond(request, body, etag, "text/csv; charset=utf-8", disposition)
-
-    @router.get("/open/data.json")
-    async def data_json(request: Request) -> Response:
-        body, etag = copy.served("json")
-        return _respond(request, body, etag, "application/json", {})
-
-    return router

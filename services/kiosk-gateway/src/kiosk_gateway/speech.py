@@ -29,12 +29,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Response
-from fastapi.responses import FileResponse
-
 from dialog_contracts import richtext
-
-from .messages import error
 
 LANGUAGES = ("kk", "ru")
 NUMBERS = range(61)
@@ -67,6 +62,15 @@ def _voice(lang: str, text: str) -> str:
     if lang == "ru" and _KAZAKH_ONLY.search(text):
         return "kk"
     return lang
+
+
+def clip_of(name: str) -> str | None:
+    """The clip a file name asks for (`<clip>.wav`), or None when it names none."""
+    stem = name.removesuffix(".wav")
+    if not name.endswith(".wav"):
+        return None
+    named = _CLIP.match(stem) or _OFFICIAL.match(stem) or _REFERENCE.match(stem)
+    return stem if named else None
 
 
 @dataclass(frozen=True)
@@ -245,31 +249,6 @@ class Speech:
                 except SpeechUnavailable:
                     failed.append((lang, clip))
         return failed
-
-
-def build_speech_router(speech: Speech) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/kiosk/speech/{lang}/{name}")
-    async def clip(lang: str, name: str) -> Response:
-        stem = name.removesuffix(".wav")
-        named = _CLIP.match(stem) or _OFFICIAL.match(stem) or _REFERENCE.match(stem)
-        if not name.endswith(".wav") or not named:
-            raise error(404, "speech_not_found")
-        said = await speech.said(lang, stem)
-        if said is None:
-            raise error(404, "speech_not_found")
-        try:
-            path = await speech.path(lang, stem, said)
-        except SpeechUnavailable as exc:
-            raise error(503, "speech_unavailable") from exc
-        return FileResponse(
-            path,
-            media_type="audio/wav",
-            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-        )
-
-    return router
 
 
 def main() -> int:

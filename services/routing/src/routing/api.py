@@ -1,4 +1,5 @@
-"""routing's HTTP API: the officials directory, and cases for the dashboard and other services.
+"""routing's HTTP API: the officials directory, cases for the dashboard and other services, and
+the open figures kiosk-gateway copies for `/open`.
 
 Public: the directory reads the booth's picker uses. Everything else is internal (the service
 token): the dashboard calls it on behalf of a logged-in person named in `by`.
@@ -33,6 +34,7 @@ from .directory import MAX_PHOTO_BYTES, Directory
 from .disputes import Disputes
 from .messages import error
 from .models import OfficialCreate, OfficialUpdate
+from .open_figures import OpenFigures
 from .queries import CaseFilter
 from .retention import Retention
 from .service import Routing
@@ -193,5 +195,16 @@ def cases_router(
     ]
     for body_type, act in actions:
         add_case_action(router, body_type, act)
+
+    return router
+
+
+def open_figures_router(figures: OpenFigures) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/open-figures", tags=["open figures"])
+
+    # Internal: the public reads the gateway's copy, so no load on the public side reaches here.
+    @router.get("")
+    async def snapshot(_: RequireInternal) -> Doc:
+        return await figures.current()
 
     return router

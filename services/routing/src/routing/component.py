@@ -11,11 +11,11 @@ from dialog_platform.periodic import Periodic
 
 from . import handlers
 from . import repository as repo
-from .api import cases_router, directory_router
+from .api import cases_router, directory_router, open_figures_router
 from .directory import Directory
 from .disputes import Disputes
 from .metrics import case_gauges
-from .open_figures import OpenFigures, open_figures_router
+from .open_figures import OpenFigures
 from .retention import Retention
 from .service import Routing, load_seed
 from .settings import RoutingSettings

@@ -18,10 +18,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
-
 from dialog_platform.component import Clock
-from dialog_platform.internal import RequireInternal
 
 from . import repository as repo
 from .directory import Directory
@@ -139,14 +136,3 @@ class OpenFigures:
                 self._cached = {"generated_at": self.clock().isoformat(), **figures}
                 self._at = time.monotonic()
             return self._cached
-
-
-def open_figures_router(figures: OpenFigures) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/open-figures", tags=["open figures"])
-
-    # Internal: the public reads the gateway's copy, so no load on the public side reaches here.
-    @router.get("")
-    async def snapshot(_: RequireInternal) -> Doc:
-        return await figures.current()
-
-    return router

@@ -1,64 +1,48 @@
-"""The booth's touchscreen app (/kiosk), its enrolment, and the citizens' tracking page (/track).
-
-Files from `static/`, no build step and nothing from another origin. A page's shared parts (its
-frame, the rating block, the booth's typed fields) are Jinja templates in `static/parts/`, put in
-once when the page is first served. Every text comes from the message catalogs, handed to the
-page as JSON inside the HTML, so a page needs one request.
-"""
+"""The booth's touchscreen app (/kiosk), its enrolment, its files (scripts, styles, the spoken
+prompts), and the citizens' tracking page (/track)."""
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from dialog_platform.hardening import security_headers
 from dialog_platform.settings import CommonSettings
 
-from . import consent
-from .kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
-from .settings import KioskGatewaySettings
-from .speech import Entry, Official, Speech, build_speech_router
+from .. import consent
+from ..kiosks import SESSION_COOKIE, SESSION_HEADER, SESSION_MAX_AGE_S, KioskRegistry
+from ..messages import error
+from ..settings import KioskGatewaySettings
+from ..speech import Entry, Official, Speech, SpeechUnavailable, clip_of
+from .base import STATIC, catalogs, render
 
-STATIC = Path(__file__).parent / "static"
-LANGUAGES = ("kk", "ru")
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(STATIC),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
 
 
-def catalogs() -> dict[str, dict[str, str]]:
-    return {
-        lang: json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
-        for lang in LANGUAGES
-    }
+def build_speech_router(speech: Speech) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
 
+    @router.get("/kiosk/speech/{lang}/{name}")
+    async def clip(lang: str, name: str) -> Response:
+        stem = clip_of(name)
+        if stem is None:
+            raise error(404, "speech_not_found")
+        said = await speech.said(lang, stem)
+        if said is None:
+            raise error(404, "speech_not_found")
+        try:
+            path = await speech.path(lang, stem, said)
+        except SpeechUnavailable as exc:
+            raise error(503, "speech_unavailable") from exc
+        return FileResponse(
+            path,
+            media_type="audio/wav",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
 
-@cache
-def template(name: str) -> str:
-    """A page of `static/` with its parts put in: what is served, but for its config."""
-    return _TEMPLATES.get_template(name).render()
-
-
-def render(name: str, config: dict[str, Any], *, development: bool) -> HTMLResponse:
-    # "<" escaped so no catalog text can close the <script> element that carries the config.
-    payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-    html = template(name).replace("__CONFIG__", payload)
-    headers = {**security_headers(development=development), "Cache-Control": "no-store"}
-    return HTMLResponse(html, headers=headers)
+    return router
 
 
 def build_pages_router(
