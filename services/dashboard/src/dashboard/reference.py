@@ -154,9 +154,10 @@ async def _write(
     login = account.login if account else "system"
     names = {t["_id"]: t for t in await topics(dash)}
     col = dash.db.reference_entries
-    # Read before the transaction, which starts with the guarded write: nx-27017 0.8.1 fails
-    # the commit of a transaction whose first operation was a read. The version in the write's
-    # filter keeps the read-then-write safe against a concurrent change.
+    # Read before the transaction, which starts with the guarded write (written so when the
+    # embedded server split a transaction whose first read found no collection yet, now patched
+    # in embedded.patches.transactions_start_first). The version in the write's filter keeps the
+    # read-then-write safe against a concurrent change.
     old = await col.find_one({"_id": entry_id})
     if create and old is not None:
         raise Rejected("reference_exists", "id")
