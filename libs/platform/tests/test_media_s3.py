@@ -434,6 +434,43 @@ async def test_uploads_at_once_share_the_parts_in_flight_and_broken_ones_hold_no
     await media.close()
 
 
+async def test_many_uploads_at_once_hold_no_more_parts_than_the_process_budget(
+    separate_s3: str,
+) -> None:
+    # Ten uploads of four parts at once with a budget of three parts for the process: a part
+    # takes its place in the budget before it is read, so the uploads waiting for a place stop
+    # reading instead of each holding a part. Without that, ten parts would be held at once.
+    media = S3MediaStore.from_url(
+        s3_media_url(separate_s3, "many"),
+        part_size=PART,
+        parts_in_flight=2,
+        process_parts_in_flight=3,
+    )
+    await media.start()
+    total = 4 * PART - 123
+    tracemalloc.start()
+    try:
+        sizes = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    media.put_stream(f"many/{n}.webm", source(n, total), content_type="video/webm")
+                    for n in range(10)
+                )
+            ),
+            180,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sizes == [total] * 10
+    for n in (0, 9):
+        assert await collect(media.read(f"many/{n}.webm")) == expected(n, total, 0, total - 1)
+    # Three parts, each briefly twice as it is joined, and each upload's read ahead (1 MiB and
+    # the pieces in hand); ten parts would be 50 MiB on their own.
+    assert peak < 6 * PART + 10 * 2.5 * MiB, f"peak {peak / MiB:.1f} MiB"
+    await media.close()
+
+
 async def test_create_media_picks_the_adapter(s3_url: str, data_dir: Path) -> None:
     s3 = create_media(CommonSettings(media_url=SecretStr(s3_url), data_dir=data_dir))
     assert isinstance(s3, S3MediaStore)

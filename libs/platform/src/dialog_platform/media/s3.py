@@ -11,7 +11,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import urllib3
@@ -38,9 +38,9 @@ DEFAULT_MAX_UPLOADS = 16
 # Parts of one upload on their way to S3 at once: S3 servers take parts in parallel, and while
 # one part is hashed and sent the next can be; three is minio's own default for put_object.
 DEFAULT_PARTS_IN_FLIGHT = 3
-# Parts on their way from all uploads of the process together: with many uploads at once the
-# S3 server is busy anyway, and each part in flight is `part_size` bytes of memory.
-DEFAULT_PROCESS_PARTS_IN_FLIGHT = 6
+# Parts being read or on their way, of all uploads of the process together: with many uploads
+# at once the S3 server is busy anyway, and each such part is `part_size` bytes of memory.
+DEFAULT_PROCESS_PARTS_IN_FLIGHT = 4
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -60,6 +60,12 @@ def _raise_media_error(exc: BaseException, key: str | None) -> NoReturn:
 _LIB_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
 
 
+def _as_body(part: bytearray) -> bytes:
+    # minio is typed for bytes but only hashes, measures and sends the body, which a bytearray
+    # does as well; bytes(part) would copy every part once more.
+    return cast(bytes, part)
+
+
 @contextlib.contextmanager
 def _translated(key: str | None = None) -> Iterator[None]:
     try:
@@ -74,7 +80,8 @@ class S3MediaStore(MediaStore):
     A streamed upload is sent as a multipart upload of `part_size` parts, up to
     `parts_in_flight` of them at once (each in a thread of its own), while the next part is
     read: one upload holds at most `parts_in_flight + 1` parts, whatever the object's size, and
-    all uploads together have at most `process_parts_in_flight` parts on their way. An
+    all uploads together hold at most `process_parts_in_flight` parts, being read or on their
+    way; an upload waiting for a slot stops reading, and its sender waits with it. An
     object that fits in one part is sent with one PUT once its stream has ended. The multipart
     upload is completed only after the stream has ended, and aborted on any failure, so a
     refused or broken stream never becomes an object. minio's own parallel mode is not used: it
@@ -260,15 +267,24 @@ class S3MediaStore(MediaStore):
 
     def _put_blocking(self, key: str, source: StreamReader, content_type: str) -> None:
         headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": content_type}
+        # A slot is taken before a part is read: it stands for the part's memory until the
+        # part is sent, so that reading, not only sending, stays within the process's budget.
+        self._part_slots.acquire()
+        slot_held = True
         try:
             data = source.read(self._part_size)
             if len(data) < self._part_size:
                 # A short read is the end of a stream that passed its checks: one PUT.
-                self._client._put_object(self.bucket, key, data, headers)
+                self._client._put_object(self.bucket, key, _as_body(data), headers)
                 return
             upload_id = self._client._create_multipart_upload(self.bucket, key, dict(headers))
             try:
-                parts = self._send_parts(key, upload_id, data, source)
+                # The part and its slot go to _send_parts; no name here may keep the part
+                # alive past its slot, for the whole upload.
+                first = [data]
+                del data
+                slot_held = False
+                parts = self._send_parts(key, upload_id, first, source)
                 self._client._complete_multipart_upload(self.bucket, key, upload_id, parts)
             except BaseException:
                 # Parts already sent are dropped with the upload; the key keeps what it had.
@@ -279,50 +295,59 @@ class S3MediaStore(MediaStore):
             raise
         except _LIB_ERRORS as exc:
             _raise_media_error(exc, key)
+        finally:
+            if slot_held:
+                self._part_slots.release()
 
     def _send_parts(
-        self, key: str, upload_id: str, data: bytes, source: StreamReader
+        self, key: str, upload_id: str, first: list[bytearray], source: StreamReader
     ) -> list[Part]:
-        """Send `data` and the rest of `source` as parts, a few at once; their list in order.
+        """Send the part in `first` and the rest of `source` as parts, a few at once; their
+        list in order.
 
-        The next part is read while earlier ones are on their way; at most `parts_in_flight`
-        are sent or waiting, so the reader stops (and the sender with it) when S3 is the
-        slower side.
+        The first part comes with a slot of the process's part budget, taken out of `first`
+        so that only the sending holds it. The next part is read while
+        earlier ones are on their way, each once a slot is free; at most `parts_in_flight` of
+        one upload are sent or waiting, so the reader stops (and the sender with it) when S3
+        is the slower side.
         """
         sending: set[concurrent.futures.Future[Part]] = set()
         done: list[Part] = []
         number = 0
+        slot_held = True
+        data = first.pop()
         try:
             while data:
+                number += 1
+                future = self._parts.submit(self._send_part, key, upload_id, number, data)
+                # Released however the part ends: sent, failed, or cancelled before it started.
+                future.add_done_callback(lambda _: self._part_slots.release())
+                slot_held = False
+                sending.add(future)
+                if len(data) < self._part_size:
+                    break  # the last part: the stream has ended
+                data = bytearray()  # the part is the future's now; it goes once it is sent
                 while len(sending) >= self._parts_in_flight:
                     finished, sending = concurrent.futures.wait(
                         sending, return_when=concurrent.futures.FIRST_COMPLETED
                     )
                     done.extend(f.result() for f in finished)  # a failed part raises here
-                number += 1
                 self._part_slots.acquire()
-                try:
-                    future = self._parts.submit(self._send_part, key, upload_id, number, data)
-                except BaseException:
-                    self._part_slots.release()
-                    raise
-                # Released however the part ends: sent, failed, or cancelled before it started.
-                future.add_done_callback(lambda _: self._part_slots.release())
-                sending.add(future)
-                if len(data) < self._part_size:
-                    break  # the last part: the stream has ended
+                slot_held = True
                 data = source.read(self._part_size)
             for future in concurrent.futures.as_completed(sending):
                 done.append(future.result())
         finally:
+            if slot_held:
+                self._part_slots.release()
             # On failure the upload is aborted only once no part of it is still being sent.
             for future in sending:
                 future.cancel()
             concurrent.futures.wait(sending)
         return sorted(done, key=lambda part: part.part_number)
 
-    def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> Part:
-        etag = self._client._upload_part(self.bucket, key, data, None, upload_id, number)
+    def _send_part(self, key: str, upload_id: str, number: int, data: bytearray) -> Part:
+        etag = self._client._upload_part(self.bucket, key, _as_body(data), None, upload_id, number)
         return Part(number, etag)
 
     async def stat(self, key: str) -> ObjectInfo:
