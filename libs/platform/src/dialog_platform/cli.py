@@ -42,6 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .logging import configure_logging
+    from .memory import few_heaps
     from .runner import (
         SHUTDOWN_GRACE_S,
         build_app,
@@ -50,6 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         resolve_targets,
     )
 
+    few_heaps()  # before any thread is started
     settings = _settings(args)
     targets = resolve_targets(args.target, component_names())
     components = load_components(targets)

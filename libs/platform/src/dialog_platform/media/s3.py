@@ -20,6 +20,7 @@ from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.helpers import check_bucket_name
 
+from ..memory import map_large_buffers
 from .base import (
     MAX_URL_TTL,
     InvalidRange,
@@ -29,7 +30,7 @@ from .base import (
     ObjectNotFound,
     check_key,
 )
-from .s3_stream import READ_AHEAD, MiB, SourceFailed, StreamReader, return_parts_to_the_os
+from .s3_stream import READ_AHEAD, MiB, SourceFailed, StreamReader
 
 DEFAULT_PART_SIZE = 8 * MiB
 MIN_PART_SIZE = 5 * MiB  # the S3 minimum for every part but the last
@@ -123,7 +124,7 @@ class S3MediaStore(MediaStore):
         self._part_size = part_size
         self._parts_in_flight = parts_in_flight
         self._part_slots = threading.BoundedSemaphore(process_parts_in_flight)
-        return_parts_to_the_os()
+        map_large_buffers()
         self._read_chunk = read_chunk_size
         # minio's default pool waits 5 minutes to connect and retries 5 times, which would make a
         # health check against a dead server hang; these limits fail within seconds instead.

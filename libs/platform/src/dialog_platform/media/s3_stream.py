@@ -6,8 +6,6 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
-import ctypes
-import functools
 import threading
 from collections.abc import AsyncIterator
 
@@ -15,12 +13,6 @@ MiB = 1024 * 1024
 # What the upload thread may have received but not taken yet: enough to keep the sender
 # streaming while a part is handed over, small beside the parts themselves.
 READ_AHEAD = MiB // 2
-
-# glibc's mallopt parameters; a buffer at least this large is always mapped on its own.
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 1 * MiB
-_M_ARENA_MAX = -8
-_ARENA_MAX = 2
 
 
 class SourceFailed(Exception):
@@ -165,24 +157,3 @@ class StreamReader:
         pending = self._pending
         if pending is not None:
             pending.cancel()
-
-
-@functools.cache
-def return_parts_to_the_os() -> None:
-    """Make glibc give every freed part's memory back at once.
-
-    glibc raises its mmap threshold each time a mapped block is freed, so after the first part
-    the 8 MiB part buffers come from the heaps of the threads that sent them, and stay there:
-    media-store grew by hundreds of MB and kept them after a burst of uploads. A fixed threshold
-    maps (and unmaps on free) every buffer of 1 MiB or more. Elsewhere (no glibc) nothing
-    changes.
-
-    Each upload has threads of its own (the upload, its parts, the probe's demuxer), and glibc
-    gives threads up to 8 heaps a core, each keeping what was freed in it. Two heaps: ten
-    uploads at once took 14 MB less at their peak (the probes alone), with the GIL serialising
-    most allocations anyway.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-        libc.mallopt(_M_ARENA_MAX, _ARENA_MAX)
