@@ -175,9 +175,10 @@ async def test_streams_100_mb_with_bounded_memory_and_range_reads(separate_s3: s
 
     assert size == total
     assert (await media.stat(key)).size == total
-    # Three parts on their way, the next one read and its copy as it is joined, the 1 MiB read
-    # ahead and the HTTP client's own buffers (see S3MediaStore; 30.4 MiB was seen on a busy
-    # machine): bounded by the part size (here 7 parts = 35 MiB), not the 95 MiB object's size.
+    # Three parts on their way, the next one being filled, the read ahead and the HTTP
+    # client's own buffers (see S3MediaStore; 30.4 MiB was seen on a busy machine when parts
+    # were still joined at the end): bounded by the part size (here 7 parts = 35 MiB), not the
+    # 95 MiB object's size.
     assert upload_peak < 7 * PART, f"upload peak {upload_peak / MiB:.1f} MiB"
     assert read_peak < 4 * MiB, f"read peak {read_peak / MiB:.1f} MiB"
     assert largest_chunk <= DEFAULT_READ_CHUNK
