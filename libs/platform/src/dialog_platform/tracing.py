@@ -164,17 +164,17 @@ def _publish_commands_only_in_sampled_traces(monitoring: Any) -> None:
 
 
 def _skip_unsampled_http_spans() -> None:
-    """Wrap httpx's instrumented transport: a call in an unsampled trace only passes the trace on.
+    """Wrap httpx's instrumented transport: a call outside a sampled trace only passes it on.
 
-    The `traceparent` (flagged unsampled) is still sent, so a service called inside an
-    unsampled trace keeps it unsampled instead of starting a trace of its own.
+    The `traceparent` of an unsampled trace (flagged so) is still sent, so a service called
+    inside it keeps it unsampled instead of starting a trace of its own.
     """
     import httpx
     from opentelemetry.instrumentation.utils import suppress_http_instrumentation
     from wrapt import wrap_function_wrapper
 
     async def gated(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if not _unsampled():
+        if _in_sampled_trace():
             return await wrapped(*args, **kwargs)
         request: httpx.Request = args[0] if args else kwargs["request"]
         propagate.inject(request.headers)
@@ -277,9 +277,13 @@ def _envelope_carrier(envelope: Envelope) -> dict[str, str | None]:
 
 
 def _messaging_span(
-    name: str, envelope: Envelope, kind: SpanKind, operation: str, **attributes: str
+    name: str,
+    envelope: Envelope,
+    parent: otel_context.Context,
+    kind: SpanKind,
+    operation: str,
+    **attributes: str,
 ) -> Any:
-    parent = _extracted(_envelope_carrier(envelope))
     if _unsampled(parent):
         # The trace goes on unsampled: what runs inside carries its context, and no span.
         return _within(parent)
@@ -304,12 +308,14 @@ def publishing(envelope: Envelope, routing_key: str) -> Iterator[Envelope]:
     if not _enabled:
         yield envelope
         return
-    if _unsampled(_extracted(_envelope_carrier(envelope))):
+    parent = _extracted(_envelope_carrier(envelope))
+    if _unsampled(parent):
         yield envelope  # it carries its unsampled trace on
         return
     with _messaging_span(
         f"publish {envelope.type}",
         envelope,
+        parent,
         SpanKind.PRODUCER,
         "send",
         **{"messaging.destination.name": routing_key},
@@ -330,6 +336,7 @@ def consuming(envelope: Envelope, consumer: str) -> Iterator[None]:
     with _messaging_span(
         f"{consumer} process {envelope.type}",
         envelope,
+        _extracted(_envelope_carrier(envelope)),
         SpanKind.CONSUMER,
         "process",
         **{"messaging.consumer.group.name": consumer},
