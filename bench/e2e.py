@@ -38,10 +38,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
 
+from dialog_platform.embedded.server import EmbeddedMongo
 from dialog_platform.net import free_port
 from dialog_platform.testing.dashboard import Official
 from dialog_platform.testing.faults import (
@@ -60,7 +62,7 @@ from dialog_platform.testing.launch import (
     start_process,
     wait_ready,
 )
-from dialog_platform.testing.servers import embedded_mongo, ensure_rabbitmq, s3_media_url
+from dialog_platform.testing.servers import ensure_rabbitmq, s3_media_url
 from dialog_platform.testing.smsc import FakeSmsc, FakeSmscServer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -173,7 +175,12 @@ class Running:
 @contextlib.contextmanager
 def distributed(tmp: Path, booths: int, smsc_url: str, rabbit: str) -> Iterator[Running]:
     namespace = f"e2e{uuid.uuid4().hex[:6]}"
-    with embedded_mongo(tmp / "mongo") as mongo_url, moto_process() as s3:
+    mongo = EmbeddedMongo(data_dir=tmp / "mongo")
+    mongo.start()
+    stack = contextlib.ExitStack()
+    stack.callback(mongo.stop)
+    with stack, moto_process() as s3:
+        mongo_url = mongo.url
         cluster = Distributed(
             data_dir=tmp / "cluster",
             bus_url=rabbit,
@@ -213,6 +220,10 @@ def distributed(tmp: Path, booths: int, smsc_url: str, rabbit: str) -> Iterator[
             pids = {name: p.popen.pid for name, p in cluster.processes.items()}
             pids["printer-agents (all)"] = -1
             pids["S3 server"] = _moto_pid()
+            assert mongo.process is not None
+            pids["MongoDB-wire server"] = mongo.process.pid
+            if broker := _broker_pid(rabbit):
+                pids["RabbitMQ"] = broker
             pids["bench client"] = os.getpid()
             running = Running(
                 gateway=cluster.url("kiosk-gateway"),
@@ -235,6 +246,18 @@ def distributed(tmp: Path, booths: int, smsc_url: str, rabbit: str) -> Iterator[
 
             with contextlib.suppress(Exception):
                 asyncio.run(delete_namespace(rabbit, namespace))
+
+
+def _broker_pid(url: str) -> int | None:
+    """The Erlang VM of the RabbitMQ node at `url`: it shares the cores with the services."""
+    port = urlsplit(url).port or 5672
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] != "beam.smp":
+            continue
+        with contextlib.suppress(psutil.Error):
+            if any(c.laddr.port == port for c in proc.net_connections("tcp") if not c.raddr):
+                return int(proc.pid)
+    return None
 
 
 def _moto_pid() -> int:

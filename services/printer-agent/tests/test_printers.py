@@ -144,6 +144,62 @@ def test_png_raster_header_matches_the_image(tmp_path: Path, receipt: ReceiptReq
     assert 0 < rows <= total == narrow.height
 
 
+def escpos_own_job(image: Image.Image, profile: str | None) -> bytes:
+    """The job with python-escpos's own `image()` making the raster, centred."""
+    dummy = Dummy(profile=profile)
+    if profile is None:
+        dummy.profile.profile_data = {
+            **dummy.profile.profile_data,
+            "media": {"width": {"pixels": image.width}},
+        }
+    dummy.hw("INIT")
+    dummy.set(align="center")
+    dummy.image(image, impl="bitImageRaster", center=True)
+    dummy.cut()
+    data: bytes = dummy.output
+    return data
+
+
+def pictures() -> dict[str, Image.Image]:
+    odd = Image.new("1", (203, 300), 1)  # a width that is not whole bytes
+    for x in range(0, 203, 3):
+        odd.putpixel((x, x % 300), 0)
+    badge = Image.new("RGBA", (250, 120), (0, 0, 0, 0))  # transparency is paper
+    for x in range(40, 210):
+        for y in range(20, 100):
+            badge.putpixel((x, y), (0, 0, 0, 255) if (x + y) % 7 else (255, 255, 255, 255))
+    return {"odd": odd, "badge": badge}
+
+
+@pytest.mark.parametrize("profile", [None, "TM-T20II"])
+@pytest.mark.parametrize("name", ["receipt", "odd", "badge"])
+def test_the_raster_is_the_one_python_escpos_would_send(
+    image: Image.Image, name: str, profile: str | None
+) -> None:
+    picture = image if name == "receipt" else pictures()[name]
+    dummy = Dummy(profile=profile)
+    escpos_job(dummy, picture)
+    assert dummy.output == escpos_own_job(picture, profile)
+
+
+def test_a_tall_narrow_sheet_is_centred_in_every_fragment(receipt: ReceiptRequested) -> None:
+    # python-escpos centres only sheets of one fragment; a receipt is three.
+    narrow = render_receipt(receipt, width=384)
+    assert narrow.height > 960
+    dummy = Dummy(profile="TM-T20II")
+    escpos_job(dummy, narrow)
+    data: bytes = dummy.output
+    starts = [m.start() for m in re.finditer(re.escape(RASTER), data)]
+    assert len(starts) == -(-narrow.height // 960)
+    assert all(int.from_bytes(data[at + 4 : at + 6], "little") == 576 // 8 for at in starts)
+    first = data[starts[0] + 8 : starts[0] + 8 + 72 * 960]
+    # The margins, 96 dots each side, carry no ink; the sheet between them is the receipt.
+    rows = [first[r * 72 : (r + 1) * 72] for r in range(960)]
+    assert all(row[:12] == row[-12:] == bytes(12) for row in rows)
+    inked = Image.frombytes("1", (384, 960), b"".join(row[12:60] for row in rows))
+    assert inked.tobytes() == bytes(255 - b for b in narrow.crop((0, 0, 384, 960)).tobytes())
+
+
 def test_png_copy_number_names_the_file(tmp_path: Path, image: Image.Image) -> None:
     print_receipt(f"png://{tmp_path}", make_receipt(copy_number=2), image)
     assert (tmp_path / "2025-000042-3-2.png").is_file()
