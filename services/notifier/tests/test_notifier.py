@@ -4,6 +4,7 @@ right language, exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -526,3 +527,36 @@ async def test_operator_is_told_once_per_booth_problem_and_once_when_it_ends(rig
     assert len(rig.texts_to(operator)) == 3
     [camera] = rig.texts_to("+77017770002")
     assert "камера недоступна" in camera
+
+
+async def test_the_senders_send_new_sms_at_once_and_retries_when_they_come_due(
+    rig: Rig,
+) -> None:
+    """The component's loop: each new SMS wakes a sender; a retry is found when it is due."""
+    loop = asyncio.create_task(rig.notifier.run(idle_s=0.2, senders=4))
+    try:
+        rig.smsc.state.fail_next(500)  # the first attempt of the first SMS fails
+        for n in range(6):
+            envelope = Envelope.wrap(recorded(appeal_id=f"s{n}"), source="/test")
+            await rig.bus.publish(envelope, "appeal.recorded")
+
+        async def sent(count: int) -> bool:
+            for _ in range(100):
+                if len(rig.texts_to(CITIZEN)) >= count:
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+        # Five go out with no call but the handlers'; the failed one waits for its backoff.
+        assert await sent(5)
+        await asyncio.sleep(0.5)
+        assert len(rig.texts_to(CITIZEN)) == 5
+        rig.clock.now += timedelta(seconds=61)
+        assert await sent(6)  # found by the loop's own look, with no new SMS to wake it
+        states = [(await rig.notifier.notifications(f"s{n}"))[0]["state"] for n in range(6)]
+        assert states == ["sent"] * 6
+        assert len(rig.texts_to(CITIZEN)) == 6
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop

@@ -99,6 +99,11 @@ async def set_state(db: Db, *, key: str, state: str, now: datetime, **fields: An
     return stored
 
 
+async def any_due(db: Db, *, now: datetime) -> bool:
+    """Whether a notification is due to be sent (or tried again) by `now`."""
+    return await db.due.find_one({"not_before": {"$lte": now}}, {"_id": 1}) is not None
+
+
 async def lease_due(db: Db, *, now: datetime, lease: timedelta) -> Doc | None:
     """Take one due notification: mark it `sending` (before SMSC is called), count the attempt
     and lease it; the document as it was, its earlier state in `previous_state`."""
