@@ -20,8 +20,9 @@ from pymongo import AsyncMongoClient
 from dashboard.accounts import Accounts
 from dashboard.settings import DashboardSettings
 from dialog_platform.ratelimit import SlidingWindow
-from dialog_platform.runner import build_app, component_names
+from dialog_platform.runner import build_app
 from dialog_platform.settings import CommonSettings
+from dialog_platform.targets import component_names
 from dialog_platform.testing.dashboard import forms
 from dialog_platform.testing.launch import TEST_SECRET
 

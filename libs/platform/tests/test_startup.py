@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from dialog_platform.net import free_port
-from dialog_platform.runner import component_names
+from dialog_platform.targets import component_names
 from dialog_platform.testing.launch import TEST_SECRET, dialog_exe
 
 SERVICE_PACKAGES = {
@@ -116,3 +117,32 @@ def test_list_targets_names_every_installed_component() -> None:
     listed = [line.split("\t")[0] for line in result.stdout.splitlines()]
     assert listed == ["all", *component_names()]
     assert set(component_names()) >= {"routing", "kiosk-gateway", "printer-agent"}
+
+
+def test_a_one_process_start_that_fails_leaves_no_embedded_server_behind(tmp_path: Path) -> None:
+    # The embedded server is spawned before the components load; a bad component setting then
+    # stops the start, and the server (in a session of its own) must go with it.
+    env = {
+        **os.environ,
+        "DIALOG_DATA_DIR": str(tmp_path),
+        "DIALOG_SECRET_KEY": TEST_SECRET,
+        "DIALOG_NOTIFIER_QUIET_START": "half past nine",
+    }
+    result = subprocess.run(
+        [dialog_exe(), "run", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "quiet_start" in result.stderr, result.stderr[-2000:]
+    assert (tmp_path / "nx-27017.log").exists()  # it had been started
+    left = [
+        p.info["pid"]
+        for p in psutil.process_iter(["pid", "cmdline"])
+        if "dialog_platform.embedded" in " ".join(p.info["cmdline"] or [])
+        and str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert left == []

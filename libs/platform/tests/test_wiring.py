@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
-from dialog_platform import runner
+from dialog_platform import runner, targets
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.settings import CommonSettings
 from dialog_platform.testing.launch import dialog_exe
@@ -49,26 +49,28 @@ def echo_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     module.component = ECHO  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, FIXTURE_MODULE, module)
     ours = EntryPoint(
-        name="echo", value=f"{FIXTURE_MODULE}:component", group=runner.ENTRY_POINT_GROUP
+        name="echo", value=f"{FIXTURE_MODULE}:component", group=targets.ENTRY_POINT_GROUP
     )
     installed = runner.entry_points
 
     def entry_points(*, group: str) -> EntryPoints:
         return EntryPoints([*installed(group=group), ours])
 
+    # Both readers: the names (targets) and the loading (runner).
     monkeypatch.setattr(runner, "entry_points", entry_points)
+    monkeypatch.setattr(targets, "entry_points", entry_points)
     yield
 
 
 async def test_a_new_service_needs_no_edit_in_the_platform(
     echo_installed: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert "echo" in runner.component_names()
-    assert runner.resolve_targets("echo", runner.component_names()) == ["echo"]
+    assert "echo" in targets.component_names()
+    assert targets.resolve_targets("echo", targets.component_names()) == ["echo"]
     # Its address is derived from its name like every other service's.
     assert runner.url_setting("echo") == "DIALOG_ECHO_URL"
     urls = runner.base_urls(
-        runner.component_names(), [], "http://self", {"DIALOG_ECHO_URL": "http://echo:8080/"}
+        targets.component_names(), [], "http://self", {"DIALOG_ECHO_URL": "http://echo:8080/"}
     )
     assert urls == {"echo": "http://echo:8080"}
 

@@ -39,27 +39,36 @@ def _settings(args: argparse.Namespace) -> CommonSettings:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .logging import configure_logging
+    from .embedded.server import spawn_early
     from .memory import few_heaps
-    from .runner import (
-        SHUTDOWN_GRACE_S,
-        build_app,
-        component_names,
-        load_components,
-        resolve_targets,
-    )
+    from .targets import component_names, resolve_targets
 
     few_heaps()  # before any thread is started
     settings = _settings(args)
     targets = resolve_targets(args.target, component_names())
-    components = load_components(targets)
-    configure_logging("dialog" if len(targets) > 1 else targets[0], settings.log_level)
-    self_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    app = build_app(
-        settings, targets, self_url=f"http://{self_host}:{settings.port}", components=components
-    )
+    # Before the heavy imports below, which the server's own boot then overlaps.
+    embedded = spawn_early(settings, targets)
+    try:
+        import uvicorn
+
+        from .logging import configure_logging
+        from .runner import SHUTDOWN_GRACE_S, build_app, load_components
+
+        components = load_components(targets)
+        configure_logging("dialog" if len(targets) > 1 else targets[0], settings.log_level)
+        self_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        app = build_app(
+            settings,
+            targets,
+            self_url=f"http://{self_host}:{settings.port}",
+            components=components,
+            embedded=embedded,
+        )
+    except BaseException:
+        # The child is in a session of its own: it would outlive a start that failed.
+        if embedded is not None:
+            embedded.stop()
+        raise
     base = f"http://{self_host}:{settings.port}"
     print(f"Dialog ({', '.join(targets)}) starting on {base}", file=sys.stderr)
     if "kiosk-gateway" in targets:

@@ -40,11 +40,10 @@ from .health import health_router
 from .media import MediaStore, create_media
 from .metrics import install_metrics, process_service, readiness_gauge
 from .settings import CommonSettings
+from .targets import ENTRY_POINT_GROUP, component_names
 from .tracing import configure_tracing, instrument_app
 
 log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "dialog.components"
 
 
 # Open requests get this long after SIGTERM; then the lifespan's shutdown gets its own budget,
@@ -54,11 +53,6 @@ SHUTDOWN_BUDGET_S = 4.0
 CLOSE_BUDGET_S = 3.0
 # Every shutdown step gets at least this long, even once the budget is spent.
 MIN_STEP_S = 0.2
-
-
-def component_names() -> list[str]:
-    """The installed components' names, from their entry points, without importing them."""
-    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
 def load_components(names: Iterable[str]) -> dict[str, Component]:
@@ -101,17 +95,6 @@ async def bounded(step: str, awaitable: Awaitable[Any], deadline: float, cap_s: 
         )
 
 
-def resolve_targets(spec: str, available: Iterable[str]) -> list[str]:
-    names = list(available)
-    if spec.strip() in ("", "all"):
-        return names
-    wanted = [t.strip() for t in spec.split(",") if t.strip()]
-    unknown = [t for t in wanted if t not in names]
-    if unknown:
-        raise ValueError(f"unknown target(s) {', '.join(unknown)}; known: all, {', '.join(names)}")
-    return wanted
-
-
 @dataclass
 class Backends:
     """The shared infrastructure of one process, opened and closed by the runner."""
@@ -131,6 +114,9 @@ class Backends:
             return
         if self.settings.mongo_url is not None:
             url = self.settings.mongo_url.get_secret_value()
+        elif self.embedded is not None:
+            self.embedded.wait_started()  # spawned early by `dialog run`
+            url = self.embedded.url
         else:
             data_dir = self.settings.data_dir.resolve()
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -250,8 +236,12 @@ def build_app(
     *,
     self_url: str,
     components: dict[str, Component] | None = None,
+    embedded: EmbeddedMongo | None = None,
 ) -> FastAPI:
-    """The FastAPI app that serves the selected components; backends open in its lifespan."""
+    """The FastAPI app that serves the selected components; backends open in its lifespan.
+
+    `embedded`: the embedded server, already spawned (`embedded.spawn_early`).
+    """
     components = components or discover()
     selected = [components[t] for t in targets]
     urls = base_urls(component_names(), targets, self_url)
@@ -260,10 +250,15 @@ def build_app(
     own_settings = {c.name: c.settings() if c.settings else None for c in selected}
     # Before the backends' clients are made, so that httpx and PyMongo are traced.
     configure_tracing(process_service(targets))
+    need_db = any(c.needs_db for c in selected)
+    if embedded is not None and not need_db:
+        embedded.stop()
+        embedded = None
     backends = Backends(
         settings=settings,
-        need_db=any(c.needs_db for c in selected),
+        need_db=need_db,
         need_media=any(c.needs_media for c in selected),
+        embedded=embedded,
     )
     backends.open()
     assert backends.bus is not None and backends.http is not None

@@ -11,13 +11,18 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pymongo import AsyncMongoClient
-
-from ..documents import Document
 from ..net import free_port, port_open
+
+if TYPE_CHECKING:
+    # Imported where used: `dialog run` spawns the server before PyMongo is loaded.
+    from pymongo import AsyncMongoClient
+
+    from ..documents import Document
+    from ..settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ class EmbeddedMongo:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     start_timeout_s: float = 30.0
+    _deadline: float = field(default=0.0, repr=False)
 
     @property
     def url(self) -> str:
@@ -104,9 +110,17 @@ class EmbeddedMongo:
         return True
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_started()
+
+    def spawn(self) -> None:
+        """Start the child without waiting for it: it boots while this process goes on."""
         self._spawn()
-        deadline = time.monotonic() + self.start_timeout_s
-        while not self._started(deadline):
+        self._deadline = time.monotonic() + self.start_timeout_s
+
+    def wait_started(self) -> None:
+        """Block until the spawned server answers; raises if it exited or took too long."""
+        while not self._started(self._deadline):
             time.sleep(0.05)
 
     async def start_async(self) -> None:
@@ -153,6 +167,25 @@ class EmbeddedMongo:
                 await asyncio.sleep(0.05)
             self.kill()
         self._forget()
+
+
+def spawn_early(settings: CommonSettings, targets: list[str]) -> EmbeddedMongo | None:
+    """Start the embedded server's child before `dialog run` imports the components.
+
+    Its own boot (about a second of imports) then runs on the other core while the parent
+    imports, instead of after; the runner waits for it where it would have started it. Only
+    for several components in one process, which always hold documents; with a database URL,
+    or a server already serving the data directory, there is nothing to start.
+    """
+    if settings.mongo_url is not None or len(targets) < 2:
+        return None
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if EmbeddedMongo.running(data_dir) is not None:
+        return None
+    embedded = EmbeddedMongo(data_dir=data_dir)
+    embedded.spawn()
+    return embedded
 
 
 class EmbeddedSupervisor:
@@ -213,6 +246,8 @@ class EmbeddedSupervisor:
 
     async def _answers(self) -> bool:
         if self._client is None:
+            from pymongo import AsyncMongoClient
+
             timeout_ms = int(self.ping_timeout_s * 1000)
             self._client = AsyncMongoClient(
                 self.server.url,
