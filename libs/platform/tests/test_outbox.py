@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -117,3 +119,31 @@ async def test_publish_failure_keeps_the_event_until_the_broker_is_back(
     assert await outbox.relay_once() == 2
     # In the order they were saved.
     assert [e.data["appeal_id"] for e, _ in bus.published] == ["a3", "a4"]
+
+
+async def test_the_relay_removes_sent_envelopes_after_a_week_and_keeps_newer_ones(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    outbox = Outbox(db, bus, source="/dialog/test")
+
+    async def change(tx: Pending) -> None:
+        await tx.add(answer(5))
+        await tx.add(answer(6))
+
+    await outbox.run(change)
+    assert await outbox.relay_once() == 2
+    now = datetime.now(UTC)
+    [old, new] = [d["_id"] async for d in db.outbox.find({}, sort=[("created_at", 1)])]
+    await db.outbox.update_one({"_id": old}, {"$set": {"sent_at": now - timedelta(days=8)}})
+    await db.outbox.update_one({"_id": new}, {"$set": {"sent_at": now - timedelta(days=6)}})
+    outbox.start(interval=0.05)
+    try:
+        for _ in range(100):
+            if await db.outbox.count_documents({"_id": old}) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert [d["_id"] async for d in db.outbox.find({})] == [new]
+        assert len(bus.published) == 2  # nothing was published again
+    finally:
+        await outbox.stop()

@@ -260,8 +260,10 @@ def _longest_fitting_prefix(word: str, font: ImageFont.FreeTypeFont, max_width: 
 
 
 # Most lines (headings, labels, the instructions) are the same on every receipt: each is
-# rasterised once, which was half of a receipt's drawing time, then only pasted.
-@functools.lru_cache(maxsize=1024)
+# rasterised once, which was half of a receipt's drawing time, then only pasted. A receipt
+# has about forty such lines a language; its own (number, code, dates) pass through the
+# cache and are the first to leave it.
+@functools.lru_cache(maxsize=256)
 def _text_ink(font: ImageFont.FreeTypeFont, text: str) -> tuple[Image.Image, int]:
     """The line's dots as a mask with its left edge at the line's x, and how far it rises above."""
     left, top, right, bottom = font.getbbox(text, mode="1")
