@@ -40,10 +40,11 @@ def _settings(args: argparse.Namespace) -> CommonSettings:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .embedded.server import spawn_early
-    from .memory import few_heaps
+    from .memory import PROCESS_THRESHOLD, few_heaps, map_large_buffers
     from .targets import component_names, resolve_targets
 
     few_heaps()  # before any thread is started
+    map_large_buffers(PROCESS_THRESHOLD)
     settings = _settings(args)
     targets = resolve_targets(args.target, component_names())
     # Before the heavy imports below, which the server's own boot then overlaps.
