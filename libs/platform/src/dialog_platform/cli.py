@@ -44,9 +44,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .targets import component_names, resolve_targets
 
     few_heaps()  # before any thread is started
-    map_large_buffers(PROCESS_THRESHOLD)
     settings = _settings(args)
     targets = resolve_targets(args.target, component_names())
+    if len(targets) > 1:
+        # One process on a small machine: its footprint matters more than the 4 ms each
+        # hash pays for it; a service of its own keeps its (bounded) heap for speed.
+        map_large_buffers(PROCESS_THRESHOLD)
     # Before the heavy imports below, which the server's own boot then overlaps.
     embedded = spawn_early(settings, targets)
     try:

@@ -45,7 +45,7 @@ def map_large_buffers(threshold: int = 1 * MiB) -> None:
     and stay there: media-store grew by hundreds of MB and kept them after a burst of uploads.
     A fixed threshold maps (and unmaps on free) every such buffer.
 
-    `dialog run` sets `PROCESS_THRESHOLD` for every process: each access code's hash takes a
+    `dialog run` of several components sets `PROCESS_THRESHOLD`: each access code's hash takes a
     19 MiB block, and the hashing threads kept theirs in the heap for good. Measured over 352
     appeals in one process: 180 → 221 MB (+23 %) before, 180 → 195 MB (+8 %) with it. Mapping
     them costs about 4 ms of a 22 ms hash.
