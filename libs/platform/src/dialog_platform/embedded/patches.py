@@ -420,6 +420,11 @@ def apply_all() -> None:
 
 
 def main() -> None:
+    from ..memory import few_heaps
+
+    # Each command runs on a worker thread: with glibc's default of eight heaps a core, every
+    # thread kept its own freed memory.
+    few_heaps()
     apply_all()
     from nx_27017.nx_27017 import main as nx_main
 
