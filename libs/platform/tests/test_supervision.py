@@ -160,3 +160,26 @@ def test_sigterm_stops_dialog_run_promptly_whatever_its_server_does(
     took = time.monotonic() - began
     print(f"exited {took:.2f} s after SIGTERM")
     assert took < 8, single.process.tail()
+
+
+def test_the_server_never_takes_the_port_dialog_run_is_about_to_serve_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `dialog run`'s own port is free until uvicorn binds it, after the server is spawned; the
+    # system once handed that same port to the server and the start failed ("address in use").
+    from dialog_platform.embedded import server as embedded_server
+    from dialog_platform.net import free_port
+
+    ours = free_port()
+    offered = iter([ours, ours])
+    monkeypatch.setattr(
+        embedded_server, "free_port", lambda host="127.0.0.1": next(offered, None) or free_port()
+    )
+    mongo = EmbeddedMongo(data_dir=tmp_path, avoid_port=ours)
+    mongo.start()
+    try:
+        assert mongo.port != ours
+        with socket.create_server(("127.0.0.1", ours)):
+            pass  # still ours to bind
+    finally:
+        mongo.stop()

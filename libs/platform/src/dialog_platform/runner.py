@@ -122,7 +122,7 @@ class Backends:
             data_dir.mkdir(parents=True, exist_ok=True)
             running = EmbeddedMongo.running(data_dir)
             if running is None:
-                self.embedded = EmbeddedMongo(data_dir=data_dir)
+                self.embedded = EmbeddedMongo(data_dir=data_dir, avoid_port=self.settings.port)
                 self.embedded.start()
                 running = self.embedded
             url = running.url

@@ -40,6 +40,9 @@ class EmbeddedMongo:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     start_timeout_s: float = 30.0
+    # The port `dialog run` is about to serve on: free until uvicorn binds it, so the system
+    # could hand it to the server too (seen when the server was spawned early).
+    avoid_port: int | None = None
     _deadline: float = field(default=0.0, repr=False)
 
     @property
@@ -73,7 +76,8 @@ class EmbeddedMongo:
     def _spawn(self) -> None:
         db_dir = self.data_dir / "db"
         db_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
+        while not self.port or self.port == self.avoid_port:
+            self.port = free_port()
         if port_open("127.0.0.1", self.port):
             # Whatever answers there is not ours; waiting for the port would mistake it for us.
             raise RuntimeError(f"port {self.port} is taken; the embedded server cannot start")
@@ -183,7 +187,7 @@ def spawn_early(settings: CommonSettings, targets: list[str]) -> EmbeddedMongo |
     data_dir.mkdir(parents=True, exist_ok=True)
     if EmbeddedMongo.running(data_dir) is not None:
         return None
-    embedded = EmbeddedMongo(data_dir=data_dir)
+    embedded = EmbeddedMongo(data_dir=data_dir, avoid_port=settings.port)
     embedded.spawn()
     return embedded
 
