@@ -7,6 +7,8 @@ as routing uses it (the 3-working-day redirect window, reminders N working days 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import holidays
@@ -54,3 +56,28 @@ def test_local_date_is_almaty() -> None:
     assert local_date(datetime(2026, 2, 6, 23, 59, tzinfo=ALMATY)) == date(2026, 2, 6)
     with pytest.raises(ValueError):
         local_date(datetime(2026, 2, 6, 12, 0))
+
+
+def test_the_calendar_loads_no_other_country_and_keeps_the_librarys_days() -> None:
+    # A fresh interpreter: this process's other tests may have loaded the library's way.
+    probe = """
+import sys
+from datetime import date
+from dialog_platform.calendar import _calendar, add_working_days
+print(add_working_days(date(2026, 3, 20), 1))
+print(sorted(m for m in sys.modules if m.startswith("holidays.countries")))
+import holidays
+for year in range(2013, 2031):
+    ours, library = _calendar(year), holidays.country_holidays("KZ", years=year)
+    assert dict(ours) == dict(library), year
+    assert ours.weekend_workdays == library.weekend_workdays, year
+print("same")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    first_working_day, countries, same = result.stdout.splitlines()
+    assert first_working_day == "2026-03-26"  # Nauryz 21-23 March, observed 24-25
+    assert countries == "[]"
+    assert same == "same"

@@ -12,8 +12,11 @@ whatever the server's clock says.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,12 +48,35 @@ ALMATY: Final = _kazakhstan()
 _ONE_DAY: Final = timedelta(days=1)
 
 
-def _calendar(year: int) -> holidays.HolidayBase:
-    # Imported on first use: the library loads every calendar it has (about half a second of a
-    # restart), and most requests of a freshly started service need no date arithmetic.
+@cache
+def _kazakhstan_holidays() -> type[holidays.HolidayBase]:
+    """The library's Kazakhstan class, with none of its 250 other countries where it can.
+
+    Imported on first use: most requests of a freshly started service need no date arithmetic.
+    Any country the library is asked for (`country_holidays("KZ")`, `holidays.KZ`) runs its
+    `holidays.countries` package, which imports every country: 17 MB of a process's memory and
+    0.2 s, for one of them. The Kazakhstan module imports no other country, so it is loaded from
+    its file alone, under a name of our own; should a release move it, the library's own way is
+    taken instead. `test_calendar` checks both give the same days.
+    """
     import holidays
 
-    return holidays.country_holidays("KZ", years=year)
+    path = Path(holidays.__file__).parent / "countries" / "kazakhstan.py"
+    spec = importlib.util.spec_from_file_location(_PRIVATE_MODULE, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return type(holidays.country_holidays("KZ"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_PRIVATE_MODULE] = module  # as the import system would, for the class's module
+    spec.loader.exec_module(module)
+    kazakhstan: type[holidays.HolidayBase] | None = getattr(module, "Kazakhstan", None)
+    return kazakhstan or type(holidays.country_holidays("KZ"))
+
+
+_PRIVATE_MODULE = "dialog_platform._kazakhstan_holidays"
+
+
+def _calendar(year: int) -> holidays.HolidayBase:
+    return _kazakhstan_holidays()(years=year)
 
 
 # The library recomputes a year on first use; a frozenset per year is computed once and, being
