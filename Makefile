@@ -16,7 +16,11 @@ help: ## list the targets
 setup: ## install uv, the system packages, the workspace into .venv and axe-core (npm)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@bash scripts/system-packages.sh
-	@$(UV) sync --frozen --all-packages --quiet
+	@# Compiled once here: where PYTHONDONTWRITEBYTECODE is set (containers, this CI), every start
+	@# would compile every module again: `dialog run` took 4 s to be ready instead of 2, and
+	@# 8 MB more memory. Sources that change are compiled again in memory, as always.
+	@$(UV) sync --frozen --all-packages --quiet --compile-bytecode
+	@$(VENV)/bin/python -m compileall -q -j 2 libs/platform/src libs/contracts/src services/*/src
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
 	@echo "setup done: $(DIALOG)"
 
