@@ -40,10 +40,11 @@ def _settings(args: argparse.Namespace) -> CommonSettings:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .embedded.server import spawn_early
-    from .memory import PROCESS_THRESHOLD, few_heaps, map_large_buffers
+    from .memory import PROCESS_THRESHOLD, few_heaps, map_large_buffers, skip_unusable_imports
     from .targets import component_names, resolve_targets
 
     few_heaps()  # before any thread is started
+    skip_unusable_imports()
     settings = _settings(args)
     targets = resolve_targets(args.target, component_names())
     if len(targets) > 1:

@@ -51,6 +51,9 @@ MAX_HEAD_BYTES = 32 * 1024
 SERVER_OPTIONS: dict[str, Any] = {
     "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     "proxy_headers": False,
+    # No component serves a WebSocket: an upgrade request is answered as plain HTTP, and the
+    # websockets library (4 MB of every process) is not imported.
+    "ws": "none",
 }
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 HEADERS_TOO_LARGE = {

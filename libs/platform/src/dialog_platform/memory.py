@@ -1,10 +1,15 @@
-"""How a Dialog process asks glibc's allocator to hold memory (nothing changes without glibc)."""
+"""How a Dialog process keeps its memory small: glibc's allocator (nothing changes without glibc)
+and imports that would load packages for nothing."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import functools
+import importlib.util
+import sys
+from types import ModuleType
+from typing import cast
 
 MiB = 1024 * 1024
 # glibc's mallopt parameters.
@@ -51,3 +56,36 @@ def map_large_buffers(threshold: int = 1 * MiB) -> None:
     them costs about 4 ms of a 22 ms hash.
     """
     _mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
+# Modules a library imports to offer something only when another package is installed, and that
+# load much else before they find it is not: (module, the package it needs).
+_OPTIONAL_IMPORTS = (
+    # PyMongo's OCSP support needs pyOpenSSL; without it, PyMongo has already imported the
+    # `cryptography` package (10 MB of a process, when a development tool brought it along)
+    # before the import fails and the standard `ssl` module serves TLS instead.
+    ("pymongo.pyopenssl_context", "OpenSSL"),
+)
+
+
+@functools.cache
+def skip_unusable_imports() -> None:
+    """Let such an import fail at once when the package it needs is not installed.
+
+    A `None` in `sys.modules` makes the import raise `ImportError` without running the module,
+    which is what it would have raised anyway, later. Call before the library is imported.
+    """
+    modules = cast(dict[str, ModuleType | None], sys.modules)
+    for module, needs in _OPTIONAL_IMPORTS:
+        if importlib.util.find_spec(needs) is None:
+            modules.setdefault(module, None)
+
+
+def release_free_memory() -> None:
+    """Give the system back the pages that are free inside malloc's heaps (glibc's malloc_trim).
+
+    A heap returns memory by itself only from its top; what is freed below a block still in use
+    stays resident.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
