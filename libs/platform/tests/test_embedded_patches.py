@@ -19,6 +19,7 @@ from dialog_platform.embedded import EmbeddedMongo, patches
 def test_every_patch_was_written_for_the_installed_releases() -> None:
     assert set(patches.WRITTEN_FOR) == {
         "force_python_updates",
+        "small_page_caches",
         "fast_projections",
         "fast_replies",
         "install_gate",
@@ -63,3 +64,20 @@ def test_the_patched_server_starts_and_answers(tmp_path: Path) -> None:
         server.stop()
     with pytest.raises(FileNotFoundError):
         (tmp_path / "nx-27017.json").read_text()
+
+
+def test_each_database_of_the_server_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    probe = f"""
+from dialog_platform.embedded import patches
+from neosqlite import Connection
+plain = Connection({str(tmp_path / "a.db")!r})
+patches.small_page_caches()
+patched = Connection({str(tmp_path / "b.db")!r})
+print(*(c.db.execute("PRAGMA cache_size").fetchone()[0] for c in (plain, patched)))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # SQLite's default, 2000 KiB, for each of seven databases; then a quarter of a megabyte.
+    assert result.stdout.split() == ["-2000", f"-{patches.PAGE_CACHE_KIB}"]
