@@ -43,7 +43,6 @@ from urllib.parse import urlsplit
 import httpx
 import psutil
 
-from dialog_platform.embedded.server import EmbeddedMongo
 from dialog_platform.net import free_port
 from dialog_platform.testing.dashboard import Official
 from dialog_platform.testing.faults import (
@@ -62,7 +61,7 @@ from dialog_platform.testing.launch import (
     start_process,
     wait_ready,
 )
-from dialog_platform.testing.servers import ensure_rabbitmq, s3_media_url
+from dialog_platform.testing.servers import embedded_server, ensure_rabbitmq, s3_media_url
 from dialog_platform.testing.smsc import FakeSmsc, FakeSmscServer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -175,11 +174,7 @@ class Running:
 @contextlib.contextmanager
 def distributed(tmp: Path, booths: int, smsc_url: str, rabbit: str) -> Iterator[Running]:
     namespace = f"e2e{uuid.uuid4().hex[:6]}"
-    mongo = EmbeddedMongo(data_dir=tmp / "mongo")
-    mongo.start()
-    stack = contextlib.ExitStack()
-    stack.callback(mongo.stop)
-    with stack, moto_process() as s3:
+    with embedded_server(tmp / "mongo") as mongo, moto_process() as s3:
         mongo_url = mongo.url
         cluster = Distributed(
             data_dir=tmp / "cluster",

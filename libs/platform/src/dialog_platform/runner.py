@@ -33,7 +33,7 @@ from .bus.deadletters import StoredDeadLetters, dlq_gauge
 from .clock import make_clock
 from .component import Component, Context, Running
 from .documents import connect
-from .embedded import EmbeddedMongo, EmbeddedSupervisor
+from .embedded import EmbeddedMongo, EmbeddedSupervisor, local_server
 from .errors import DialogApp, install_error_handlers
 from .hardening import BODY_LIMIT, install_hardening
 from .health import health_router
@@ -118,14 +118,12 @@ class Backends:
             self.embedded.wait_started()  # spawned early by `dialog run`
             url = self.embedded.url
         else:
-            data_dir = self.settings.data_dir.resolve()
-            data_dir.mkdir(parents=True, exist_ok=True)
-            running = EmbeddedMongo.running(data_dir)
-            if running is None:
-                self.embedded = EmbeddedMongo(data_dir=data_dir, avoid_port=self.settings.port)
-                self.embedded.start()
-                running = self.embedded
-            url = running.url
+            server = local_server(self.settings)
+            if isinstance(server, str):
+                url = server
+            else:
+                server.start()
+                self.embedded, url = server, server.url
         self.mongo = connect(url)
 
     def _stored_dead_letters(self) -> StoredDeadLetters | None:

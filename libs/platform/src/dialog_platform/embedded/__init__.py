@@ -6,6 +6,6 @@ dialog_platform.embedded` is the child's entry point. Production runs real Mongo
 of this.
 """
 
-from .server import EmbeddedMongo, EmbeddedSupervisor
+from .server import EmbeddedMongo, EmbeddedSupervisor, local_server
 
-__all__ = ["EmbeddedMongo", "EmbeddedSupervisor"]
+__all__ = ["EmbeddedMongo", "EmbeddedSupervisor", "local_server"]

@@ -129,11 +129,10 @@ class EmbeddedMongo:
 
     async def start_async(self) -> None:
         """`start` for a running event loop, which must not block while the server boots."""
-        self._spawn()
-        deadline = time.monotonic() + self.start_timeout_s
+        self.spawn()
         # Polled: a child process has no awaitable "listening" signal.
         while True:
-            if self._started(deadline):
+            if self._started(self._deadline):
                 return
             await asyncio.sleep(0.05)
 
@@ -183,13 +182,25 @@ def spawn_early(settings: CommonSettings, targets: list[str]) -> EmbeddedMongo |
     """
     if settings.mongo_url is not None or len(targets) < 2:
         return None
+    server = local_server(settings)
+    if isinstance(server, str):
+        return None
+    server.spawn()
+    return server
+
+
+def local_server(settings: CommonSettings) -> EmbeddedMongo | str:
+    """The server to start on the settings' data directory, or the URL of the one serving it.
+
+    Another command (`dialog kiosk add` beside `dialog run`) uses the server already there
+    rather than opening its files a second time.
+    """
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if EmbeddedMongo.running(data_dir) is not None:
-        return None
-    embedded = EmbeddedMongo(data_dir=data_dir, avoid_port=settings.port)
-    embedded.spawn()
-    return embedded
+    running = EmbeddedMongo.running(data_dir)
+    if running is not None:
+        return running.url
+    return EmbeddedMongo(data_dir=data_dir, avoid_port=settings.port)
 
 
 class EmbeddedSupervisor:

@@ -40,13 +40,20 @@ def ensure_rabbitmq(timeout: float = 90.0) -> str:
 
 
 @contextmanager
-def embedded_mongo(data_dir: Path) -> Iterator[str]:
+def embedded_server(data_dir: Path) -> Iterator[EmbeddedMongo]:
+    """The embedded MongoDB-wire server, for a caller that watches its process too."""
     server = EmbeddedMongo(data_dir=data_dir)
     server.start()
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def embedded_mongo(data_dir: Path) -> Iterator[str]:
+    with embedded_server(data_dir) as server:
+        yield server.url
 
 
 @contextmanager
