@@ -13,7 +13,15 @@ from PIL import Image, ImageDraw, ImageFont
 from dialog_contracts.common import Language, Localized
 from dialog_contracts.receipts import ReceiptRequested
 from printer_agent.fonts import FontNotFoundError, find_fonts, load_font
-from printer_agent.layout import Layout, TextLine, draw_layout, wrap_text
+from printer_agent.layout import (
+    Flow,
+    Layout,
+    Sizes,
+    TextLine,
+    draw_layout,
+    text_width,
+    wrap_text,
+)
 from printer_agent.qr import qr_code
 from printer_agent.receipt import TEXTS, layout_receipt, render_receipt
 
@@ -240,6 +248,25 @@ def test_registration_number_is_large(width: int) -> None:
         line for line in layout.lines if line.role == "access_code" and line.language == "kk"
     )
     assert code.height >= 1.5 * body.height
+
+
+@pytest.mark.parametrize("width", [576, 384])
+def test_a_fitted_line_is_as_large_as_the_line_allows(width: int) -> None:
+    # Numbers of one shape differ in width (a 1 is narrower than a 0): each gets its own size.
+    flow = Flow(width, find_fonts(), Sizes(scale=width / 576))
+    chosen = set()
+    for number in ("2026-111111-1", "2026-000042-3", "2026-888888-8", "2026-1000000-0"):
+        size = flow.fitted_size(number, max_size=flow.sizes.number_max, min_size=20)
+
+        def fits(size: int, number: str = number) -> bool:
+            return text_width(flow.font(size, True), number) <= flow.content_width
+
+        assert fits(size), (number, size)
+        assert size == flow.sizes.number_max or not fits(size + 1), (number, size)
+        chosen.add(size)
+    assert len(chosen) > 1, chosen  # else nothing here had to be made smaller to fit
+    # Too long to fit even at the smallest size: the smallest, and the line wraps.
+    assert flow.fitted_size("2026-" * 9, max_size=flow.sizes.number_max, min_size=20) == 20
 
 
 @pytest.mark.parametrize("width", [576, 384])
