@@ -55,9 +55,9 @@ def _kazakhstan_holidays() -> type[holidays.HolidayBase]:
     Imported on first use: most requests of a freshly started service need no date arithmetic.
     Any country the library is asked for (`country_holidays("KZ")`, `holidays.KZ`) runs its
     `holidays.countries` package, which imports every country: 7 MB of a process's memory (17
-    with the library's core) and 0.2 s, for one of them. The Kazakhstan module imports no other country, so it is loaded from
-    its file alone, under a name of our own; should a release move it, the library's own way is
-    taken instead. `test_calendar` checks both give the same days.
+    with the library's core) and 0.2 s, for one of them. The Kazakhstan module imports no other
+    country, so it is loaded from its file alone, under a name of our own; should a release move
+    it, the library's own way is taken instead. `test_calendar` checks both give the same days.
     """
     import holidays
 

@@ -406,10 +406,8 @@ def fast_replies() -> None:
     wire_protocol.encode = functools.partial(bson.encode, codec_options=options)  # type: ignore[attr-defined]
 
 
-# SQLite's page cache per database file, in KiB. Its default (2 MB) is kept by each of the
-# server's connections, one per database (seven for a one-process system): the server grew by
-# 13 MB over a thousand appeals as the caches filled. The files stay in the system's page cache,
-# so a page read again costs a system call, not a disk read.
+# SQLite's page cache per database, in KiB. The default, 2 MB for each of the server's seven
+# connections, grew it by 13 MB over a thousand appeals; a page read again costs a system call.
 PAGE_CACHE_KIB = 256
 
 
@@ -419,7 +417,6 @@ def small_page_caches() -> None:
 
     configure = Connection._configure_connection
 
-    @functools.wraps(configure)
     def configure_small(self: Any) -> None:
         configure(self)
         self.db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
