@@ -46,7 +46,7 @@ def map_large_buffers(threshold: int = 1 * MiB) -> None:
     """Give every freed buffer of `threshold` bytes or more back to the system at once.
 
     glibc raises its mmap threshold each time a mapped block is freed, so after the first one
-    large buffers (an upload's 8 MiB parts) come from the heaps of the threads that used them,
+    large buffers (an upload's 6 MiB parts) come from the heaps of the threads that used them,
     and stay there: media-store grew by hundreds of MB and kept them after a burst of uploads.
     A fixed threshold maps (and unmaps on free) every such buffer.
 
