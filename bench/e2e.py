@@ -44,7 +44,7 @@ import httpx
 import psutil
 
 from dialog_platform.net import free_port
-from dialog_platform.testing.dashboard import Official
+from dialog_platform.testing.dashboard import KEEPALIVE_S, Official
 from dialog_platform.testing.faults import (
     NUMBER,
     FaultConfig,
@@ -528,7 +528,9 @@ async def run_step(
     official_phones: dict[str, str],
     counter: list[int],
 ) -> None:
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+    limits = httpx.Limits(
+        max_connections=None, max_keepalive_connections=200, keepalive_expiry=KEEPALIVE_S
+    )
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         cpu_before = sample(running, cpu_of)
         with smsc.lock:

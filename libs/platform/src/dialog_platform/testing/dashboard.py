@@ -63,11 +63,19 @@ class Posted:
     corrects: str | None  # the answer this one replaces; None for the first answer
 
 
+KEEPALIVE_S = 2.0
+
+
 class Official:
     """One official's browser: its own cookies, so its session is not the test's other clients'."""
 
     def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, follow_redirects=False)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: at the same 5 s, a
+        # request could go out on a connection the server was closing ("Server disconnected").
+        limits = httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+        self.client = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, follow_redirects=False, limits=limits
+        )
 
     async def __aenter__(self) -> Official:
         return self
