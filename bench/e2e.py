@@ -514,6 +514,22 @@ def s3_ingest(endpoint: str, video: bytes) -> float:
 # -- a step -------------------------------------------------------------------------------------
 
 
+def booths_client() -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=None, max_keepalive_connections=200, keepalive_expiry=KEEPALIVE_S
+    )
+    return httpx.AsyncClient(timeout=120, limits=limits)
+
+
+async def settle(step: Step, smsc: TimedSmsc, watch: list[ReceiptWatch], sms_from: int) -> None:
+    """Wait for everything still on its way: receipts and SMS, up to 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not outcomes_complete(  # noqa: ASYNC110
+        step, smsc, watch, sms_from
+    ):
+        await asyncio.sleep(0.5)
+
+
 async def run_step(
     running: Running,
     smsc: TimedSmsc,
@@ -528,10 +544,7 @@ async def run_step(
     official_phones: dict[str, str],
     counter: list[int],
 ) -> None:
-    limits = httpx.Limits(
-        max_connections=None, max_keepalive_connections=200, keepalive_expiry=KEEPALIVE_S
-    )
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+    async with booths_client() as http:
         cpu_before = sample(running, cpu_of)
         with smsc.lock:
             sms_from = len(smsc.messages)
@@ -558,12 +571,7 @@ async def run_step(
         step.rss_mb = sample(running, rss_of)  # under load, at the end of the arrivals
         # The bare chains run after the step, on the same broker, at the same rate.
         await asyncio.gather(*tasks)
-        # Everything still on its way: receipts and SMS, up to 60 s.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not outcomes_complete(  # noqa: ASYNC110
-            step, smsc, watch, sms_from
-        ):
-            await asyncio.sleep(0.5)
+        await settle(step, smsc, watch, sms_from)
         step.cpu = {
             name: after - cpu_before[name] for name, after in sample(running, cpu_of).items()
         }
@@ -697,7 +705,7 @@ async def warm_up(
     step = Step(rate=0, video="small", appeals=[])
     with smsc.lock:
         sms_from = len(smsc.messages)
-    async with httpx.AsyncClient(timeout=120) as http:
+    async with booths_client() as http:
         for n in range(count):
             appeal = Appeal(
                 booth=rng.randrange(len(running.kiosks)),
@@ -708,9 +716,7 @@ async def warm_up(
             )
             step.appeals.append(appeal)
             await citizen_and_official(http, running, appeal, video, officials, smsc)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not outcomes_complete(step, smsc, watch, sms_from):  # noqa: ASYNC110
-        await asyncio.sleep(0.5)
+    await settle(step, smsc, watch, sms_from)
     running.rss_warm = sample(running, rss_of)
 
 

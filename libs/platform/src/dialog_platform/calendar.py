@@ -63,12 +63,12 @@ def _kazakhstan_holidays() -> type[holidays.HolidayBase]:
 
     path = Path(holidays.__file__).parent / "countries" / "kazakhstan.py"
     spec = importlib.util.spec_from_file_location(_PRIVATE_MODULE, path)
-    if spec is None or spec.loader is None or not path.is_file():
-        return type(holidays.country_holidays("KZ"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_PRIVATE_MODULE] = module  # as the import system would, for the class's module
-    spec.loader.exec_module(module)
-    kazakhstan: type[holidays.HolidayBase] | None = getattr(module, "Kazakhstan", None)
+    kazakhstan: type[holidays.HolidayBase] | None = None
+    if spec is not None and spec.loader is not None and path.is_file():
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_PRIVATE_MODULE] = module  # as the import system would, for its classes
+        spec.loader.exec_module(module)
+        kazakhstan = getattr(module, "Kazakhstan", None)
     return kazakhstan or type(holidays.country_holidays("KZ"))
 
 

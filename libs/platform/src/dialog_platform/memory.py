@@ -18,9 +18,18 @@ _M_ARENA_MAX = -8
 HEAPS = 2
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
 def _mallopt(parameter: int, value: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(parameter, value)
+    with contextlib.suppress(AttributeError):
+        if (libc := _libc()) is not None:
+            libc.mallopt(parameter, value)
 
 
 @functools.cache
@@ -87,5 +96,6 @@ def release_free_memory() -> None:
     A heap returns memory by itself only from its top; what is freed below a block still in use
     stays resident.
     """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with contextlib.suppress(AttributeError):
+        if (libc := _libc()) is not None:
+            libc.malloc_trim(0)
