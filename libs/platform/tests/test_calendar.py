@@ -16,10 +16,12 @@ import pytest
 
 from dialog_platform.calendar import (
     ALMATY,
+    TABLE,
     add_working_days,
     is_working_day,
     local_date,
     next_working_day,
+    table_text,
     working_days_between,
 )
 
@@ -58,26 +60,37 @@ def test_local_date_is_almaty() -> None:
         local_date(datetime(2026, 2, 6, 12, 0))
 
 
-def test_the_calendar_loads_no_other_country_and_keeps_the_librarys_days() -> None:
-    # A fresh interpreter: this process's other tests may have loaded the library's way.
+def test_the_table_holds_the_installed_librarys_days() -> None:
+    assert TABLE.read_text(encoding="utf-8") == table_text(), (
+        f"{TABLE.name} differs from the installed holidays library: "
+        "run `python -m dialog_platform.calendar` and review the diff"
+    )
+
+
+def test_counting_loads_no_library_and_a_year_past_the_table_loads_no_other_country() -> None:
+    # A fresh interpreter: this process's other tests have loaded the library.
     probe = """
 import sys
 from datetime import date
-from dialog_platform.calendar import _calendar, add_working_days
+from dialog_platform.calendar import TABLE_YEARS, add_working_days, is_working_day, library_year
 print(add_working_days(date(2026, 3, 20), 1))
+print(sorted(m for m in sys.modules if m.startswith("holidays")))
+print(2050 not in TABLE_YEARS, is_working_day(date(2050, 2, 15)), is_working_day(date(2050, 1, 3)))
 print(sorted(m for m in sys.modules if m.startswith("holidays.countries")))
 import holidays
-for year in range(2013, 2031):
-    ours, library = _calendar(year), holidays.country_holidays("KZ", years=year)
-    assert dict(ours) == dict(library), year
-    assert ours.weekend_workdays == library.weekend_workdays, year
+for year in [*range(2013, 2031), 2050]:
+    ours, library = library_year(year), holidays.country_holidays("KZ", years=year)
+    assert ours.off == {d for d in library if d.year == year}, year
+    assert ours.working_weekend == {d for d in library.weekend_workdays if d.year == year}, year
 print("same")
 """
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
-    first_working_day, countries, same = result.stdout.splitlines()
+    first_working_day, loaded, past_the_table, countries, same = result.stdout.splitlines()
     assert first_working_day == "2026-03-26"  # Nauryz 21-23 March, observed 24-25
+    assert loaded == "[]"
+    assert past_the_table == "True True False"  # a Tuesday; New Year's (Sat 1 Jan) observed Mon
     assert countries == "[]"
     assert same == "same"

@@ -6,6 +6,12 @@ Government moved onto a weekday by decree ("substituted", e.g. 3 January 2025), 
 days that such a decree made working in exchange (e.g. Sunday 5 January 2025). All of that comes
 from the ``holidays`` library; this module only adds the counting rules.
 
+The library's answers for 2000-2045 are kept in ``kazakhstan-days.json`` beside this file, written
+by ``python -m dialog_platform.calendar``: importing the library costs a process 10 MB (its
+calendars of every other faith and country come with it) for twenty dates a year. A year outside
+the table asks the library itself. ``test_calendar`` fails, and says how to write the table again,
+as soon as the table and the installed library disagree on any day.
+
 Dates are calendar days in Asia/Almaty: a booth in Kazakhstan at 23:30 on a Friday is on Friday
 whatever the server's clock says.
 """
@@ -13,11 +19,12 @@ whatever the server's clock says.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
@@ -75,29 +82,71 @@ def _kazakhstan_holidays() -> type[holidays.HolidayBase]:
 _PRIVATE_MODULE = "dialog_platform._kazakhstan_holidays"
 
 
-def _calendar(year: int) -> holidays.HolidayBase:
-    return _kazakhstan_holidays()(years=year)
+TABLE: Final = Path(__file__).with_name("kazakhstan-days.json")
+TABLE_YEARS: Final = range(2000, 2046)
 
 
-# The library recomputes a year on first use; a frozenset per year is computed once and, being
-# immutable, is safe to share between threads (a HolidayBase grows itself on look-ups).
-@cache
-def _days_off(year: int) -> frozenset[date]:
-    return frozenset(d for d in _calendar(year) if d.year == year)
+class YearDays(NamedTuple):
+    """A year's days off and its weekend days made working, as the library gives them."""
+
+    off: frozenset[date]
+    working_weekend: frozenset[date]
 
 
-@cache
-def _working_weekend_days(year: int) -> frozenset[date]:
+def library_year(year: int) -> YearDays:
+    calendar = _kazakhstan_holidays()(years=year)
     # A decree may swap a day off across New Year (2014's 3 January was paid for by working
     # Saturday 28 December 2013). The library (0.109) loads such cross-year swaps into every
     # year's set, so the set holds dates of other years too; keep this year's only.
-    return frozenset(d for d in _calendar(year).weekend_workdays if d.year == year)
+    return YearDays(
+        off=frozenset(d for d in calendar if d.year == year),
+        working_weekend=frozenset(d for d in calendar.weekend_workdays if d.year == year),
+    )
+
+
+@cache
+def _table() -> dict[int, YearDays]:
+    try:
+        raw = json.loads(TABLE.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # an install without the data file still counts right, slower
+        return {}
+    return {
+        int(year): YearDays(
+            off=frozenset(map(date.fromisoformat, days["off"])),
+            working_weekend=frozenset(map(date.fromisoformat, days["working_weekend"])),
+        )
+        for year, days in raw["years"].items()
+    }
+
+
+# The library recomputes a year on first use; a year's sets are built once and, being
+# immutable, are safe to share between threads (a HolidayBase grows itself on look-ups).
+@cache
+def year_days(year: int) -> YearDays:
+    return _table().get(year) or library_year(year)
+
+
+def table_text(years: range = TABLE_YEARS) -> str:
+    """The table as the installed library gives it, in the file's stable, reviewable form."""
+    from importlib.metadata import version
+
+    body = {
+        str(year): {
+            "off": sorted(d.isoformat() for d in days.off),
+            "working_weekend": sorted(d.isoformat() for d in days.working_weekend),
+        }
+        for year in years
+        for days in [library_year(year)]
+    }
+    # One line a year, so a new release's changes read as a short diff.
+    lines = ",\n".join(f"  {json.dumps(year)}: {json.dumps(days)}" for year, days in body.items())
+    return f'{{"holidays": {json.dumps(version("holidays"))}, "years": {{\n{lines}\n}}}}\n'
 
 
 def is_working_day(d: date) -> bool:
     if d.weekday() >= 5:
-        return d in _working_weekend_days(d.year)
-    return d not in _days_off(d.year)
+        return d in year_days(d.year).working_weekend
+    return d not in year_days(d.year).off
 
 
 def next_working_day(d: date) -> date:
@@ -147,3 +196,8 @@ def local_date(instant: datetime) -> date:
         # the bug that moves a Friday-evening appeal to Saturday.
         raise ValueError("registration time must be timezone-aware")
     return instant.astimezone(ALMATY).date()
+
+
+if __name__ == "__main__":
+    TABLE.write_text(table_text(), encoding="utf-8")
+    print(f"wrote {TABLE}")
