@@ -90,6 +90,25 @@ def skip_unusable_imports() -> None:
             modules.setdefault(module, None)
 
 
+# What a process that speaks only plain TCP on loopback never uses: OpenSSL (5 MB of a
+# process), which asyncio loads for TLS and hashlib for its digests wherever it is installed, and
+# uvloop, which cannot load without `ssl`.
+_OPENSSL_MODULES = ("ssl", "_hashlib", "uvloop")
+
+
+def without_openssl() -> None:
+    """Make `ssl`, `_hashlib` and uvloop unimportable here; call before asyncio is imported.
+
+    For the embedded server's child: it listens on 127.0.0.1 for its parent alone. asyncio
+    offers TLS only when `ssl` imports, hashlib falls back to Python's own MD5 and SHA (the
+    server's GridFS checksums), and nx-27017 runs on asyncio's own loop when uvloop does not
+    import, so all go on without them.
+    """
+    modules = cast(dict[str, ModuleType | None], sys.modules)
+    for module in _OPENSSL_MODULES:
+        modules.setdefault(module, None)
+
+
 def release_free_memory() -> None:
     """Give the system back the pages that are free inside malloc's heaps (glibc's malloc_trim).
 

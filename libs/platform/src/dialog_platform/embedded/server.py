@@ -81,7 +81,7 @@ class EmbeddedMongo:
         if port_open("127.0.0.1", self.port):
             # Whatever answers there is not ours; waiting for the port would mistake it for us.
             raise RuntimeError(f"port {self.port} is taken; the embedded server cannot start")
-        cmd = [sys.executable, "-m", "dialog_platform.embedded"]
+        cmd = [sys.executable, "-m", "dialog_platform.embedded_child"]
         cmd += ["--data-dir", str(db_dir), "--host", "127.0.0.1", "-p", str(self.port)]
         # nx-27017's default PID and log files are one per machine: the PID file refuses a
         # second server, and its output already goes to our log through stdout.
