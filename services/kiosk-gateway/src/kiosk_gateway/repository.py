@@ -222,16 +222,27 @@ async def next_receipt_copy(
     return copy
 
 
+DRAFT_STATUSES = ("draft", "uploaded")
+
+
 async def expired_drafts(db: Db, *, now: datetime, limit: int = 100) -> list[Doc]:
-    cursor = db.appeals.find(
-        {"status": {"$in": ["draft", "uploaded"]}, "expires_at": {"$lt": now}}, limit=limit
-    )
-    return [d async for d in cursor]
+    # One query a status, not `$in`: the embedded server (neosqlite 1.17.2) answers an `$in`
+    # beside a date range by decoding every appeal ever made in Python (40 ms and 3.5 MB a
+    # thousand, every five minutes); an equality beside the range is SQL on the index.
+    found: list[Doc] = []
+    for status in DRAFT_STATUSES:
+        cursor = db.appeals.find(
+            {"status": status, "expires_at": {"$lt": now}}, limit=limit - len(found)
+        )
+        found += [d async for d in cursor]
+        if len(found) >= limit:
+            break
+    return found
 
 
 async def delete_draft(db: Db, *, appeal_id: str) -> bool:
     result = await db.appeals.delete_one(
-        {"_id": appeal_id, "status": {"$in": ["draft", "uploaded"]}}
+        {"_id": appeal_id, "status": {"$in": list(DRAFT_STATUSES)}}
     )
     return result.deleted_count == 1
 
