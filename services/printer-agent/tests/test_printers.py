@@ -6,6 +6,8 @@ import io
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -363,3 +365,33 @@ def test_open_printer_is_a_context_manager(tmp_path: Path, image: Image.Image) -
         printer.print_image(image, name="sample")
     assert (tmp_path / "sample.png").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def _import_escpos(cache_dir: Path | None, temp_dir: Path) -> None:
+    call = f"load_escpos(Path({str(cache_dir)!r}))" if cache_dir else "import escpos.printer"
+    probe = f"from pathlib import Path\nfrom printer_agent.printers import load_escpos\n{call}\n"
+    environment = {k: v for k, v in os.environ.items() if k != "ESCPOS_CAPABILITIES_PICKLE_DIR"}
+    subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**environment, "TMPDIR": str(temp_dir)},
+        check=True,
+        timeout=60,
+    )
+
+
+def test_escpos_keeps_its_parsed_capabilities_in_the_data_dir_not_a_new_temp_dir(
+    tmp_path: Path,
+) -> None:
+    temp_dir, cache = tmp_path / "tmp", tmp_path / "data" / "cache" / "escpos"
+    temp_dir.mkdir()
+
+    def parsed_in_temp() -> int:
+        return len(list(temp_dir.rglob("*.pickle")))
+
+    _import_escpos(None, temp_dir)  # python-escpos left to itself: parsed again at every start
+    _import_escpos(None, temp_dir)
+    assert parsed_in_temp() == 2
+    for _ in range(2):
+        _import_escpos(cache, temp_dir)
+    assert parsed_in_temp() == 2
+    assert [p.suffix for p in cache.iterdir()] == [".pickle"]

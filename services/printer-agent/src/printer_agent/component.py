@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from datetime import timedelta
 
 from dialog_platform.component import Component, Context, Running
 from dialog_platform.periodic import Periodic
 
 from . import handlers
+from .printers import load_escpos
 from .service import ReceiptPrinter
 from .settings import PrinterAgentSettings
 from .status import StatusReporter
@@ -46,7 +46,7 @@ async def build(ctx: Context) -> Running:
     async def start() -> None:
         poller.start()
         # Loaded off the event loop now, so the first receipt does not wait for python-escpos.
-        asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "escpos.printer")
+        asyncio.get_running_loop().run_in_executor(None, load_escpos, data_dir / "cache" / "escpos")
 
     return Running(on_start=[start], on_stop=[poller.stop])
 

@@ -17,6 +17,9 @@ Everything here blocks; the caller runs it in a worker thread.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -70,6 +73,26 @@ def printer_state(url: str) -> tuple[PrinterState, str]:
             return printer.state()
     except PrinterError as exc:
         return "offline", exc.reason
+
+
+# python-escpos parses its table of printer capabilities from YAML at import (0.12 s, and 2 MB
+# of a process that stay) and keeps the result as a pickle in the directory this names. Unset,
+# it parses again at every start, into a new temporary directory it leaves behind with 70 KB in
+# it (3.1 makes that directory even when the variable is set; it stays empty then).
+ESCPOS_CACHE_ENV = "ESCPOS_CAPABILITIES_PICKLE_DIR"
+
+
+def load_escpos(cache_dir: Path) -> None:
+    """Import python-escpos with its parsed capabilities kept in `cache_dir`, when writable.
+
+    Called once at the component's start, before anything imports python-escpos. An unwritable
+    directory leaves python-escpos to its temporary one: it must write the file it is told to.
+    """
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if os.access(cache_dir, os.W_OK | os.X_OK):
+            os.environ.setdefault(ESCPOS_CACHE_ENV, str(cache_dir))
+    importlib.import_module("escpos.printer")
 
 
 def open_printer(url: str) -> Printer:
