@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ class RecordingBus(Bus):
     def __init__(self) -> None:
         self.published: list[tuple[Envelope, str]] = []
         self.fail = False
+        self.gate: asyncio.Event | None = None  # while set to an unset event, publish hangs
 
     def _started_or_closed(self) -> bool:
         return True  # nothing is delivered here
@@ -30,6 +32,8 @@ class RecordingBus(Bus):
     async def close(self) -> None: ...
 
     async def publish(self, envelope: Envelope, routing_key: str) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
         if self.fail:
             raise PublishError("broker down")
         self.published.append((envelope, routing_key))
@@ -145,5 +149,112 @@ async def test_the_relay_removes_sent_envelopes_after_a_week_and_keeps_newer_one
             await asyncio.sleep(0.05)
         assert [d["_id"] async for d in db.outbox.find({})] == [new]
         assert len(bus.published) == 2  # nothing was published again
+    finally:
+        await outbox.stop()
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if await check():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_a_running_relay_publishes_what_its_process_commits_without_polling(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    outbox = Outbox(db, bus, source="/dialog/test")
+    # The database is looked at once, at the start, then not for a minute.
+    outbox.start(interval=60)
+    try:
+        await asyncio.sleep(0.1)
+
+        async def change(tx: Pending) -> None:
+            await tx.add(answer(7))
+            await tx.add(answer(8))
+
+        await outbox.run(change)
+
+        async def both_sent() -> bool:
+            return await db.outbox.count_documents({"state": "sent"}) == 2
+
+        assert await _eventually(both_sent)
+        assert [e.data["appeal_id"] for e, _ in bus.published] == ["a7", "a8"]
+    finally:
+        await outbox.stop()
+
+
+async def test_what_a_crashed_writer_leased_is_relayed_once_its_lease_runs_out(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    bus.gate = asyncio.Event()  # the writer never gets to publish
+    writer = Outbox(db, bus, source="/dialog/test")
+    writer.start(interval=60)
+    try:
+
+        async def change(tx: Pending) -> None:
+            await tx.add(answer(9))
+
+        await writer.run(change)
+        await asyncio.sleep(0.1)
+        # The writer "crashes": its relay dies without handing anything back.
+        assert writer._task is not None
+        writer._task.cancel()
+        other = Outbox(db, RecordingBus(), source="/dialog/test")
+        assert await other.relay_once() == 0  # leased: the writer may still be publishing it
+        await db.outbox.update_many({}, {"$set": {"lease_until": 0.0}})  # the lease runs out
+        assert await other.relay_once() == 1
+        assert bus.published == []
+    finally:
+        writer._committed.clear()
+        await writer.stop()
+
+
+async def test_a_stopping_relay_hands_what_it_did_not_publish_to_the_next_at_once(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    bus.gate = asyncio.Event()
+    outbox = Outbox(db, bus, source="/dialog/test")
+    outbox.start(interval=60)
+
+    async def change(tx: Pending) -> None:
+        await tx.add(answer(10))
+        await tx.add(answer(11))
+
+    await outbox.run(change)
+    await asyncio.sleep(0.1)  # the first publish hangs
+    await outbox.stop()
+    nxt = RecordingBus()
+    assert await Outbox(db, nxt, source="/dialog/test").relay_once() == 2
+    assert [e.data["appeal_id"] for e, _ in nxt.published] == ["a10", "a11"]
+
+
+async def test_a_refused_publish_from_memory_is_retried_in_order_once_the_broker_is_back(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    bus = RecordingBus()
+    bus.fail = True
+    outbox = Outbox(db, bus, source="/dialog/test")
+    outbox.start(interval=0.05)
+    try:
+
+        async def change(tx: Pending) -> None:
+            await tx.add(answer(12))
+            await tx.add(answer(13))
+
+        await outbox.run(change)
+        await asyncio.sleep(0.3)
+        assert await db.outbox.count_documents({"state": "pending"}) == 2
+        bus.fail = False
+
+        async def both_sent() -> bool:
+            return await db.outbox.count_documents({"state": "sent"}) == 2
+
+        assert await _eventually(both_sent)
+        assert [e.data["appeal_id"] for e, _ in bus.published] == ["a12", "a13"]
     finally:
         await outbox.stop()
