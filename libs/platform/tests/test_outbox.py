@@ -161,6 +161,13 @@ async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0
     return False
 
 
+def _sent(db: AsyncDatabase[dict[str, Any]], count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await db.outbox.count_documents({"state": "sent"}) == count
+
+    return check
+
+
 async def test_a_running_relay_publishes_what_its_process_commits_without_polling(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
@@ -177,10 +184,7 @@ async def test_a_running_relay_publishes_what_its_process_commits_without_pollin
 
         await outbox.run(change)
 
-        async def both_sent() -> bool:
-            return await db.outbox.count_documents({"state": "sent"}) == 2
-
-        assert await _eventually(both_sent)
+        assert await _eventually(_sent(db, 2))
         assert [e.data["appeal_id"] for e, _ in bus.published] == ["a7", "a8"]
     finally:
         await outbox.stop()
@@ -251,10 +255,7 @@ async def test_a_refused_publish_from_memory_is_retried_in_order_once_the_broker
         assert await db.outbox.count_documents({"state": "pending"}) == 2
         bus.fail = False
 
-        async def both_sent() -> bool:
-            return await db.outbox.count_documents({"state": "sent"}) == 2
-
-        assert await _eventually(both_sent)
+        assert await _eventually(_sent(db, 2))
         assert [e.data["appeal_id"] for e, _ in bus.published] == ["a12", "a13"]
     finally:
         await outbox.stop()
