@@ -8,6 +8,7 @@ import ctypes
 import functools
 import importlib.util
 import sys
+from collections.abc import Iterable
 from types import ModuleType
 from typing import cast
 
@@ -84,10 +85,15 @@ def skip_unusable_imports() -> None:
     A `None` in `sys.modules` makes the import raise `ImportError` without running the module,
     which is what it would have raised anyway, later. Call before the library is imported.
     """
+    find = importlib.util.find_spec
+    _make_unimportable(m for m, needs in _OPTIONAL_IMPORTS if find(needs) is None)
+
+
+def _make_unimportable(names: Iterable[str]) -> None:
+    # A `None` in `sys.modules` makes an import of that name raise ImportError at once.
     modules = cast(dict[str, ModuleType | None], sys.modules)
-    for module, needs in _OPTIONAL_IMPORTS:
-        if importlib.util.find_spec(needs) is None:
-            modules.setdefault(module, None)
+    for name in names:
+        modules.setdefault(name, None)
 
 
 # What a process that speaks only plain TCP on loopback never uses: OpenSSL (5 MB of a
@@ -104,9 +110,7 @@ def without_openssl() -> None:
     server's GridFS checksums), and nx-27017 runs on asyncio's own loop when uvloop does not
     import, so all go on without them.
     """
-    modules = cast(dict[str, ModuleType | None], sys.modules)
-    for module in _OPENSSL_MODULES:
-        modules.setdefault(module, None)
+    _make_unimportable(_OPENSSL_MODULES)
 
 
 def release_free_memory() -> None:

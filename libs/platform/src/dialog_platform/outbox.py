@@ -172,13 +172,15 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._committed:
-            # Not waiting out the lease: the next relay to look takes them at once.
-            await self._release([e.id for e in self._committed], at=0.0)
-            self._committed.clear()
+        # Not waiting out the lease: the next relay to look takes them at once.
+        await self._hand_back(at=0.0)
 
-    async def _release(self, ids: list[str], *, at: float) -> None:
-        """Hand entries this relay leased to the database path, from `at` (a time.time())."""
+    async def _hand_back(self, *, at: float) -> None:
+        """Give every queued entry to the database path, in order, from `at` (a time.time())."""
+        if not self._committed:
+            return
+        ids = [e.id for e in self._committed]
+        self._committed.clear()
         try:
             await self.collection.update_many({"_id": {"$in": ids}}, {"$set": {"lease_until": at}})
         except Exception as exc:  # their leases run out by themselves
@@ -198,9 +200,7 @@ class Outbox:
                     extra={"event_id": entry.id, "type": entry.envelope.type, "error": str(exc)},
                 )
                 # This one and all after it go to the database path's retries, in order.
-                ids = [e.id for e in self._committed]
-                self._committed.clear()
-                await self._release(ids, at=time.time() + 1.0)
+                await self._hand_back(at=time.time() + 1.0)
                 return sent
             self._committed.popleft()
             await self.collection.update_one(
@@ -265,10 +265,7 @@ class Outbox:
                     log.exception("outbox relay error")
                 else:  # the database is away for a moment; pending entries wait for it
                     log.warning("outbox relay: database unavailable (%r); retrying", exc)
-                if self._committed:  # the database path retries them, with its backoff
-                    ids = [e.id for e in self._committed]
-                    self._committed.clear()
-                    await self._release(ids, at=time.time() + 1.0)
+                await self._hand_back(at=time.time() + 1.0)  # retried there, with its backoff
                 look_at = time.monotonic() + interval
             started = time.monotonic()
             if self._cleaned_at is None or started - self._cleaned_at >= CLEAN_EVERY_S:
