@@ -7,13 +7,17 @@ that starts with a fix silently gone.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from dialog_platform.embedded import EmbeddedMongo, patches
+from dialog_platform.net import port_open
 
 
 def test_every_patch_was_written_for_the_installed_releases() -> None:
@@ -81,3 +85,49 @@ print(*(c.db.execute("PRAGMA cache_size").fetchone()[0] for c in (plain, patched
     assert result.returncode == 0, result.stderr
     # SQLite's default, 2000 KiB, for each of seven databases; then a quarter of a megabyte.
     assert result.stdout.split() == ["-2000", f"-{patches.PAGE_CACHE_KIB}"]
+
+
+def test_the_server_stops_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    # `dialog run` killed by SIGKILL (or the OOM killer) must not leave its server holding the
+    # database files and the port; the next `dialog run` would find it and never supervise it.
+    parent_code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from dialog_platform.embedded import EmbeddedMongo\n"
+        f"server = EmbeddedMongo(data_dir=Path({str(tmp_path)!r}))\n"
+        "server.start()\n"
+        "assert server.process is not None\n"
+        "print(server.process.pid, server.port, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True
+    )
+    child_pid = 0
+    try:
+        assert parent.stdout is not None
+        child_pid, port = map(int, parent.stdout.readline().split())
+        assert port_open("127.0.0.1", port)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _running(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child_pid), "the server outlived the process that started it"
+        assert not port_open("127.0.0.1", port)
+        # Stopped cleanly, as by `stop()`: the next start on the same files works.
+        server = EmbeddedMongo(data_dir=tmp_path)
+        server.start()
+        server.stop()
+    finally:
+        parent.kill()
+        if child_pid and _running(child_pid):
+            os.kill(child_pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..embedded_child import PARENT_ENV
 from ..net import free_port, port_open
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class EmbeddedMongo:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, PARENT_ENV: str(os.getpid())},
             )
 
     def _started(self, deadline: float) -> bool:
