@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -82,6 +82,36 @@ async def test_a_range_on_an_indexed_field_walks_the_index(db: Db) -> None:
 
     assert "USING INDEX idx_cases_inbox_key" in json.dumps(plan["queryPlanner"]["winningPlan"])
     assert rows == ["c10", "c11", "c12", "c13", "c14"]
+
+
+async def test_datetimes_compare_to_the_millisecond(db: Db) -> None:
+    # Five events 0.3 s apart, the first four in one second: SQLite's datetime() would see them
+    # as one instant.
+    start = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    at = [start + timedelta(milliseconds=300 * i) for i in range(5)]
+    await db.events.insert_many([{"_id": i, "at": t} for i, t in enumerate(at)])
+
+    async def ids(query: dict[str, Any]) -> list[int]:
+        return [d["_id"] async for d in db.events.find(query, sort=[("at", ASCENDING)])]
+
+    assert await ids({"at": {"$gt": at[1]}}) == [2, 3, 4]
+    assert await ids({"at": {"$lte": at[2]}}) == [0, 1, 2]
+    assert await ids({"at": at[2]}) == [2]
+    assert await ids({"at": {"$gte": at[1], "$lt": at[3]}}) == [1, 2]
+
+
+async def test_strings_that_look_like_dates_compare_as_strings(db: Db) -> None:
+    # As in MongoDB: "2026-11-02T03:00+05:00" sorts after "2026-11-02T00:00", whatever instant
+    # either names. (neosqlite compared them as dates, through a path that read every match.)
+    await db.cases.insert_many(
+        [
+            {"_id": "a", "control_date": "2026-11-01"},
+            {"_id": "b", "control_date": "2026-11-02T03:00:00+05:00"},
+            {"_id": "c", "control_date": "2026-11-03"},
+        ]
+    )
+    found = db.cases.find({"control_date": {"$lt": "2026-11-02T00:00:00"}}, sort=[("_id", 1)])
+    assert [d["_id"] async for d in found] == ["a"]
 
 
 async def test_projections_return_what_mongodb_returns(db: Db) -> None:

@@ -23,6 +23,8 @@ from dialog_platform.net import port_open
 def test_every_patch_was_written_for_the_installed_releases() -> None:
     assert set(patches.WRITTEN_FOR) == {
         "force_python_updates",
+        "exact_datetimes",
+        "strings_compare_as_strings",
         "small_page_caches",
         "fast_projections",
         "fast_replies",

@@ -37,6 +37,11 @@ nx-27017 also rebuilt every reply in Python before encoding it, to turn neosqlit
 Decimals into BSON's, on the one thread that serves every connection; `fast_replies` lets the
 BSON encoder (C) call back for those two types only.
 
+neosqlite compares datetimes through SQLite's `datetime()`, which keeps whole seconds: a case
+recorded 0.3 s after a page's last row was not "after" it (`exact_datetimes`). It also takes
+any string that looks like a date for a datetime and sends the filter to a path that decodes
+every match in Python before sorting and limiting (`strings_compare_as_strings`).
+
 Production runs real MongoDB and is not affected by any of this.
 """
 
@@ -54,6 +59,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bson.int64 import Int64
+
+from . import queries
+from .queries import plain_projection, project
 
 log = logging.getLogger("dialog.embedded")
 
@@ -266,86 +274,6 @@ def force_python_updates() -> None:
         module.get_force_fallback = _always  # type: ignore[attr-defined]
 
 
-# A projection's field paths as a tree: each key is one step of a path; LEAF ends a path.
-LEAF: dict[str, Any] = {}
-Tree = dict[str, Any]
-
-
-def plain_projection(projection: Any) -> tuple[bool, Tree, bool] | None:
-    """(inclusive, path tree, keep _id) of a projection of field paths with 0 or 1 only; None
-    for anything else (operators, expressions, a mixed or colliding projection), which stays
-    neosqlite's to answer."""
-    if not isinstance(projection, dict) or not projection:
-        return None
-    flags: dict[str, bool] = {}
-    for key, value in projection.items():
-        if not isinstance(key, str) or not key or "$" in key:
-            return None
-        if type(value) not in (int, bool, float) or value not in (0, 1):
-            return None
-        flags[key] = bool(value)
-    id_flag = flags.pop("_id", None)
-    if len(set(flags.values())) > 1 or any(k.startswith("_id.") for k in flags):
-        return None
-    tree: Tree = {}
-    for path in flags:
-        node = tree
-        *steps, last = path.split(".")
-        for step in steps:
-            node = node.setdefault(step, {})
-            if node is LEAF or not isinstance(node, dict):
-                return None  # "a" and "a.b" together: MongoDB calls it a path collision
-        if last in node:
-            return None
-        node[last] = LEAF
-    # `{_id: 1}` alone is an inclusion of `_id` only.
-    inclusive = all(flags.values()) if flags else id_flag is True
-    return inclusive, tree, id_flag is not False
-
-
-def _exclude(value: Any, tree: Tree) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            sub = tree.get(k)
-            if sub is None:
-                out[k] = v
-            elif sub is not LEAF:
-                out[k] = _exclude(v, sub)
-        return out
-    if isinstance(value, list):
-        # As MongoDB does: a path into an array applies to each document in it.
-        return [_exclude(e, tree) for e in value]
-    return value
-
-
-def _include(value: Any, tree: Tree) -> Any:
-    if isinstance(value, list):
-        return [_include(e, tree) for e in value if isinstance(e, dict | list)]
-    out = {}
-    for k, v in value.items():
-        sub = tree.get(k)
-        if sub is LEAF:
-            out[k] = v
-        elif sub is not None and isinstance(v, dict | list):
-            out[k] = _include(v, sub)
-    return out
-
-
-def project(doc: dict[str, Any], inclusive: bool, tree: Tree, keep_id: bool) -> dict[str, Any]:
-    """The document as MongoDB projects it; the result shares untouched values with `doc`."""
-    projected: dict[str, Any]
-    if inclusive:
-        projected = _include(doc, tree)
-        if keep_id and "_id" in doc:
-            projected = {"_id": doc["_id"], **projected}
-        return projected
-    projected = _exclude(doc, tree)
-    if not keep_id:
-        projected.pop("_id", None)
-    return projected
-
-
 @written_for(neosqlite="1.17.2")
 def fast_projections() -> None:
     """A find's plain projection applied without neosqlite's deep copy of each document."""
@@ -406,6 +334,11 @@ def fast_replies() -> None:
     wire_protocol.encode = functools.partial(bson.encode, codec_options=options)  # type: ignore[attr-defined]
 
 
+# The two date patches live in `queries`; their versions are pinned here, with the others'.
+exact_datetimes = written_for(neosqlite="1.17.2")(queries.exact_datetimes)
+strings_compare_as_strings = written_for(neosqlite="1.17.2")(queries.strings_compare_as_strings)
+
+
 # SQLite's page cache per database, in KiB. The default, 2 MB for each of the server's seven
 # connections, grew it by 13 MB over a thousand appeals; a page read again costs a system call.
 PAGE_CACHE_KIB = 256
@@ -430,6 +363,8 @@ def apply_all() -> None:
     if problems:
         raise PatchOutdated("\n".join(problems))
     force_python_updates()
+    exact_datetimes()
+    strings_compare_as_strings()
     small_page_caches()
     fast_projections()
     fast_replies()
