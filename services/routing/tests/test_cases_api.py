@@ -92,6 +92,45 @@ async def test_ties_on_the_sort_key_are_not_lost_between_pages(rig: Rig) -> None
     assert await every_page(rig, limit=3, sort="-control_date") == [f"t{i}" for i in range(7)][::-1]
 
 
+async def test_ties_are_kept_where_the_cursor_meets_the_filters_own_date_bound(rig: Rig) -> None:
+    # A department filter has no composite key: these pages are field queries, and the
+    # cursor's bound on the control date meets the overdue list's own (before today) or the
+    # due-soon list's (today to Thursday). Today is Mon 2 Nov.
+    social = "deputy-social"
+    for name, day, count in (("o", 28, 4), ("p", 30, 3)):
+        for i in range(count):
+            await rig.record(f"{name}{i}", official_id=social, control_date=date(2026, 10, day))
+    for i in range(3):
+        await rig.record(f"s{i}", official_id=social, control_date=date(2026, 11, 3))
+    await rig.record("h0", official_id="deputy-housing", control_date=date(2026, 10, 28))
+    department = "Социальная сфера"
+    overdue = [f"o{i}" for i in range(4)] + [f"p{i}" for i in range(3)]
+    assert await every_page(rig, status="overdue", department=department, limit=2) == overdue
+    assert (
+        await every_page(
+            rig, status="overdue", department=department, limit=3, sort="-control_date"
+        )
+        == overdue[::-1]
+    )
+    soon = [f"s{i}" for i in range(3)]
+    assert await every_page(rig, due="soon", department=department, limit=2) == soon
+    assert (
+        await every_page(rig, due="soon", department=department, limit=1, sort="-control_date")
+        == soon[::-1]
+    )
+
+
+async def test_cases_recorded_within_one_second_page_in_order(rig: Rig) -> None:
+    # A busy centre records several appeals a second; paging by recorded time loses none.
+    # Ids do not follow the time (they are random in the field).
+    at = datetime(2026, 11, 2, 5, 0, 0, 100000, tzinfo=UTC)
+    in_order = [f"q{5 - i}" for i in range(6)]
+    for i, appeal_id in enumerate(in_order):
+        await rig.record(appeal_id, recorded_at=at + timedelta(milliseconds=150 * i))
+    assert await every_page(rig, limit=2, sort="recorded_at") == in_order
+    assert await every_page(rig, limit=4, sort="-recorded_at") == in_order[::-1]
+
+
 async def test_bad_queries_are_422_naming_the_parameter(rig: Rig) -> None:
     for params, field in [
         ({"status": "closed"}, "status"),

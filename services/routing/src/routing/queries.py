@@ -154,15 +154,53 @@ async def page(
         )
     else:
         query = build_query(f, today=today, soon_until=soon_until)
-        if cursor is not None:
-            value, last_id = cursor
-            op = "$lt" if descending else "$gt"
-            keyset = {"$or": [{field: {op: value}}, {field: value, "appeal_id": {op: last_id}}]}
-            query = {"$and": [query, keyset]} if query else keyset
-        rows = await repo.find_cases(
-            db, query=query, sort_field=field, descending=descending, limit=limit + 1
-        )
+        if cursor is None:
+            rows = await repo.find_cases(
+                db, query=query, sort_field=field, descending=descending, limit=limit + 1
+            )
+        else:
+            rows = await _after(db, query, field, cursor, descending=descending, limit=limit + 1)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     return rows, _encode(rows[-1][field], rows[-1]["_id"])
+
+
+async def _after(
+    db: repo.Db, query: Doc, field: str, cursor: tuple[Any, str], *, descending: bool, limit: int
+) -> list[Doc]:
+    """The rows strictly after the cursor's row: first its ties on the sort value, then the rest.
+
+    Two queries rather than one `$or` of both: MongoDB serves either from an index, but the
+    embedded server answers any `$or` by decoding every case in Python, once per page.
+    """
+    value, last_id = cursor
+    op = "$lt" if descending else "$gt"
+    ties = await repo.find_cases(
+        db,
+        query={**query, field: _also(query.get(field), "$eq", value), "appeal_id": {op: last_id}},
+        sort_field=field,
+        descending=descending,
+        limit=limit,
+    )
+    if len(ties) >= limit:
+        return ties
+    beyond = await repo.find_cases(
+        db,
+        query={**query, field: _also(query.get(field), op, value)},
+        sort_field=field,
+        descending=descending,
+        limit=limit - len(ties),
+    )
+    return ties + beyond
+
+
+def _also(condition: Any, op: str, value: Any) -> Doc:
+    """`condition` (a field's range from `build_query`, or nothing) and `{op: value}` at once."""
+    merged: Doc = dict(condition or {})
+    if op in merged:
+        # Both bound the same side: the tighter bound is both.
+        merged[op] = min(merged[op], value) if op == "$lt" else max(merged[op], value)
+    else:
+        merged[op] = value
+    return merged
