@@ -173,12 +173,13 @@ class Directory:
     async def photo(self, official_id: str) -> Doc | None:
         return await repo.get_photo(self.db, official_id=official_id)
 
-    async def handler_for(self, official_id: str, day: date) -> str:
-        """Who handles a new appeal to `official_id` on `day`: the official or the acting deputy."""
+    async def handler_for(self, official_id: str, day: date) -> tuple[str, Doc | None]:
+        """Who handles a new appeal to `official_id` on `day`, the official or the acting deputy,
+        and their public record (None for an id the directory does not hold)."""
         handler = official_id
+        doc = await repo.get_official(self.db, official_id=handler)
         seen = {official_id}
         for _ in range(MAX_DEPUTY_HOPS):
-            doc = await repo.get_official(self.db, official_id=handler)
             deputy_id = acting_deputy_id(doc, day) if doc else None
             if deputy_id is None or deputy_id in seen:
                 break
@@ -186,8 +187,8 @@ class Directory:
             if deputy is None or not deputy.get("active", True):
                 break  # a deputy who left cannot take cases; the official's inbox keeps them
             seen.add(deputy_id)
-            handler = deputy_id
-        return handler
+            handler, doc = deputy_id, deputy
+        return handler, doc
 
     async def _check_links(
         self, official_id: str, *, supervisor_id: str | None, deputy: Deputy | None

@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from dialog_contracts import (
     AnswerPosted,
     AppealExtended,
@@ -87,17 +89,12 @@ class Routing:
 
     async def assign(self, event: AppealRecorded) -> bool:
         """Open the case for a recorded appeal; returns False when it was already open."""
-        if await repo.get_case(self.db, appeal_id=event.appeal_id):
-            return False
         recorded_on = local_date(event.recorded_at)
         # While the addressee is away, new appeals go to the acting deputy; the case still says
         # whom the citizen chose.
-        handler_id = await self.directory.handler_for(event.official_id, recorded_on)
-        handler = await repo.get_official(self.db, official_id=handler_id)
+        handler_id, handler = await self.directory.handler_for(event.official_id, recorded_on)
 
         async def open_case(tx: Pending) -> bool:
-            if await repo.get_case(self.db, appeal_id=event.appeal_id, session=tx.session):
-                return False
             now = self.clock()
             case: Doc = {
                 "_id": event.appeal_id,
@@ -138,7 +135,12 @@ class Routing:
             )
             return True
 
-        return await self.outbox.run(open_case)
+        try:
+            return await self.outbox.run(open_case)
+        except DuplicateKeyError:
+            # A second delivery of the event opened it meanwhile; its transaction, events
+            # included, was rolled back.
+            return False
 
     async def answered(self, event: AnswerPosted) -> bool:
         """Close the case; a redelivery or a corrected answer changes nothing more."""
