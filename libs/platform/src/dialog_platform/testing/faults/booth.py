@@ -29,7 +29,9 @@ class ReceiptWatch:
 
     PngPrinter writes a temp file and renames it over the old one, so a reprint shows as a new
     inode under the same name; the two prints of one receipt are seconds apart (a kill and a
-    restart lie between them), far more than the polling interval.
+    restart lie between them), far more than the polling interval. Each version's time is its
+    inode's change time, which the rename sets: when it appeared, not when the poll came by
+    (up to `RECEIPT_POLL_S` later, which was most of a receipt's time at a low rate).
     """
 
     def __init__(self, directory: Path) -> None:
@@ -57,7 +59,6 @@ class ReceiptWatch:
             entries = list(os.scandir(self.directory))
         except OSError:
             return
-        now = datetime.now(UTC)
         with self._lock:
             for entry in entries:
                 if entry.name.startswith(".") or not entry.name.endswith(".png"):
@@ -68,7 +69,8 @@ class ReceiptWatch:
                     continue
                 seen = self.versions[entry.name[: -len(".png")]]
                 if not seen or seen[-1][:2] != (st.st_ino, st.st_mtime_ns):
-                    seen.append((st.st_ino, st.st_mtime_ns, now))
+                    appeared = datetime.fromtimestamp(st.st_ctime_ns / 1e9, UTC)
+                    seen.append((st.st_ino, st.st_mtime_ns, appeared))
 
     def snapshot(self) -> dict[str, list[datetime]]:
         with self._lock:
