@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialog_platform.faults import Transient
+from dialog_platform.locks import KeyedLocks
 
 from . import repository as repo
 from .search import INDEXED_KEYS, index_keys, name_words
 
 Doc = dict[str, Any]
 ATTEMPTS = 50
+_writers = KeyedLocks()
 
 
 def _stamp(at: datetime) -> str:
@@ -32,6 +34,20 @@ async def record(
     *,
     official_id: str | None = None,
     official_at: datetime | None = None,
+) -> None:
+    # Handlers in this process take turns on one case (an appeal's first events arrive
+    # together); the revision still guards against other replicas.
+    async with _writers.hold(appeal_id):
+        await _record(db, appeal_id, fields, official_id=official_id, official_at=official_at)
+
+
+async def _record(
+    db: repo.Db,
+    appeal_id: str,
+    fields: Doc,
+    *,
+    official_id: str | None,
+    official_at: datetime | None,
 ) -> None:
     for _ in range(ATTEMPTS):
         doc = await repo.get_case_file(db, appeal_id=appeal_id)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractQueue
 
+from ...locks import KeyedLocks
 from ..base import OutageGate, PublishError, UnroutableError
 
 
@@ -39,37 +38,19 @@ class Session:
         self.halt.set()
 
 
-@dataclass
-class _KeyedLock:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 class ConfirmedPublisher:
     """Publishes with `mandatory` and waits for the broker's confirm, one message id at a time."""
 
     def __init__(self) -> None:
-        self._message_locks: dict[str, _KeyedLock] = {}
-
-    @contextlib.asynccontextmanager
-    async def _exclusive(self, message_id: str) -> AsyncIterator[None]:
         # aiormq matches a returned (unroutable) message to its publish by message id; two
         # unconfirmed publishes with one id (an outbox re-send, or two consumers retrying the
         # same event) could get each other's outcome.
-        entry = self._message_locks.setdefault(message_id, _KeyedLock())
-        entry.users += 1
-        try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._message_locks[message_id]
+        self._message_locks = KeyedLocks()
 
     async def publish(
         self, exchange: AbstractExchange, routing_key: str, message: aio_pika.Message
     ) -> None:
-        async with self._exclusive(message.message_id or ""):
+        async with self._message_locks.hold(message.message_id or ""):
             try:
                 await exchange.publish(message, routing_key, mandatory=True)
             except aiormq.exceptions.PublishError as exc:  # Basic.Return
