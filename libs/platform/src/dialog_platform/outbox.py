@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -182,7 +182,11 @@ class Outbox:
         ids = [e.id for e in self._committed]
         self._committed.clear()
         try:
-            await self.collection.update_many({"_id": {"$in": ids}}, {"$set": {"lease_until": at}})
+            # Updates by `_id`, not one `update_many` by `_id` in a list: the embedded server
+            # applies that by reading every entry of the collection, with the database locked.
+            await self.collection.bulk_write(
+                [UpdateOne({"_id": i}, {"$set": {"lease_until": at}}) for i in ids], ordered=False
+            )
         except Exception as exc:  # their leases run out by themselves
             log.warning("outbox: could not release %d entries (%r)", len(ids), exc)
 
