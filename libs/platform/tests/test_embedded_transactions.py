@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pymongo import AsyncMongoClient
+
 from dialog_platform.documents import connect
 
 
@@ -75,4 +77,44 @@ async def test_a_transaction_that_first_reads_a_new_collection_commits(
         assert await db.outbox.count_documents({}) == 1
     finally:
         await client.drop_database(f"{db_prefix}_first")
+        await client.close()
+
+
+async def test_a_crowd_waiting_for_a_transaction_does_not_stall_it(
+    mongo_url: str, db_prefix: str
+) -> None:
+    """More requests wait behind an open transaction than the server has worker threads.
+
+    The waiters used to wait on worker threads; with all of them waiting, the transaction's
+    next command found no thread to run on, and after 15 s the server took it for abandoned and
+    rolled it back ("transaction abandoned", then "no such savepoint" at commit).
+    """
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_url, tz_aware=True, maxPoolSize=200
+    )
+    db = client[f"{db_prefix}_crowd"]
+    crowd = 150
+    await db.doc.insert_one({"_id": "appeal"})
+    await db.events.insert_one({"i": -1})
+    try:
+        async with client.start_session() as session:
+            await session.start_transaction()
+            await db.doc.update_one({"_id": "appeal"}, {"$set": {"tx": 1}}, session=session)
+            waiting = [
+                asyncio.create_task(db.doc.update_one({"_id": "appeal"}, {"$inc": {"n": 1}}))
+                for _ in range(crowd)
+            ]
+            await asyncio.sleep(0.5)  # every one of them is at the server and waits
+            async with asyncio.timeout(5):
+                await db.events.insert_one({"i": 1}, session=session)
+                await session.commit_transaction()
+            async with asyncio.timeout(20):
+                await asyncio.gather(*waiting)
+        doc = await db.doc.find_one({"_id": "appeal"})
+        assert doc is not None
+        assert doc["tx"] == 1
+        assert doc["n"] == crowd
+        assert await db.events.count_documents({"i": 1}) == 1
+    finally:
+        await client.drop_database(f"{db_prefix}_crowd")
         await client.close()

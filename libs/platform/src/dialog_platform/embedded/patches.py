@@ -48,11 +48,11 @@ Production runs real MongoDB and is not affected by any of this.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import importlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -110,9 +110,12 @@ class PatchOutdated(RuntimeError):
 # A transaction whose session sent nothing for this long is taken to be abandoned (its client
 # died mid-way); the next waiter goes ahead rather than blocking the database for good.
 ABANDONED_AFTER_S = 15.0
-# Requests wait in worker threads; enough of them that waiters never starve the transaction
-# they wait for of a thread to run its next request in.
-WORKERS = 64
+# Threads run admitted requests only: waiting for the gate happens on the event loop, so a
+# crowd of waiters cannot take the thread an open transaction's next command needs (with 64
+# threads all waiting there, the transaction was taken for abandoned after 15 s).
+WORKERS = 16
+# The handler methods the server sends OP_MSG requests to; the gate admits each one.
+GATED = frozenset({"handle_command", "handle_insert"})
 
 
 def _command_of(msg: dict[str, Any]) -> dict[str, Any]:
@@ -137,94 +140,85 @@ class TransactionGate:
     it (and is rolled back with it), so the two must not overlap: a transaction starts only once
     the database's plain requests in flight are done, and plain requests wait while a
     transaction is open or waiting to start (so a busy booth cannot starve the outbox).
+
+    Every method runs on the server's event loop, before and after a request's worker thread.
     """
 
     def __init__(self, abandoned_after_s: float = ABANDONED_AFTER_S) -> None:
         self.abandoned_after_s = abandoned_after_s
-        self._cond = threading.Condition()
+        self._changed = asyncio.Event()
         self._owner: dict[str, list[Any]] = {}  # database → [session id, last activity]
         self._database_of: dict[str, str] = {}  # session id → database
         self._in_flight: dict[str, int] = {}  # database → plain requests running
         self._starting: dict[str, int] = {}  # database → transactions waiting to start
 
-    def enter(self, command: dict[str, Any]) -> str | None:
+    async def enter(self, command: dict[str, Any]) -> str | None:
         """Wait for this request's turn; returns the database it holds a plain slot of."""
         database = str(command.get("$db", ""))
         session = _session_id(command)
         starts = bool(command.get("startTransaction")) and session is not None
-        with self._cond:
-            if starts:
-                self._starting[database] = self._starting.get(database, 0) + 1
-            try:
-                while True:
-                    owner = self._owner.get(database)
-                    if owner is not None and owner[0] == session:
-                        owner[1] = time.monotonic()
+        if starts:
+            self._starting[database] = self._starting.get(database, 0) + 1
+        try:
+            while True:
+                owner = self._owner.get(database)
+                if owner is not None and owner[0] == session:
+                    owner[1] = time.monotonic()
+                    return None
+                if owner is not None:
+                    if time.monotonic() - owner[1] > self.abandoned_after_s:
+                        log.warning("transaction abandoned; database %s released", database)
+                        self._release(owner[0])
+                        continue
+                elif starts:
+                    if not self._in_flight.get(database):
+                        self._owner[database] = [session, time.monotonic()]
+                        self._database_of[str(session)] = database
                         return None
-                    if owner is not None:
-                        if time.monotonic() - owner[1] > self.abandoned_after_s:
-                            log.warning("transaction abandoned; database %s released", database)
-                            self._release(owner[0])
-                            continue
-                    elif starts:
-                        if not self._in_flight.get(database):
-                            self._owner[database] = [session, time.monotonic()]
-                            self._database_of[str(session)] = database
-                            return None
-                    elif not self._starting.get(database):
-                        self._in_flight[database] = self._in_flight.get(database, 0) + 1
-                        return database
-                    self._cond.wait(timeout=0.5)
-            finally:
-                if starts:
-                    self._starting[database] -= 1
+                elif not self._starting.get(database):
+                    self._in_flight[database] = self._in_flight.get(database, 0) + 1
+                    return database
+                # Woken by any change; the timeout is for the abandonment check.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=0.5)
+        finally:
+            if starts:
+                self._starting[database] -= 1
 
     def leave(self, command: dict[str, Any], plain_slot: str | None) -> None:
         session = _session_id(command)
         ends = "commitTransaction" in command or "abortTransaction" in command
         if plain_slot is None and not (ends and session is not None):
             return
-        with self._cond:
-            if plain_slot is not None:
-                self._in_flight[plain_slot] -= 1
-            if ends and session is not None:
-                self._release(session)
-            self._cond.notify_all()
+        if plain_slot is not None:
+            self._in_flight[plain_slot] -= 1
+        if ends and session is not None:
+            self._release(session)
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def _release(self, session: str) -> None:
         database = self._database_of.pop(session, None)
         if database is not None and self._owner.get(database, [None])[0] == session:
             del self._owner[database]
 
-    def wrap(
-        self, handle: Callable[[Any, dict[str, Any]], Any]
-    ) -> Callable[[Any, dict[str, Any]], Any]:
-        @functools.wraps(handle)
-        def gated(handler: Any, msg: dict[str, Any]) -> Any:
-            command = _command_of(msg)
-            slot = self.enter(command)
-            try:
-                return handle(handler, msg)
-            finally:
-                self.leave(command, slot)
-
-        return gated
-
 
 @written_for(nx_27017="0.8.1")
 def install_gate() -> None:
-    from nx_27017.handler import NeoSQLiteHandler
-
     gate = TransactionGate()
-    NeoSQLiteHandler.handle_command = gate.wrap(NeoSQLiteHandler.handle_command)  # type: ignore[method-assign]
-    NeoSQLiteHandler.handle_insert = gate.wrap(NeoSQLiteHandler.handle_insert)  # type: ignore[method-assign]
-
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="nx-request")
 
     async def to_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-        return await loop.run_in_executor(pool, call)
+        if getattr(func, "__name__", None) not in GATED or not args:
+            return await loop.run_in_executor(pool, call)
+        command = _command_of(args[0])
+        slot = await gate.enter(command)
+        try:
+            return await loop.run_in_executor(pool, call)
+        finally:
+            gate.leave(command, slot)
 
     # The server hands each request to asyncio.to_thread, whose default pool has only
     # cpu_count + 4 threads; this process serves nothing else.
@@ -368,7 +362,8 @@ def apply_all() -> None:
     small_page_caches()
     fast_projections()
     fast_replies()
-    # Inside the gate, which wraps it next: a transaction starts only once admitted.
+    # Runs on a worker thread, which the gate hands a request only once admitted: a
+    # transaction starts only once it may.
     transactions_start_first()
     install_gate()
 
