@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -564,6 +564,43 @@ async def test_the_senders_send_new_sms_at_once_and_retries_when_they_come_due(
             await asyncio.sleep(0.05)
         assert await states() == ["sent"] * 6
         assert len(rig.texts_to(CITIZEN)) == 6
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+
+
+async def test_a_backlog_come_due_goes_out_at_the_loops_next_look(rig: Rig) -> None:
+    """After an SMSC outage, every SMS waiting for its retry goes out together once due.
+
+    A sender woken for one new SMS sends one; the loop's own look, finding retries due, has
+    them send until none is left, not one SMS per sender per look.
+    """
+    backlog = 30
+    loop = asyncio.create_task(rig.notifier.run(idle_s=0.5, senders=4))
+    try:
+        for _ in range(backlog):
+            rig.smsc.state.fail_next(500)
+        for n in range(backlog):
+            envelope = Envelope.wrap(recorded(appeal_id=f"b{n}"), source="/test")
+            await rig.bus.publish(envelope, "appeal.recorded")
+
+        def attempts() -> int:
+            return sum(r["path"].endswith("/send.php") for r in rig.smsc.state.requests)
+
+        async def until(check: Callable[[], bool], within_s: float) -> bool:
+            deadline = asyncio.get_running_loop().time() + within_s
+            while asyncio.get_running_loop().time() < deadline:
+                if check():
+                    return True
+                await asyncio.sleep(0.02)
+            return check()
+
+        assert await until(lambda: attempts() == backlog, 10)
+        assert rig.texts_to(CITIZEN) == []
+        rig.clock.now += timedelta(seconds=61)
+        # One look (every 0.5 s) and the senders' drain; one SMS a sender a look would take 4 s.
+        assert await until(lambda: len(rig.texts_to(CITIZEN)) == backlog, 1.8)
     finally:
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -76,6 +76,10 @@ class Notifier:
     # sender costs the database a lease query, and eight per SMS were a third of the
     # notifier's queries at a region's peak.
     ready: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+    # A token stands for one new SMS, so its sender leases one and goes back to wait: looking
+    # again until nothing is left cost an empty lease query per SMS. At start, and when the
+    # loop's own look finds SMS come due (retries, quiet hours over), the senders drain instead.
+    drain: bool = True
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(self.timezone).time()
@@ -219,7 +223,12 @@ class Notifier:
     async def _sender(self) -> None:
         while True:
             try:
-                await self.send_due()
+                if self.drain:
+                    await self.send_due()
+                    # Nothing left; a look that finds more sets it again.
+                    self.drain = False
+                else:
+                    await self.send_due(limit=1)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -236,6 +245,8 @@ class Notifier:
             except Exception:
                 log.exception("looking for due SMS failed; will retry")
                 continue
+            if due:
+                self.drain = True
             # Tokens still unspent mean senders are on their way already.
             if due and self.ready.locked():
                 for _ in range(senders):
