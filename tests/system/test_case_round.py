@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from dialog_platform.calendar import local_date
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.dashboard import Official, forms
 from dialog_platform.testing.launch import run_cli
 from dialog_platform.testing.waiting import eventually
@@ -43,19 +44,7 @@ async def record_appeal(
     system: System, http: httpx.AsyncClient, video: bytes, **fields: Any
 ) -> dict[str, Any]:
     _, token = system.kiosk_add()
-    auth = {"Authorization": f"Bearer {token}"}
-    gw = system.gateway_url
-    created = await http.post(f"{gw}/api/v1/appeals", json=appeal_body(**fields), headers=auth)
-    assert created.status_code == 201, created.text
-    appeal: dict[str, Any] = created.json()
-    uploaded = await http.put(
-        f"{gw}{appeal['upload_url']}", content=video, headers={**auth, "Content-Type": "video/webm"}
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    submitted = await http.post(f"{gw}{appeal['submit_url']}", headers=auth)
-    assert submitted.status_code == 201, submitted.text
-    appeal.update(submitted.json())
-    return appeal
+    return await file_appeal(http, system.gateway_url, token, appeal_body(**fields), video)
 
 
 async def routing_case(system: System, http: httpx.AsyncClient, appeal_id: str) -> dict[str, Any]:

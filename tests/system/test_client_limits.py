@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from dialog_platform.net import free_port
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.launch import SingleProcess
 from dialog_platform.testing.webm import make_webm
 from kiosk_gateway.registration import format_number
@@ -198,20 +199,7 @@ async def test_a_booths_lookups_are_limited_per_kiosk_not_per_address(
 
 async def registered(site: Site, http: httpx.AsyncClient, video: bytes) -> dict[str, Any]:
     token = site.runner.kiosk_add(f"booth-{uuid.uuid4().hex[:8]}", "ЦОН №2")
-    auth = {"Authorization": f"Bearer {token}"}
-    created = await http.post(f"{site.url}/api/v1/appeals", json=APPEAL, headers=auth)
-    assert created.status_code == 201, created.text
-    appeal = created.json()
-    put = await http.put(
-        f"{site.url}{appeal['upload_url']}",
-        content=video,
-        headers={**auth, "Content-Type": "video/webm"},
-    )
-    assert put.status_code == 201, put.text
-    submitted = await http.post(f"{site.url}{appeal['submit_url']}", headers=auth)
-    assert submitted.status_code == 201, submitted.text
-    receipt: dict[str, Any] = submitted.json()
-    return receipt
+    return await file_appeal(http, site.url, token, APPEAL, video)
 
 
 async def test_a_script_guessing_codes_cannot_lock_the_citizen_out(

@@ -21,6 +21,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialog_platform.net import free_port
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.launch import Distributed
 from dialog_platform.testing.monitoring import ALERTS, NOT_EXPOSED_YET, named_metrics
 from dialog_platform.testing.otlp import OtlpReceiver, ReceivedSpan
@@ -105,20 +106,8 @@ async def one_appeal(
 ) -> dict[str, Any]:
     kiosk_id, token = system.kiosk_add()
     printer(kiosk_id)
-    auth = {"Authorization": f"Bearer {token}"}
-    gw = system.gateway_url
-    created = await http.post(f"{gw}/api/v1/appeals", json=appeal_body(), headers=auth)
-    assert created.status_code == 201, created.text
-    appeal = created.json()
-    uploaded = await http.put(
-        f"{gw}{appeal['upload_url']}",
-        content=videos["short"].read_bytes(),
-        headers={**auth, "Content-Type": "video/webm"},
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    submitted = await http.post(f"{gw}{appeal['submit_url']}", headers=auth)
-    assert submitted.status_code == 201, submitted.text
-    receipt = submitted.json()
+    video = videos["short"].read_bytes()
+    receipt = await file_appeal(http, system.gateway_url, token, appeal_body(), video)
     number = receipt["registration_number"]
 
     async def printed_and_told() -> bool:
@@ -127,7 +116,7 @@ async def one_appeal(
         return png.exists() and told
 
     await eventually(printed_and_told)
-    return {"kiosk_id": kiosk_id, "appeal_id": appeal["appeal_id"], **receipt}
+    return {"kiosk_id": kiosk_id, "appeal_id": receipt["appeal_id"], **receipt}
 
 
 async def test_one_appeal_is_counted_with_route_templates_and_no_personal_data(

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.launch import Distributed
 from dialog_platform.testing.waiting import eventually
 
@@ -63,18 +64,9 @@ async def test_the_booth_takes_an_appeal_while_routing_notifier_and_dashboard_ar
         photo = await http.get(f"{gw}{addressee['photo_url']}")
         assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
 
-        created = await http.post(f"{gw}/api/v1/appeals", json=appeal_body(), headers=auth)
-        assert created.status_code == 201, created.text
-        appeal = created.json()
-        uploaded = await http.put(
-            f"{gw}{appeal['upload_url']}",
-            content=videos["short"].read_bytes(),
-            headers={**auth, "Content-Type": "video/webm"},
-        )
-        assert uploaded.status_code == 201, uploaded.text
-        submitted = await http.post(f"{gw}{appeal['submit_url']}", headers=auth)
-        assert submitted.status_code == 201, submitted.text
-        number = submitted.json()["registration_number"]
+        video = videos["short"].read_bytes()
+        receipt = await file_appeal(http, gw, token, appeal_body(), video)
+        number = receipt["registration_number"]
 
         async def receipt_printed() -> bool:
             return (system.receipts_dir / f"{number}-1.png").exists()

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.launch import TEST_SECRET, SingleProcess, dialog_exe
 from dialog_platform.testing.waiting import eventually
 
@@ -210,40 +211,25 @@ async def make_appeal(
     wait until routing has opened its case."""
     kiosk_id = f"booth-{uuid.uuid4().hex[:8]}"
     token = dialog.runner.kiosk_add(kiosk_id, "Өскемен, №1 ХҚКО / Усть-Каменогорск, ЦОН №1")
-    auth = {"Authorization": f"Bearer {token}"}
-    created = await http.post(
-        f"{dialog.url}/api/v1/appeals",
-        json={
-            "official_id": official_id,
-            "phone": phone,
-            "language": language,
-            "category": "question",
-            "consent": True,
-            "full_name": full_name,
-            "iin": iin,
-        },
-        headers=auth,
-    )
-    assert created.status_code == 201, created.text
-    appeal = created.json()
     data = await asyncio.to_thread(video.read_bytes)
-    uploaded = await http.put(
-        f"{dialog.url}{appeal['upload_url']}",
-        content=data,
-        headers={**auth, "Content-Type": "video/webm"},
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    submitted = await http.post(f"{dialog.url}{appeal['submit_url']}", headers=auth)
-    assert submitted.status_code == 201, submitted.text
-    receipt = submitted.json()
+    body = {
+        "official_id": official_id,
+        "phone": phone,
+        "language": language,
+        "category": "question",
+        "consent": True,
+        "full_name": full_name,
+        "iin": iin,
+    }
+    receipt = await file_appeal(http, dialog.url, token, body, data)
 
     async def routed() -> bool:
-        r = await http.get(f"{dialog.url}/api/v1/cases/{appeal['appeal_id']}", headers=internal())
+        r = await http.get(f"{dialog.url}/api/v1/cases/{receipt['appeal_id']}", headers=internal())
         return r.status_code == 200
 
     await eventually(routed)
     return Appeal(
-        appeal_id=appeal["appeal_id"],
+        appeal_id=receipt["appeal_id"],
         registration_number=receipt["registration_number"],
         access_code=receipt["access_code"],
         official_id=official_id,

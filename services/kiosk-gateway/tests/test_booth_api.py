@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from pymongo import AsyncMongoClient
 
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.waiting import eventually
 from dialog_platform.testing.webm import make_webm
 from kiosk_gateway.registration import access_code_needs_rehash, verify_access_code
@@ -35,25 +36,9 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_webm(tmp_path_factory.mktemp("v") / "a.webm", seconds=3).read_bytes()
 
 
-async def registered(
-    booth: Booth, http: httpx.AsyncClient, video: bytes, **overrides: Any
-) -> tuple[str, dict[str, str], dict[str, Any]]:
-    kiosk_id, token = booth.kiosk_add()
-    auth = {"Authorization": f"Bearer {token}"}
-    created = await http.post(
-        f"{booth.url}/api/v1/appeals", json={**APPEAL, **overrides}, headers=auth
-    )
-    assert created.status_code == 201, created.text
-    appeal = created.json()
-    put = await http.put(
-        f"{booth.url}{appeal['upload_url']}",
-        content=video,
-        headers={**auth, "Content-Type": "video/webm"},
-    )
-    assert put.status_code == 201, put.text
-    submitted = await http.post(f"{booth.url}{appeal['submit_url']}", headers=auth)
-    assert submitted.status_code == 201, submitted.text
-    return kiosk_id, auth, submitted.json()
+async def registered(booth: Booth, http: httpx.AsyncClient, video: bytes) -> dict[str, Any]:
+    _, token = booth.kiosk_add()
+    return await file_appeal(http, booth.url, token, APPEAL, video)
 
 
 # Kiosk admin (the dashboard's admin page)
@@ -156,7 +141,7 @@ async def test_pages_are_served_self_contained(booth: Booth, http: httpx.AsyncCl
 async def test_reprint_prints_a_new_copy_at_this_booth(
     booth: Booth, http: httpx.AsyncClient, video: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video)
+    receipt = await registered(booth, http, video)
     number, code = receipt["registration_number"], receipt["access_code"]
     first = booth.receipts / f"{number}-1.png"
 
@@ -241,7 +226,7 @@ async def test_a_discarded_draft_and_its_video_are_gone(
 async def test_a_code_hashed_with_older_parameters_is_rehashed_at_the_next_look_up(
     booth: Booth, http: httpx.AsyncClient, video: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video)
+    receipt = await registered(booth, http, video)
     code = receipt["access_code"]
     weaker = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(code)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(booth.mongo_url, tz_aware=True)
@@ -268,7 +253,7 @@ async def test_a_code_hashed_with_older_parameters_is_rehashed_at_the_next_look_
 async def test_lookup_returns_the_current_answer_with_its_video(
     booth: Booth, http: httpx.AsyncClient, video: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video)
+    receipt = await registered(booth, http, video)
     appeal_id = receipt["appeal_id"]
     lookup = {
         "registration_number": receipt["registration_number"],
@@ -336,7 +321,7 @@ def _to_ms(iso: str) -> datetime:
 async def test_wrong_codes_say_how_many_tries_are_left_and_then_to_ask_the_operator(
     booth: Booth, http: httpx.AsyncClient, video: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video)
+    receipt = await registered(booth, http, video)
     body = {"registration_number": receipt["registration_number"]}
     wrong = str((int(receipt["access_code"]) + 1) % 10**8).zfill(8)
     url = f"{booth.url}/api/v1/answers/lookup"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from dialog_platform.testing import dashboard
+from dialog_platform.testing.booth_api import file_appeal
 from dialog_platform.testing.webm import make_webm
 
 from ..conftest import Booth, demo_password
@@ -52,23 +53,10 @@ async def test_open_page_in_both_languages_on_a_phone_and_a_desktop(
     video = make_webm(tmp_path / "a.webm", seconds=2).read_bytes()
     secrets = [NAME, IIN, "7012345678", "701 234 56 78"]
     _, token = booth.kiosk_add()
-    auth = {"Authorization": f"Bearer {token}"}
     body = {**APPEAL, "official_id": OFFICIAL, "full_name": NAME, "iin": IIN}
-    receipts = []
     async with httpx.AsyncClient(timeout=60) as http:
-        for _ in range(6):  # through one booth: adding one is a CLI run of its own
-            created = await http.post(f"{booth.url}/api/v1/appeals", json=body, headers=auth)
-            assert created.status_code == 201, created.text
-            appeal = created.json()
-            put = await http.put(
-                f"{booth.url}{appeal['upload_url']}",
-                content=video,
-                headers={**auth, "Content-Type": "video/webm"},
-            )
-            assert put.status_code == 201, put.text
-            submitted = await http.post(f"{booth.url}{appeal['submit_url']}", headers=auth)
-            assert submitted.status_code == 201, submitted.text
-            receipts.append(submitted.json())
+        # Through one booth: adding one is a CLI run of its own.
+        receipts = [await file_appeal(http, booth.url, token, body, video) for _ in range(6)]
     for r in receipts:
         secrets += [r["registration_number"], r["access_code"], r["appeal_id"]]
     async with dashboard.Official(booth.url) as official:
