@@ -36,9 +36,11 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_webm(tmp_path_factory.mktemp("v") / "a.webm", seconds=3).read_bytes()
 
 
-async def registered(booth: Booth, http: httpx.AsyncClient, video: bytes) -> dict[str, Any]:
+async def registered(
+    booth: Booth, http: httpx.AsyncClient, video: bytes, **overrides: Any
+) -> dict[str, Any]:
     _, token = booth.kiosk_add()
-    return await file_appeal(http, booth.url, token, APPEAL, video)
+    return await file_appeal(http, booth.url, token, {**APPEAL, **overrides}, video)
 
 
 # Kiosk admin (the dashboard's admin page)

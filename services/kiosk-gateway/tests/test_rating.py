@@ -45,7 +45,7 @@ def keys(receipt: dict[str, Any], **more: Any) -> dict[str, Any]:
 
 
 async def answered(booth: Booth, http: httpx.AsyncClient, video: bytes) -> dict[str, Any]:
-    _, _, receipt = await registered(booth, http, video)
+    receipt = await registered(booth, http, video)
     await booth.answer(receipt["appeal_id"], "Свет починят в мае.")
 
     async def shown() -> bool:
@@ -65,7 +65,7 @@ async def test_a_second_rating_replaces_the_first_and_after_30_days_it_is_refuse
     own_booth: Booth, http: httpx.AsyncClient, video: bytes
 ) -> None:
     booth = own_booth
-    _, _, early = await registered(booth, http, video)
+    early = await registered(booth, http, video)
     not_yet = await http.post(f"{booth.url}{RATE}", json=keys(early, helped=True))
     assert not_yet.status_code == 409 and not_yet.json()["error"]["code"] == "not_answered"
     assert not_yet.json()["error"]["message"]["kk"]

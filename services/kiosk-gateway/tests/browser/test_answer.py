@@ -48,7 +48,7 @@ async def answer(
 async def test_tracking_page_on_a_phone(
     browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video_bytes, language="kk")
+    receipt = await registered(booth, http, video_bytes, language="kk")
     number, code = receipt["registration_number"], receipt["access_code"]
     context = await browser.new_context(
         viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="ru-RU"
@@ -111,7 +111,7 @@ async def test_tracking_page_on_a_phone(
 async def test_the_booth_plays_the_answer(
     browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
 ) -> None:
-    _, _, receipt = await registered(booth, http, video_bytes, language=lang)
+    receipt = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, receipt, video_bytes)
     kiosk: Kiosk = await open_kiosk(browser, booth)
     await kiosk.tap(f'[data-action="lookup"][data-value="{lang}"]')

@@ -46,7 +46,7 @@ async def look_up(kiosk: Kiosk, lang: str, receipt: dict[str, Any], *, audio: bo
 async def test_the_booth_asks_whether_the_answer_helped(
     browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
 ) -> None:
-    _, _, receipt = await registered(booth, http, video_bytes, language=lang)
+    receipt = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, receipt, video_bytes)
     kiosk = await open_kiosk(browser, booth)
     await look_up(kiosk, lang, receipt, audio=False)
@@ -99,7 +99,7 @@ async def test_the_booth_rates_by_ear(
 ) -> None:
     """In audio mode the question is read with the screen; each choice is said on the first
     touch and pressed on the second, and what was recorded is said."""
-    _, _, receipt = await registered(booth, http, video_bytes, language="ru")
+    receipt = await registered(booth, http, video_bytes, language="ru")
     await answer(booth, http, receipt, video_bytes)
     kiosk = await open_kiosk(browser, booth)
     await kiosk.tap("#audio-start")
@@ -123,7 +123,7 @@ async def test_the_booth_rates_by_ear(
 async def test_the_tracking_page_takes_a_rating_with_a_comment(
     browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes
 ) -> None:
-    _, _, receipt = await registered(booth, http, video_bytes, language="kk")
+    receipt = await registered(booth, http, video_bytes, language="kk")
     await answer(booth, http, receipt, video_bytes)
     context = await browser.new_context(
         viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="kk-KZ"
@@ -180,7 +180,7 @@ async def settle(booth: Booth, receipt: dict[str, Any], action: str, note: str) 
 async def test_the_booth_and_the_tracking_page_say_what_became_of_a_no(
     browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
 ) -> None:
-    _, _, receipt = await registered(booth, http, video_bytes, language=lang)
+    receipt = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, receipt, video_bytes)
     keys = {k: receipt[k] for k in ("registration_number", "access_code")}
     no = {**keys, "helped": False, "reason": "not_answered"}
