@@ -1,6 +1,8 @@
 """The booth for everyone, in Chromium at 1080×1920 by touch: axe-core finds nothing serious on
 any screen in either language, in normal and larger text; larger text lays every screen out
-again (no text overlaps another or is cut off); the next citizen gets normal text again."""
+again (no text overlaps another or is cut off), and the start screen still fits the screen
+without scrolling; high contrast turns the top bar black like the page; the next citizen gets
+normal text again."""
 
 from __future__ import annotations
 
@@ -15,6 +17,64 @@ from .test_booth import fill_identity, record
 pytestmark = pytest.mark.browser
 
 SHOWN = "[data-screen]:not([hidden]), .bar, .overlay:not([hidden])"
+
+# The start screen as a citizen sees it: does it scroll, and where is each title, paragraph and
+# button (the whole box, and the text in it), its size and its letters' size; what is really
+# at the middle of it (not the top bar, say).
+_START = """() => {
+  const screen = document.querySelector('[data-screen="start"]');
+  const bar = document.querySelector(".bar").getBoundingClientRect();
+  const parts = [];
+  for (const el of screen.querySelectorAll("h1, p, button")) {
+    if (!el.checkVisibility()) continue;
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect();
+    const x = (box.left + box.right) / 2, y = (box.top + box.bottom) / 2;
+    const hit = document.elementFromPoint(x, y);
+    parts.push({
+      name: `${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 24)}"`,
+      box: [box.left, box.top, box.right, box.bottom],
+      text: [text.left, text.top, text.right, text.bottom],
+      width: box.width,
+      height: box.height,
+      font: parseFloat(getComputedStyle(el).fontSize),
+      seen: el.contains(hit),
+    });
+  }
+  const page = document.documentElement;
+  return {
+    scrolls: screen.scrollHeight > screen.clientHeight || page.scrollHeight > innerHeight,
+    top: bar.bottom,
+    bottom: innerHeight,
+    right: innerWidth,
+    parts,
+  };
+}"""
+
+
+def off_start_screen(start: dict[str, Any]) -> list[str]:
+    """What of the start screen the citizen cannot see without scrolling, or not at all."""
+    problems = ["the start screen scrolls"] if start["scrolls"] else []
+    for part in start["parts"]:
+        for what in ("box", "text"):
+            left, top, right, bottom = part[what]
+            if top < start["top"] - 1 or bottom > start["bottom"] + 1:
+                problems.append(f"{part['name']}: its {what} is off the screen or under the bar")
+            elif left < -1 or right > start["right"] + 1:
+                problems.append(f"{part['name']}: its {what} is off the screen's side")
+        left, top, right, bottom = part["box"]
+        tleft, ttop, tright, tbottom = part["text"]
+        if tleft < left - 1 or ttop < top - 1 or tright > right + 1 or tbottom > bottom + 1:
+            problems.append(f"{part['name']}: its text spills out of it")
+        if not part["seen"]:
+            problems.append(f"{part['name']}: something else covers it")
+    return problems
+
+
+# How a button looks: what a citizen tells "pressed" and "not pressed" by.
+_LOOK = "(el) => ((s) => [s.backgroundColor, s.color, s.borderTopColor])(getComputedStyle(el))"
 
 
 class Audit:
@@ -142,6 +202,43 @@ async def test_every_booth_screen_is_accessible_in_normal_and_larger_text(
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_start_screen_fits_the_screen_in_larger_text_without_scrolling(
+    browser: Any, booth: Booth, lang: str
+) -> None:
+    """A citizen who sees poorly turns larger text on at the start: the titles, both languages,
+    the answers, the questions and the voice guidance are all on the screen at once, none under
+    the top bar, the text larger than before and no button smaller (the bar speaks the language
+    of the last citizen, whose words are longer or shorter)."""
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    audit = Audit(kiosk, lang)
+    await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
+    await kiosk.screen("consent")
+    await kiosk.tap("#home")
+    await kiosk.screen("start")
+    assert await page.evaluate("document.documentElement.lang") == lang
+
+    normal = await page.evaluate(_START)
+    assert not off_start_screen(normal), off_start_screen(normal)
+    await audit.larger(True)
+    for look in ("larger", "contrast-larger"):
+        if look == "contrast-larger":
+            await kiosk.tap("#contrast")
+        await kiosk.shot(f"access-{lang}-{look}-start-fits")
+        larger = await page.evaluate(_START)
+        assert not off_start_screen(larger), f"{look}: {off_start_screen(larger)}"
+        names = [part["name"] for part in larger["parts"]]
+        assert names == [part["name"] for part in normal["parts"]]
+        assert any('"Дауыстық көмекші' in name for name in names), names
+        for before, after in zip(normal["parts"], larger["parts"], strict=True):
+            assert after["font"] > before["font"], (look, before, after)
+            if before["name"].startswith("button"):
+                assert after["height"] >= before["height"] - 1, (look, before, after)
+                assert after["width"] >= before["width"] - 1, (look, before, after)
+    await page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_high_contrast_passes_axe_on_every_kind_of_screen_and_is_off_for_the_next_citizen(
     browser: Any, booth: Booth, lang: str
 ) -> None:
@@ -152,10 +249,20 @@ async def test_high_contrast_passes_axe_on_every_kind_of_screen_and_is_off_for_t
     assert await page.locator("#contrast").get_attribute("aria-pressed") == "true"
     # White on black, really.
     assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+    # The top bar too, its buttons like the page's: yellow when pressed, white on black if not.
+    bar = page.locator(".bar")
+    assert (await bar.evaluate(_LOOK))[:2] == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"]
+    pressed = await page.locator(f'[data-action="lang"][data-value="{lang}"]').evaluate(_LOOK)
+    unpressed = await page.locator(f'[data-action="lookup"][data-value="{lang}"]').evaluate(_LOOK)
+    assert unpressed == ["rgb(0, 0, 0)", "rgb(255, 255, 255)", "rgb(255, 255, 255)"]
+    assert (await page.locator("#contrast").evaluate(_LOOK))[:2] == pressed[:2]
+    for toggle in ("#audio", "#larger"):
+        assert await page.locator(toggle).evaluate(_LOOK) == unpressed, toggle
     await audit.one("01-start", "contrast")
     await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
     await kiosk.screen("consent")
     await audit.one("02-consent", "contrast")
+    assert await page.locator("#home").evaluate(_LOOK) == unpressed
     await kiosk.tap("#agree")
     await kiosk.screen("category")
     await audit.one("04-category", "contrast")
