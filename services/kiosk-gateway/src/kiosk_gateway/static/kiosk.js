@@ -21,7 +21,8 @@ import {
 import { Fields, iinProblem } from "./keyboard.js";
 import { noteMedia, startHeartbeat } from "./health.js";
 import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
-import { Voice, letterClip, messageClips, numberClips } from "./voice.js";
+import { Voice, messageClips, numberClips } from "./voice.js";
+import { Guide } from "./guide.js";
 import { ReferenceDesk } from "./reference.js";
 import { fillRating, sendRating, showReasons } from "./rating.js";
 
@@ -46,6 +47,14 @@ let state = fresh();
 let screen = "start";
 const recorder = new Recorder();
 const voice = new Voice($("#voice"));
+const guide = new Guide({
+  voice,
+  screen: () => screen,
+  fields: () => fieldsOf(),
+  touched: () => {
+    lastTouch = performance.now();
+  },
+});
 
 // `generation` tells a late answer (from before a reset) that its citizen is gone.
 function fresh() {
@@ -63,14 +72,14 @@ function go(name) {
   document.body.dataset.current = name;
   homeButton();
   lastTouch = performance.now();
-  armed = null;
+  guide.disarm();
   // Keyboard and screen-reader users start at the new screen's title.
   const title = $(`[data-screen="${name}"] h1`);
   if (title) {
     title.tabIndex = -1;
     title.focus({ preventScroll: true });
   }
-  if (voice.on) readScreen();
+  if (voice.on) guide.readScreen();
 }
 
 // "To the start" is of no use where the booth is already there or busy on its own, and must
@@ -99,7 +108,7 @@ async function reset() {
   // The next citizen gets the booth as the first one found it.
   setLarger(false);
   setContrast(false);
-  setAudio(false);
+  guide.setAudio(false);
   desk.forget();
   go("start");
   // The booth is shared: the draft and its video leave the server too, not only this page.
@@ -138,7 +147,7 @@ $("#home").addEventListener("click", () => {
   show($("#confirm-home"));
   $("#confirm-no").focus();
   voice.chime("confirm");
-  say([...messageClips("home_confirm_title", {}, getLang()), ...messageClips("home_confirm_text", {}, getLang())]);
+  guide.say([...messageClips("home_confirm_title", {}, getLang()), ...messageClips("home_confirm_text", {}, getLang())]);
 });
 $("#confirm-no").addEventListener("click", () => {
   show($("#confirm-home"), false);
@@ -460,7 +469,7 @@ function tick() {
     show($("#record-extend"));
     show($("#record-offer"));
     voice.chime("extend");
-    say([...messageClips("record_offer", {}, getLang()), ...messageClips(key, vars, getLang())]);
+    guide.say([...messageClips("record_offer", {}, getLang()), ...messageClips(key, vars, getLang())]);
   }
   const second = Math.ceil(left);
   if (second <= SPOKEN_COUNTDOWN_S && second > 0 && second !== lastSpoken) {
@@ -478,7 +487,7 @@ $("#record-extend").addEventListener("click", () => {
   show($("#record-offer"), false);
   show($("#extended"));
   delete document.body.dataset.late;
-  say(messageClips("record_extended", {}, getLang()));
+  guide.say(messageClips("record_extended", {}, getLang()));
 });
 
 $("#record-stop").addEventListener("click", () => finishRecording(false));
@@ -556,7 +565,7 @@ async function send() {
 function failSend(message) {
   setPlain($("#upload-status"), message ?? "");
   show($("#upload-failed"));
-  say([...messageClips("upload_failed", {}, getLang()), ...messageClips("call_operator", {}, getLang())]);
+  guide.say([...messageClips("upload_failed", {}, getLang()), ...messageClips("call_operator", {}, getLang())]);
 }
 
 async function register(generation) {
@@ -609,7 +618,7 @@ async function pollReceipt(generation, since) {
   // A printer that has said nothing for half a minute is as good as failed for the citizen.
   if (status === "failed" || (status !== "printed" && waited > 30)) {
     setText($("#receipt-status"), "receipt_failed");
-    say(messageClips("receipt_failed", {}, getLang()));
+    guide.say(messageClips("receipt_failed", {}, getLang()));
     $("#receipt-status").className = "error big";
     document.body.dataset.receipt = "failed";
     receiptTimer = setTimeout(() => generation === state.generation && reset(), config.receipt_s * 3000);
@@ -663,7 +672,7 @@ $("#lookup-show").addEventListener("click", async () => {
     // Locked: only the operator can help now (or time).
     show($("#lookup-locked"), error.status === 429);
     voice.chime("error");
-    say(error.status === 429 ? messageClips("lookup_locked_hint", {}, getLang()) : messageClips("error_generic", {}, getLang()));
+    guide.say(error.status === 429 ? messageClips("lookup_locked_hint", {}, getLang()) : messageClips("error_generic", {}, getLang()));
   } finally {
     state.busy = false;
   }
@@ -697,11 +706,11 @@ async function rate(helped, reason = null) {
     const found = await sendRating(state.lookup, helped, reason);
     if (generation !== state.generation) return;
     fillRating(found);
-    say([...clipsOf($("#rating-status")), ...clipsOf($("#follow-up-status"))]);
+    guide.say([...guide.clipsOf($("#rating-status")), ...guide.clipsOf($("#follow-up-status"))]);
   } catch (error) {
     setPlain($("#rating-error"), error.localized());
     voice.chime("error");
-    say(messageClips("error_generic", {}, getLang()));
+    guide.say(messageClips("error_generic", {}, getLang()));
   } finally {
     state.busy = false;
   }
@@ -710,7 +719,7 @@ async function rate(helped, reason = null) {
 $("#rate-yes").addEventListener("click", () => rate(true));
 $("#rate-no").addEventListener("click", () => {
   showReasons();
-  say(messageClips("rate_reason_question", {}, getLang()));
+  guide.say(messageClips("rate_reason_question", {}, getLang()));
 });
 for (const b of document.querySelectorAll("#rating [data-reason]")) {
   b.addEventListener("click", () => rate(false, b.dataset.reason));
@@ -722,7 +731,7 @@ $("#reprint").addEventListener("click", async () => {
   try {
     await booth("POST", "/api/v1/appeals/reprint", state.lookup);
     setText($("#reprint-status"), "reprint_done");
-    say(messageClips("reprint_done", {}, getLang()));
+    guide.say(messageClips("reprint_done", {}, getLang()));
   } catch (error) {
     setPlain($("#reprint-status"), error.localized());
   } finally {
@@ -775,7 +784,7 @@ setInterval(() => {
     show($("#idle"));
     $("#idle-stay").focus();
     voice.chime("idle");
-    say([...messageClips("idle_title", {}, getLang()), ...clipsOf($("#idle-text")), ...messageClips("idle_stay", {}, getLang())]);
+    guide.say([...messageClips("idle_title", {}, getLang()), ...guide.clipsOf($("#idle-text")), ...messageClips("idle_stay", {}, getLang())]);
   }
   if (idleUntil !== null) {
     idleText(Math.ceil((idleUntil - now) / 1000));
@@ -783,153 +792,12 @@ setInterval(() => {
   }
 }, 250);
 
-// Audio guidance: every screen read when it opens; a first touch on a control says what it
-// is and a second one presses it; a keyboard or keypad moves from control to control, each
-// said as it is reached, and presses with Enter. Turned on by the big button on the start
-// screen or by any key there (a blind citizen finds a key, not a spot on the glass).
-
-let armed = null;
-let lastPointer = 0;
-const AUDIO_CONTROLS = new Set(["audio", "audio-start", "volume-up", "volume-down"]);
-const CONTROLS = "button:not([disabled]), video[controls]";
-
-function say(clips) {
-  voice.say(clips);
-}
-
-function visible(el) {
-  return el.getClientRects().length > 0 && !el.closest("[hidden]");
-}
-
-// What an element says: its catalog text, a value read digit by digit, a key of a keyboard.
-function clipsOf(el) {
-  const lang = el.closest("[data-lang]")?.dataset.lang ?? getLang();
-  if (el.dataset.sayDigits) return numberClips(el.dataset.sayDigits, lang, { digits: true });
-  if (el.dataset.sayOfficial) return [{ lang, clip: `official-${el.dataset.sayOfficial}` }];
-  if (el.dataset.sayReference) return [{ lang, clip: `reference-${el.dataset.sayReference}` }];
-  if (el.dataset.i18n) return messageClips(el.dataset.i18n, {}, lang);
-  if (el.dataset.say) return messageClips(el.dataset.say, JSON.parse(el.dataset.sayVars || "{}"), lang);
-  if (el.dataset.key !== undefined) return keyClips(el.dataset.key, lang);
-  if (el.dataset.focus) {
-    const field = el.closest("[data-field]");
-    const value = fieldsOf()?.values[el.dataset.focus] ?? "";
-    const spoken = field.dataset.kind === "digits" ? numberClips(value, lang, { digits: true }) : [...value].filter((c) => c.trim()).map((c) => letterClip(c, lang));
-    return [...clipsOf(field.querySelector(".label")), ...spoken];
-  }
-  return [...el.querySelectorAll("[data-i18n], [data-say]")].filter(visible).flatMap((child) => clipsOf(child));
-}
-
-function keyClips(key, lang) {
-  if (/^\d$/.test(key)) return numberClips(key, lang, { digits: true });
-  const named = { " ": "key_space", back: "key_backspace", clear: "key_clear" }[key];
-  return named ? messageClips(named, {}, lang) : [letterClip(key, lang)];
-}
-
-function screenClips() {
-  const root = $(`[data-screen="${screen}"]`);
-  const parts = "[data-say-reference], h1, h2, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
-  const clips = [...root.querySelectorAll(parts)].filter(visible).flatMap((el) => clipsOf(el));
-  // The start screen is in both languages: all of it in Kazakh, then all of it in Russian.
-  if (!["start", "unavailable"].includes(screen)) return clips;
-  return [...clips.filter((c) => c.lang === "kk"), ...clips.filter((c) => c.lang === "ru")];
-}
-
-function readScreen() {
-  say(screenClips());
-}
-
-function setAudio(on) {
-  if (on) voice.on = true;
-  else voice.reset();
-  $("#audio").setAttribute("aria-pressed", String(on));
-  show($("#volume"), on);
-  document.body.classList.toggle("audio", on);
-}
-
-function startAudio() {
-  setAudio(true);
-  const langs = screen === "start" ? ["kk", "ru"] : [getLang()];
-  say([...langs.flatMap((lang) => messageClips("audio_started", {}, lang)), ...screenClips()]);
-}
-
-$("#audio-start").addEventListener("click", startAudio);
-$("#audio").addEventListener("click", () => (voice.on ? setAudio(false) : startAudio()));
-for (const [id, up] of [["#volume-up", true], ["#volume-down", false]]) {
-  $(id).addEventListener("click", () => {
-    voice.louder(up);
-    say(messageClips(up ? "volume_up" : "volume_down", {}, getLang()));
-  });
-}
-
+// Audio guidance (guide.js): on the keys a screen's own keyboard takes, those of this one.
 function fieldsOf() {
   return { identity, lookup: lookupFields, reference: desk.search }[screen] ?? null;
 }
 
-// The first touch of a control says it; the second presses it. A key press (detail 0) was
-// said when the control was reached, so it presses at once.
-document.addEventListener("pointerdown", () => {
-  lastPointer = performance.now();
-}, true);
-document.addEventListener("click", (event) => {
-  if (!voice.on || event.detail === 0) return;
-  const control = event.target.closest("button");
-  if (!control || AUDIO_CONTROLS.has(control.id)) return;
-  if (armed === control) {
-    armed = null;
-    return;
-  }
-  event.preventDefault();
-  event.stopImmediatePropagation();
-  armed = control;
-  say(clipsOf(control));
-}, true);
-
-document.addEventListener("focusin", (event) => {
-  const control = event.target.closest?.(CONTROLS);
-  if (!voice.on || !control || performance.now() - lastPointer < 600) return;
-  say(clipsOf(control));
-});
-
-function controls() {
-  const layer = [$("#idle"), $("#confirm-home")].find((el) => !el.hidden);
-  const scope = layer ? [layer] : [$(".bar"), $(`[data-screen="${screen}"]`)];
-  return scope.flatMap((root) => [...root.querySelectorAll(CONTROLS)]).filter(visible);
-}
-
-// A keypad has arrows but maybe no Tab: the arrows walk the controls, in the order on screen.
-function step(by) {
-  const list = controls();
-  if (!list.length) return;
-  const at = list.indexOf(document.activeElement);
-  list[(at + by + list.length) % list.length].focus();
-}
-
-document.addEventListener("keydown", (event) => {
-  lastTouch = performance.now();
-  if (!voice.on && screen === "start" && !event.repeat && !["Tab", "Shift"].includes(event.key)) {
-    event.preventDefault();
-    startAudio();
-    return;
-  }
-  const up = event.code === "NumpadAdd" || event.key === "AudioVolumeUp";
-  const down = event.code === "NumpadSubtract" || event.key === "AudioVolumeDown";
-  if (voice.on && (up || down)) {
-    event.preventDefault();
-    $(up ? "#volume-up" : "#volume-down").click();
-    return;
-  }
-  if (["ArrowDown", "ArrowRight", "ArrowUp", "ArrowLeft"].includes(event.key)) {
-    event.preventDefault();
-    step(["ArrowDown", "ArrowRight"].includes(event.key) ? 1 : -1);
-    return;
-  }
-  const fields = fieldsOf();
-  const onControl = document.activeElement?.matches?.("button:not(.input)");
-  if (fields && !(onControl && [" ", "Enter"].includes(event.key)) && fields.typeKey(event)) {
-    event.preventDefault();
-    say(keyClips(event.key === "Backspace" ? "back" : event.key.toUpperCase(), getLang()));
-  }
-});
+guide.install();
 
 // Boot: an unenrolled browser (no session cookie) says so instead of offering a dead form.
 
