@@ -278,6 +278,10 @@ async def test_high_contrast_passes_axe_on_every_kind_of_screen_and_is_off_for_t
     await audit.one("08-identity-filled", "contrast")
     await kiosk.tap("#home")
     await page.locator("#confirm-home").wait_for(state="visible")
+    # The question stands out from the dimmed screen by a white edge, not by a shade of black.
+    edge = "(el) => ((s) => [s.borderTopColor, s.borderTopWidth])(getComputedStyle(el))"
+    color, width = await page.locator("#confirm-home .dialog").evaluate(edge)
+    assert color == "rgb(255, 255, 255)" and float(width.removesuffix("px")) >= 3, (color, width)
     await audit.one("09-to-start-asks", "contrast")
     await kiosk.tap("#confirm-no")
     await kiosk.tap("#identity-next")
