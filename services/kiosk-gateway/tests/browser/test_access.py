@@ -1,8 +1,8 @@
 """The booth for everyone, in Chromium at 1080×1920 by touch: axe-core finds nothing serious on
 any screen in either language, in normal and larger text; larger text lays every screen out
-again (no text overlaps another or is cut off), and the start screen still fits the screen
-without scrolling; high contrast turns the top bar black like the page; the next citizen gets
-normal text again."""
+again (no text overlaps another or is cut off), and the start screen and the receipt still fit
+the screen without scrolling (the receipt's number on one line); high contrast turns the top
+bar black like the page; the next citizen gets normal text again."""
 
 from __future__ import annotations
 
@@ -12,31 +12,34 @@ import pytest
 
 from ..conftest import IDLE_S, Booth
 from .conftest import Kiosk, axe, layout_problems, open_kiosk
-from .test_booth import fill_identity, record
+from .test_booth import fill_identity, record, walk_to_record
 
 pytestmark = pytest.mark.browser
 
 SHOWN = "[data-screen]:not([hidden]), .bar, .overlay:not([hidden])"
 
-# The start screen as a citizen sees it: does it scroll, and where is each title, paragraph and
-# button (the whole box, and the text in it), its size and its letters' size; what is really
-# at the middle of it (not the top bar, say).
-_START = """() => {
-  const screen = document.querySelector('[data-screen="start"]');
+# A screen as a citizen sees it: does it scroll, and where is each of its parts (the whole box,
+# and the text in it, and how many lines that text takes), its size and its letters' size; what
+# is really at the middle of it (not the top bar, say).
+_SCREEN = """([name, selector]) => {
+  const screen = document.querySelector(`[data-screen="${name}"]`);
   const bar = document.querySelector(".bar").getBoundingClientRect();
   const parts = [];
-  for (const el of screen.querySelectorAll("h1, p, button")) {
+  for (const el of screen.querySelectorAll(selector)) {
     if (!el.checkVisibility()) continue;
     const box = el.getBoundingClientRect();
     const range = document.createRange();
     range.selectNodeContents(el);
     const text = range.getBoundingClientRect();
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
     const x = (box.left + box.right) / 2, y = (box.top + box.bottom) / 2;
     const hit = document.elementFromPoint(x, y);
     parts.push({
       name: `${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 24)}"`,
+      id: el.id,
       box: [box.left, box.top, box.right, box.bottom],
       text: [text.left, text.top, text.right, text.bottom],
+      lines,
       width: box.width,
       height: box.height,
       font: parseFloat(getComputedStyle(el).fontSize),
@@ -52,17 +55,23 @@ _START = """() => {
     parts,
   };
 }"""
+START_PARTS = "h1, p, button"
+RECEIPT_PARTS = "h1, p, button, .ticket, .ticket > span"
 
 
-def off_start_screen(start: dict[str, Any]) -> list[str]:
-    """What of the start screen the citizen cannot see without scrolling, or not at all."""
-    problems = ["the start screen scrolls"] if start["scrolls"] else []
-    for part in start["parts"]:
+async def measure(page: Any, screen: str, parts: str) -> dict[str, Any]:
+    return dict(await page.evaluate(_SCREEN, [screen, parts]))
+
+
+def off_screen(seen: dict[str, Any]) -> list[str]:
+    """What of a screen the citizen cannot see without scrolling, or not at all."""
+    problems = ["the screen scrolls"] if seen["scrolls"] else []
+    for part in seen["parts"]:
         for what in ("box", "text"):
             left, top, right, bottom = part[what]
-            if top < start["top"] - 1 or bottom > start["bottom"] + 1:
+            if top < seen["top"] - 1 or bottom > seen["bottom"] + 1:
                 problems.append(f"{part['name']}: its {what} is off the screen or under the bar")
-            elif left < -1 or right > start["right"] + 1:
+            elif left < -1 or right > seen["right"] + 1:
                 problems.append(f"{part['name']}: its {what} is off the screen's side")
         left, top, right, bottom = part["box"]
         tleft, ttop, tright, tbottom = part["text"]
@@ -71,6 +80,34 @@ def off_start_screen(start: dict[str, Any]) -> list[str]:
         if not part["seen"]:
             problems.append(f"{part['name']}: something else covers it")
     return problems
+
+
+async def fits_in_larger_text(
+    kiosk: Kiosk, screen: str, parts: str, shot: str
+) -> dict[str, dict[str, Any]]:
+    """The screen as it is, then in larger text, then in larger text and high contrast: each
+    fits the screen (`off_screen`), no text on it overlaps another, and in larger text each
+    part's letters are larger than before and no button is smaller. Returns the two larger
+    looks as measured; `shot` names their screenshots, with {look} for the look."""
+    page = kiosk.page
+    normal = await measure(page, screen, parts)
+    assert not off_screen(normal), off_screen(normal)
+    await kiosk.tap("#larger")
+    looks = {}
+    for look in ("larger", "contrast-larger"):
+        if look == "contrast-larger":
+            await kiosk.tap("#contrast")
+        await kiosk.shot("access-" + shot.format(look=look))
+        larger = looks[look] = await measure(page, screen, parts)
+        problems = off_screen(larger) + await layout_problems(page, SHOWN)
+        assert not problems, f"{look}: {problems}"
+        assert [part["name"] for part in larger["parts"]] == [p["name"] for p in normal["parts"]]
+        for before, after in zip(normal["parts"], larger["parts"], strict=True):
+            assert after["font"] > before["font"], (look, before, after)
+            if before["name"].startswith("button"):
+                assert after["height"] >= before["height"] - 1, (look, before, after)
+                assert after["width"] >= before["width"] - 1, (look, before, after)
+    return looks
 
 
 # How a button looks: what a citizen tells "pressed" and "not pressed" by.
@@ -211,30 +248,53 @@ async def test_the_start_screen_fits_the_screen_in_larger_text_without_scrolling
     of the last citizen, whose words are longer or shorter)."""
     kiosk = await open_kiosk(browser, booth)
     page = kiosk.page
-    audit = Audit(kiosk, lang)
     await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
     await kiosk.screen("consent")
     await kiosk.tap("#home")
     await kiosk.screen("start")
     assert await page.evaluate("document.documentElement.lang") == lang
 
-    normal = await page.evaluate(_START)
-    assert not off_start_screen(normal), off_start_screen(normal)
-    await audit.larger(True)
-    for look in ("larger", "contrast-larger"):
-        if look == "contrast-larger":
-            await kiosk.tap("#contrast")
-        await kiosk.shot(f"access-{lang}-{look}-start-fits")
-        larger = await page.evaluate(_START)
-        assert not off_start_screen(larger), f"{look}: {off_start_screen(larger)}"
-        names = [part["name"] for part in larger["parts"]]
-        assert names == [part["name"] for part in normal["parts"]]
+    looks = await fits_in_larger_text(kiosk, "start", START_PARTS, f"{lang}-{{look}}-start-fits")
+    for look in looks.values():
+        names = [part["name"] for part in look["parts"]]
         assert any('"Дауыстық көмекші' in name for name in names), names
-        for before, after in zip(normal["parts"], larger["parts"], strict=True):
-            assert after["font"] > before["font"], (look, before, after)
-            if before["name"].startswith("button"):
-                assert after["height"] >= before["height"] - 1, (look, before, after)
-                assert after["width"] >= before["width"] - 1, (look, before, after)
+    await page.context.close()
+
+
+async def _printer_failed(route: Any) -> None:
+    """The appeal's status as the booth polls it, with a printer that failed the receipt."""
+    if route.request.method != "GET":
+        return await route.fallback()
+    response = await route.fetch()
+    body = await response.json()
+    body["receipt"] = {**(body.get("receipt") or {}), "status": "failed"}
+    await route.fulfill(response=response, json=body)
+
+
+@pytest.mark.parametrize("printer", ["printed", "failed"])
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_receipt_fits_the_screen_in_larger_text_its_number_on_one_line(
+    browser: Any, booth: Booth, lang: str, printer: str
+) -> None:
+    """A citizen who sees poorly writes the receipt down from the screen: in larger text (and
+    high contrast) the number is one piece on one line, and it, the code, the date and «Done»
+    are all on the screen at once, none under the top bar, the text larger than before and no
+    button smaller; whether the printer printed the receipt or failed to (a longer message)."""
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    if printer == "failed":
+        await page.route("**/api/v1/appeals/*", _printer_failed)
+    await walk_to_record(kiosk, lang)
+    await record(kiosk, 2.0)
+    await kiosk.tap("#review-send")
+    await kiosk.screen("receipt", timeout=60_000)
+    said = "ok" if printer == "printed" else "error"
+    await page.locator(f"#receipt-status.{said}").wait_for(timeout=30_000)
+
+    shot = f"{lang}-{{look}}-receipt-{printer}"
+    for name, look in (await fits_in_larger_text(kiosk, "receipt", RECEIPT_PARTS, shot)).items():
+        [number] = [part for part in look["parts"] if part["id"] == "receipt-number"]
+        assert number["lines"] == 1, (name, number)
     await page.context.close()
 
 
