@@ -2,7 +2,8 @@
 any screen in either language, in normal and larger text; larger text lays every screen out
 again (no text overlaps another or is cut off), and the start screen and the receipt still fit
 the screen without scrolling (the receipt's number on one line); high contrast turns the top
-bar black like the page; the next citizen gets normal text again."""
+bar black like the page; the next citizen finds the whole page, top bar included, in the booth's
+language again, in normal text and colours."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ..conftest import IDLE_S, Booth
+from ..conftest import IDLE_CONFIRM_S, IDLE_S, Booth
 from .conftest import Kiosk, axe, layout_problems, open_kiosk
-from .test_booth import fill_identity, record, walk_to_record
+from .test_booth import booth_text, fill_identity, record, walk_to_record
 
 pytestmark = pytest.mark.browser
 
@@ -245,12 +246,12 @@ async def test_the_start_screen_fits_the_screen_in_larger_text_without_scrolling
     """A citizen who sees poorly turns larger text on at the start: the titles, both languages,
     the answers, the questions and the voice guidance are all on the screen at once, none under
     the top bar, the text larger than before and no button smaller (the bar speaks the language
-    of the last citizen, whose words are longer or shorter)."""
+    of the citizen who chose one and came back, whose words are longer or shorter)."""
     kiosk = await open_kiosk(browser, booth)
     page = kiosk.page
     await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
     await kiosk.screen("consent")
-    await kiosk.tap("#home")
+    await kiosk.tap('[data-screen="consent"] [data-action="back"]')
     await kiosk.screen("start")
     assert await page.evaluate("document.documentElement.lang") == lang
 
@@ -362,3 +363,49 @@ async def test_high_contrast_passes_axe_on_every_kind_of_screen_and_is_off_for_t
 
     print(audit.report())
     assert not audit.violations and not audit.layout, audit.report()
+
+
+# The page in the words and looks a citizen finds it in: its language, larger text and high
+# contrast, and every text and label from the catalogs, the top bar's and the dialogs' included.
+_PAGE = """() => ({
+  lang: document.documentElement.lang,
+  looks: document.documentElement.className,
+  pressed: [...document.querySelectorAll(".bar [aria-pressed]")].map(
+    (el) => `${el.id}=${el.getAttribute("aria-pressed")}`),
+  texts: [...document.querySelectorAll("[data-i18n]")].map((el) => el.textContent),
+  labels: [...document.querySelectorAll("[data-i18n-label]")].map((el) => el.ariaLabel),
+})"""
+
+
+@pytest.mark.parametrize("leave", ["done", "idle", "to the start"])
+async def test_the_next_citizen_finds_the_whole_booth_as_the_first_one_did(
+    browser: Any, booth: Booth, leave: str
+) -> None:
+    """A citizen chose Russian, larger text and high contrast, then took the receipt and pressed
+    «Done», or walked away, or pressed «To the start»: the next one finds the whole page as the
+    first citizen did, the top bar included, in the booth's language (not the last citizen's),
+    normal text, no contrast."""
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    first = await page.evaluate(_PAGE)
+    await kiosk.tap("#larger")
+    await kiosk.tap("#contrast")
+    if leave == "done":
+        await walk_to_record(kiosk, "ru")
+        await record(kiosk, 2.0)
+        await kiosk.tap("#review-send")
+        await kiosk.screen("receipt", timeout=60_000)
+    else:
+        await kiosk.tap('[data-action="lang"][data-value="ru"]')
+        await kiosk.screen("consent")
+    assert await kiosk.text("#home") == booth_text("ru", "to_start")
+    if leave == "done":
+        await kiosk.tap('[data-screen="receipt"] [data-action="home"]')
+    elif leave == "idle":
+        await page.locator("#idle").wait_for(state="visible", timeout=(IDLE_S + 3) * 1000)
+    else:
+        await kiosk.tap("#home")
+    await kiosk.screen("start", timeout=(IDLE_CONFIRM_S + 3) * 1000)
+    await kiosk.shot(f"access-next-citizen-after-{leave.replace(' ', '-')}")
+    assert await page.evaluate(_PAGE) == first
+    await page.context.close()

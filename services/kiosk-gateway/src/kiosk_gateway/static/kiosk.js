@@ -41,6 +41,9 @@ const SLOW_FACTOR = 3;
 const SPOKEN_COUNTDOWN_S = 10;
 
 const booth = (method, path, body) => api(method, path, { body, headers: BOOTH });
+// The start screen speaks both languages, but the top bar and the dialogs speak one: each
+// citizen finds them in this one, the booth's, not in the language the last citizen chose.
+const BOOTH_LANG = getLang();
 
 let generations = 0;
 let state = fresh();
@@ -106,6 +109,7 @@ async function reset() {
   hideIdle();
   show($("#confirm-home"), false);
   // The next citizen gets the booth as the first one found it.
+  setLang(BOOTH_LANG);
   setLarger(false);
   setContrast(false);
   guide.setAudio(false);
