@@ -138,8 +138,8 @@ async def test_the_outbox_reports_its_pending_entries_and_the_oldest_ones_age(
         assert samples(text, "dialog_outbox_oldest_pending_age_seconds")[labels] == 0
 
         async def two(tx: Pending) -> None:
-            await tx.add(answer(1))
-            await tx.add(answer(2))
+            tx.add(answer(1))
+            tx.add(answer(2))
 
         await outbox.run(two)
         await outbox.measure()

@@ -72,7 +72,7 @@ async def test_state_and_events_commit_together(db: AsyncDatabase[dict[str, Any]
 
     async def change(tx: Pending) -> str:
         await db.things.insert_one({"_id": "t1", "state": "done"}, session=tx.session)
-        await tx.add(answer(1))
+        tx.add(answer(1))
         return "ok"
 
     assert await outbox.run(change) == "ok"
@@ -95,7 +95,7 @@ async def test_a_failed_change_leaves_neither_state_nor_events(
 
     async def change(tx: Pending) -> None:
         await db.things.insert_one({"_id": "t2"}, session=tx.session)
-        await tx.add(answer(2))
+        tx.add(answer(2))
         raise RuntimeError("crash before commit")
 
     with pytest.raises(RuntimeError):
@@ -111,8 +111,8 @@ async def test_publish_failure_keeps_the_event_until_the_broker_is_back(
     outbox = Outbox(db, bus, source="/dialog/test")
 
     async def change(tx: Pending) -> None:
-        await tx.add(answer(3))
-        await tx.add(answer(4))
+        tx.add(answer(3))
+        tx.add(answer(4))
 
     await outbox.run(change)
     bus.fail = True
@@ -132,8 +132,8 @@ async def test_the_relay_removes_sent_envelopes_after_a_week_and_keeps_newer_one
     outbox = Outbox(db, bus, source="/dialog/test")
 
     async def change(tx: Pending) -> None:
-        await tx.add(answer(5))
-        await tx.add(answer(6))
+        tx.add(answer(5))
+        tx.add(answer(6))
 
     await outbox.run(change)
     assert await outbox.relay_once() == 2
@@ -179,8 +179,8 @@ async def test_a_running_relay_publishes_what_its_process_commits_without_pollin
         await asyncio.sleep(0.1)
 
         async def change(tx: Pending) -> None:
-            await tx.add(answer(7))
-            await tx.add(answer(8))
+            tx.add(answer(7))
+            tx.add(answer(8))
 
         await outbox.run(change)
 
@@ -200,7 +200,7 @@ async def test_what_a_crashed_writer_leased_is_relayed_once_its_lease_runs_out(
     try:
 
         async def change(tx: Pending) -> None:
-            await tx.add(answer(9))
+            tx.add(answer(9))
 
         await writer.run(change)
         await asyncio.sleep(0.1)
@@ -226,8 +226,8 @@ async def test_a_stopping_relay_hands_what_it_did_not_publish_to_the_next_at_onc
     outbox.start(interval=60)
 
     async def change(tx: Pending) -> None:
-        await tx.add(answer(10))
-        await tx.add(answer(11))
+        tx.add(answer(10))
+        tx.add(answer(11))
 
     await outbox.run(change)
     await asyncio.sleep(0.1)  # the first publish hangs
@@ -247,8 +247,8 @@ async def test_a_refused_publish_from_memory_is_retried_in_order_once_the_broker
     try:
 
         async def change(tx: Pending) -> None:
-            await tx.add(answer(12))
-            await tx.add(answer(13))
+            tx.add(answer(12))
+            tx.add(answer(13))
 
         await outbox.run(change)
         await asyncio.sleep(0.3)

@@ -75,8 +75,9 @@ class Pending:
     def count(self) -> int:
         return len(self.added)
 
-    async def add(self, data: EventData) -> Envelope:
-        """Add an event; it is written with the transaction's other writes, when `fn` returns."""
+    def add(self, data: EventData) -> Envelope:
+        """Add an event; it is written with the transaction's other writes, when `fn` returns
+        (in one insert, so adding costs no round trip)."""
         # The entry keeps the trace of the request that wrote it; the relay publishes in it.
         envelope = tracing.stamp(Envelope.wrap(data, source=self.outbox.source))
         self.added.append(_Entry(envelope.id, data.routing_key(), envelope))

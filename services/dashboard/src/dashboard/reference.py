@@ -208,7 +208,7 @@ async def _write(
             ip=ip,
             session=tx.session,
         )
-        await tx.add(event_of(new, names))
+        tx.add(event_of(new, names))
         return new
 
     try:

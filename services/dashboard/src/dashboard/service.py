@@ -209,7 +209,7 @@ class Dashboard:
                 ip=ip,
                 session=tx.session,
             )
-            await tx.add(
+            tx.add(
                 AnswerPosted(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],

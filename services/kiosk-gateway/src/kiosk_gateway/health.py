@@ -258,7 +258,7 @@ class BoothHealth:
             if result.matched_count != 1:
                 raise _Conflict()
         if changes or old is None:
-            await tx.add(
+            tx.add(
                 KioskHealthChanged(
                     kiosk_id=kiosk_id,
                     center=doc["center"],

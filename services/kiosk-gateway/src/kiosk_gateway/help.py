@@ -85,7 +85,7 @@ class ReferencePrints:
         )
 
         async def queue(tx: Pending) -> None:
-            await tx.add(event)
+            tx.add(event)
 
         await self.outbox.run(queue)
 

@@ -175,7 +175,7 @@ class Lookup:
                 self.db, appeal_id=appeal["_id"], kiosk_id=kiosk["_id"], session=tx.session
             )
             # Printed at the booth where the citizen stands, which may not be where they recorded.
-            await tx.add(
+            tx.add(
                 receipt_requested(
                     appeal, kiosk, official, copy=copy, code=code, tracking_url=self.tracking_url
                 )

@@ -101,7 +101,7 @@ class Ratings:
             )
             if not saved:
                 return False
-            await tx.add(
+            tx.add(
                 AnswerRated(
                     appeal_id=appeal["_id"],
                     registration_number=appeal["registration_number"],

@@ -298,7 +298,7 @@ class Gateway:
             ):
                 return None
             video = appeal["video"]
-            await tx.add(
+            tx.add(
                 AppealRecorded(
                     appeal_id=appeal_id,
                     registration_number=number,
@@ -320,7 +320,7 @@ class Gateway:
             )
             if appeal.get("full_name") or appeal.get("iin"):
                 # Bound to the dashboard's queue only: no other service gets name or IIN.
-                await tx.add(
+                tx.add(
                     ApplicantIdentified(
                         appeal_id=appeal_id,
                         registration_number=number,
@@ -328,7 +328,7 @@ class Gateway:
                         iin=appeal.get("iin"),
                     )
                 )
-            await tx.add(
+            tx.add(
                 receipt_requested(
                     {**appeal, **fields}, kiosk, official, copy=1, code=code, tracking_url=url
                 )

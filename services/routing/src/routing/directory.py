@@ -78,8 +78,8 @@ class Directory:
         )
         assert doc is not None
         photo = await repo.get_photo(self.db, official_id=official_id, session=tx.session)
-        await tx.add(official_changed(doc, photo))
-        await tx.add(official_contact_changed(doc))
+        tx.add(official_changed(doc, photo))
+        tx.add(official_contact_changed(doc))
 
     async def snapshot(self, audience: str) -> list[Doc]:
         """Every official (inactive too) as its latest event's data, for a read model's sync."""

@@ -146,7 +146,7 @@ class Disputes:
             )
             if updated is None:
                 return False
-            await tx.add(
+            tx.add(
                 AnswerConfirmed(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],
@@ -216,7 +216,7 @@ class Disputes:
             )
             if updated is None:
                 return False
-            await tx.add(
+            tx.add(
                 FollowUpRequested(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],

@@ -116,7 +116,7 @@ class Retention:
             )
             if updated is None:
                 return False
-            await tx.add(
+            tx.add(
                 AppealExpired(
                     appeal_id=due.appeal_id,
                     registration_number=due.registration_number,

@@ -121,7 +121,7 @@ class Routing:
             case.update(schedule_fields(case, lead_working_days=self.lead_working_days)[0])
             case.update(repo.case_keys(case))
             await repo.insert_case(self.db, case=case, session=tx.session)
-            await tx.add(
+            tx.add(
                 AppealRouted(
                     appeal_id=event.appeal_id,
                     registration_number=event.registration_number,
@@ -259,7 +259,7 @@ class Routing:
             )
             if updated is None:
                 return False
-            await tx.add(
+            tx.add(
                 AppealForwarded(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],
@@ -269,7 +269,7 @@ class Routing:
                     forwarded_at=now,
                 )
             )
-            await tx.add(
+            tx.add(
                 AppealRouted(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],
@@ -348,7 +348,7 @@ class Routing:
             )
             if updated is None:
                 return False
-            await tx.add(
+            tx.add(
                 AppealExtended(
                     appeal_id=appeal_id,
                     registration_number=case["registration_number"],

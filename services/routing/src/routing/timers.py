@@ -136,7 +136,7 @@ class Timers:
             supervisor_id = official.get("supervisor_id") if official else None
             for t in events:
                 cls = DeadlineApproaching if t.what == "reminded" else AppealOverdue
-                await tx.add(
+                tx.add(
                     cls(
                         appeal_id=appeal_id,
                         registration_number=case["registration_number"],
