@@ -13,6 +13,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from dialog_platform.documents import connect
+from dialog_platform.embedded.patches import TransactionGate
 
 
 async def test_concurrent_transactions_and_plain_writes_all_land(
@@ -118,3 +119,51 @@ async def test_a_crowd_waiting_for_a_transaction_does_not_stall_it(
     finally:
         await client.drop_database(f"{db_prefix}_crowd")
         await client.close()
+
+
+def _command(database: str, session: str | None = None, **fields: Any) -> dict[str, Any]:
+    command: dict[str, Any] = {"$db": database, **fields}
+    if session is not None:
+        command["lsid"] = {"id": session}
+    return command
+
+
+# Well inside the gate's own look every 0.5 s: a waiter let in this soon was woken by the change.
+PROMPT_S = 0.2
+
+
+async def test_the_gate_lets_each_waiter_in_as_soon_as_what_held_it_ends() -> None:
+    gate = TransactionGate(abandoned_after_s=60)
+
+    # A plain write waits for the open transaction of its database, and only of its own.
+    start = _command("a", "s1", startTransaction=True)
+    assert await gate.enter(start) is None
+    gate.leave(start, None)
+    held = asyncio.create_task(gate.enter(_command("a")))
+    assert await asyncio.wait_for(gate.enter(_command("b")), PROMPT_S) == "b"
+    await asyncio.sleep(0.05)
+    assert not held.done()
+    commit = _command("a", "s1", commitTransaction=1)
+    assert await gate.enter(commit) is None
+    gate.leave(commit, None)
+    assert await asyncio.wait_for(held, PROMPT_S) == "a"
+
+    # A transaction starts once the last plain write of its database is out.
+    starting = asyncio.create_task(gate.enter(_command("a", "s2", startTransaction=True)))
+    await asyncio.sleep(0.05)
+    assert not starting.done()
+    gate.leave(_command("a"), "a")
+    assert await asyncio.wait_for(starting, PROMPT_S) is None
+    gate.leave(_command("a", "s2", abortTransaction=1), None)
+
+    # Plain writes held back for a transaction that gave up before it started go on.
+    plain_b = _command("b")
+    waiting_start = asyncio.create_task(gate.enter(_command("b", "s3", startTransaction=True)))
+    await asyncio.sleep(0.05)
+    held_back = asyncio.create_task(gate.enter(_command("b")))
+    await asyncio.sleep(0.05)
+    assert not held_back.done()
+    waiting_start.cancel()
+    assert await asyncio.wait_for(held_back, PROMPT_S) == "b"
+    gate.leave(plain_b, "b")
+    gate.leave(plain_b, "b")

@@ -146,7 +146,9 @@ class TransactionGate:
 
     def __init__(self, abandoned_after_s: float = ABANDONED_AFTER_S) -> None:
         self.abandoned_after_s = abandoned_after_s
-        self._changed = asyncio.Event()
+        # One per database with waiters: a request ending in one database wakes no one
+        # waiting in another, and a plain one only when a transaction waits for it.
+        self._changed: dict[str, asyncio.Event] = {}
         self._owner: dict[str, list[Any]] = {}  # database → [session id, last activity]
         self._database_of: dict[str, str] = {}  # session id → database
         self._in_flight: dict[str, int] = {}  # database → plain requests running
@@ -169,6 +171,7 @@ class TransactionGate:
                     if time.monotonic() - owner[1] > self.abandoned_after_s:
                         log.warning("transaction abandoned; database %s released", database)
                         self._release(owner[0])
+                        self._wake(database)
                         continue
                 elif starts:
                     if not self._in_flight.get(database):
@@ -178,12 +181,18 @@ class TransactionGate:
                 elif not self._starting.get(database):
                     self._in_flight[database] = self._in_flight.get(database, 0) + 1
                     return database
-                # Woken by any change; the timeout is for the abandonment check.
+                # Woken by a change in this database; the timeout is for the abandonment check.
+                changed = self._changed.get(database)
+                if changed is None:
+                    changed = self._changed[database] = asyncio.Event()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=0.5)
+                    await asyncio.wait_for(changed.wait(), timeout=0.5)
         finally:
             if starts:
                 self._starting[database] -= 1
+                if not self._starting[database] and database not in self._owner:
+                    # Plain requests held back for a transaction that gave up may go.
+                    self._wake(database)
 
     def leave(self, command: dict[str, Any], plain_slot: str | None) -> None:
         session = _session_id(command)
@@ -192,15 +201,25 @@ class TransactionGate:
             return
         if plain_slot is not None:
             self._in_flight[plain_slot] -= 1
+            if not self._in_flight[plain_slot] and self._starting.get(plain_slot):
+                self._wake(plain_slot)  # the last plain request out lets a transaction in
         if ends and session is not None:
-            self._release(session)
-        self._changed.set()
-        self._changed = asyncio.Event()
+            released = self._release(session)
+            if released is not None:
+                self._wake(released)
 
-    def _release(self, session: str) -> None:
+    def _release(self, session: str) -> str | None:
+        """Free the database `session`'s transaction holds; that database, if it held one."""
         database = self._database_of.pop(session, None)
         if database is not None and self._owner.get(database, [None])[0] == session:
             del self._owner[database]
+            return database
+        return None
+
+    def _wake(self, database: str) -> None:
+        changed = self._changed.pop(database, None)
+        if changed is not None:
+            changed.set()
 
 
 @written_for(nx_27017="0.8.1")
