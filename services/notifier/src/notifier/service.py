@@ -79,7 +79,7 @@ class Notifier:
     # A token stands for one new SMS, so its sender leases one and goes back to wait: looking
     # again until nothing is left cost an empty lease query per SMS. At start, and when the
     # loop's own look finds SMS come due (retries, quiet hours over), the senders drain instead.
-    drain: bool = True
+    _drain: bool = field(default=True, init=False, repr=False)
 
     def in_quiet_hours(self, now: datetime) -> bool:
         local = now.astimezone(self.timezone).time()
@@ -223,10 +223,10 @@ class Notifier:
     async def _sender(self) -> None:
         while True:
             try:
-                if self.drain:
+                if self._drain:
                     await self.send_due()
                     # Nothing left; a look that finds more sets it again.
-                    self.drain = False
+                    self._drain = False
                 else:
                     await self.send_due(limit=1)
             except asyncio.CancelledError:
@@ -246,7 +246,7 @@ class Notifier:
                 log.exception("looking for due SMS failed; will retry")
                 continue
             if due:
-                self.drain = True
+                self._drain = True
             # Tokens still unspent mean senders are on their way already.
             if due and self.ready.locked():
                 for _ in range(senders):
