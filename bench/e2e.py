@@ -9,6 +9,8 @@ through the dashboard. Per appeal:
 - wait:     the booth's wait, upload + submit until the number is on screen;
 - receipt:  submit until the receipt's PNG appears in the booth printer's folder;
 - official: submit until the SMSC stand-in accepted the official's SMS;
+- receipt·ev, official·ev: the same from the submit's answer (the registration committed), so
+  the event path alone, without the submit's own access-code hash and transaction;
 - citizen:  answer posted until the SMSC stand-in accepted the citizen's SMS.
 
 Beside each step, the same hops as bare aio-pika publish/consume chains on the same RabbitMQ
@@ -69,6 +71,10 @@ from upload import moto_process  # moto in its own process, objects in memory
 
 MB = 1_000_000
 HOPS = ("wait", "receipt", "official", "citizen")
+# The same two outcomes from the booth's receipt number on screen, that is from the
+# registration's commit: what is left is the event path (outbox, broker, consumer, and the
+# printer's drawing or the SMSC's answer), without the submit's own Argon2 hash and transaction.
+AFTER = {"receipt": "receipt·ev", "official": "official·ev"}
 GOAL_P95_S = 2.0
 STOP_P95_S = 5.0
 # The booth records 1280×720 at 1.5 Mbit/s (recorder.js): two minutes are about 23 MB.
@@ -626,8 +632,8 @@ def tally(
                 official_at.setdefault(found.group(0), at)
             else:
                 citizen_at.setdefault(m.phone, at)
-    seconds: dict[str, list[float]] = {h: [] for h in HOPS}
-    missing = dict.fromkeys(HOPS, 0)
+    seconds: dict[str, list[float]] = {h: [] for h in (*HOPS, *AFTER.values())}
+    missing = dict.fromkeys((*HOPS, *AFTER.values()), 0)
     for a in step.appeals:
         if a.number is None:
             missing["wait"] += 1
@@ -639,8 +645,10 @@ def tally(
         ):
             if arrived is None:
                 missing[hop] += 1
+                missing[AFTER[hop]] += 1
             else:
                 seconds[hop].append(max(0.0, arrived - a.submitted))
+                seconds[AFTER[hop]].append(max(0.0, arrived - a.numbered))
         if a.answered is not None:
             told = citizen_at.get(a.phone)
             if told is None:
@@ -662,11 +670,11 @@ def report(step: Step) -> None:
     print(f"\n== {step.rate:g} appeals/s, {step.video} videos: {n} appeals, {len(errors)} failed")
     for e in errors[:3]:
         print(f"   failure: {e}")
-    print("   hop          n   p50   p95   p99  missing")
-    for hop in HOPS:
+    print("   hop            n   p50   p95   p99  missing")
+    for hop in (*HOPS, *AFTER.values()):
         vals = step.seconds.get(hop, [])
         print(
-            f"   {hop:9s} {len(vals):4d} {fmt(step.p(hop, 0.5))} {fmt(step.p(hop, 0.95))} "
+            f"   {hop:11s} {len(vals):4d} {fmt(step.p(hop, 0.5))} {fmt(step.p(hop, 0.95))} "
             f"{fmt(step.p(hop, 0.99))}  {step.missing.get(hop, 0)}"
         )
     for hop, bare in step.bare.items():
@@ -676,8 +684,11 @@ def report(step: Step) -> None:
         ours = step.p(hop, 0.95)
         ratio = f"{ours / bare95:7.1f}×" if ours and bare95 > 0 and ours != float("inf") else "   –"
         hops = "gateway → printer" if hop == "receipt" else "gateway → routing → notifier"
+        after = step.p(AFTER[hop], 0.95)
+        event = f"{after / bare95:6.1f}×" if after and after != float("inf") else "   –"
         print(
             f"   bare aio-pika {hops:30s} p95 {bare95 * 1000:7.1f} ms; {hop} p95 / bare p95 {ratio}"
+            f"; {AFTER[hop]} p95 / bare p95 {event}"
         )
     done = max(1, sum(1 for a in step.appeals if a.number))
     print("   CPU s per appeal, RSS MB at the end of arrivals:")
