@@ -7,7 +7,7 @@ import itertools
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +20,10 @@ from ..smsc import FakeSmscServer
 from .booth import BoothResult, ReceiptWatch, call
 from .config import NUMBER, RECEIPT_POLL_S, FaultConfig
 from .kills import Kill
+
+# The notifier's lease (30 s) and its longest backoff (60 s), with a margin: an SMS due by then
+# is on its way; one due later is a reminder, not part of the run.
+SMS_HORIZON_S = 120.0
 
 
 @dataclass
@@ -137,6 +141,14 @@ class Audit:
             if name.startswith(f"{self.cluster.db_prefix}_"):
                 pending += await mongo[name].outbox.count_documents({"state": "pending"})
         return int(pending)
+
+    async def sms_on_their_way(self, mongo: Any) -> int:
+        """SMS the notifier holds to send within a lease or a retry's backoff: a run is not
+        settled while one waits out the lease a killed notifier left on it (reminders due days
+        later are not counted)."""
+        horizon = datetime.now(UTC) + timedelta(seconds=SMS_HORIZON_S)
+        due = mongo[f"{self.cluster.db_prefix}_notifier"].due
+        return int(await due.count_documents({"not_before": {"$lte": horizon}}))
 
     async def cases(self, http: httpx.AsyncClient) -> list[dict[str, Any]] | None:
         """routing's cases through its API; None while routing does not answer."""

@@ -193,6 +193,7 @@ async def run_scenario(
                 rows, problems, notes, complete = audit.tally(appeals, cases)
                 queued = await asyncio.to_thread(_queued, rabbit, cluster.namespace)
                 pending = await audit.outbox_pending(mongo)
+                pending += await audit.sms_on_their_way(mongo)
                 now = time.monotonic()
                 quiet = queued == 0 and pending == 0
                 quiet_since = (quiet_since or now) if quiet else None
