@@ -86,3 +86,13 @@ async def test_killed_after_smsc_accepted_sends_nothing_twice(
             second.stop()
         assert len(smsc.state.sent_to(PHONE)) == 1
         assert any(r["path"].endswith("status.php") for r in smsc.state.requests)
+
+
+def test_fault_runs_wait_as_long_as_a_killed_notifiers_sms_can_be_held_back() -> None:
+    # A fault run counts an SMS missing once its horizon has passed, so the horizon has to cover
+    # the lease a killed notifier leaves on an SMS plus the longest retry's backoff after it;
+    # raising either here without the horizon would turn a late SMS into a reported loss.
+    from dialog_platform.testing.faults.audit import SMS_HORIZON_S
+    from notifier.service import LEASE_S, MAX_BACKOFF_S
+
+    assert LEASE_S + MAX_BACKOFF_S < SMS_HORIZON_S

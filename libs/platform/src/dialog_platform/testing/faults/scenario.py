@@ -193,9 +193,9 @@ async def run_scenario(
                 rows, problems, notes, complete = audit.tally(appeals, cases)
                 queued = await asyncio.to_thread(_queued, rabbit, cluster.namespace)
                 pending = await audit.outbox_pending(mongo)
-                pending += await audit.sms_on_their_way(mongo)
+                sms = await audit.sms_on_their_way(mongo)
                 now = time.monotonic()
-                quiet = queued == 0 and pending == 0
+                quiet = queued == 0 and pending == 0 and sms == 0
                 quiet_since = (quiet_since or now) if quiet else None
                 if quiet_since is not None and (complete or now - quiet_since >= QUIET_S):
                     settled = True
@@ -203,7 +203,8 @@ async def run_scenario(
                 if now > deadline:
                     problems.append(
                         f"not settled after {config.settle_timeout_s:g} s: {queued} messages "
-                        f"queued, {pending} events pending in outboxes"
+                        f"queued, {pending} events pending in outboxes, {sms} SMS the notifier "
+                        "still holds to send"
                     )
                     break
                 await asyncio.sleep(2.0)
