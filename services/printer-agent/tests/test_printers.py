@@ -184,6 +184,18 @@ def test_the_raster_is_the_one_python_escpos_would_send(
     assert dummy.output == escpos_own_job(picture, profile)
 
 
+def test_the_png_stand_in_shows_a_sheet_of_a_width_that_is_not_whole_bytes(
+    tmp_path: Path,
+) -> None:
+    odd = pictures()["odd"]
+    with open_printer(f"png://{tmp_path}") as printer:
+        printer.print_image(odd, name="sheet")
+    with Image.open(tmp_path / "sheet.png") as saved:
+        assert (saved.mode, saved.size) == ("1", odd.size)
+        assert saved.tobytes() == odd.tobytes()
+    assert (tmp_path / "sheet.bin").read_bytes() == escpos_own_job(odd, None)
+
+
 def test_a_tall_narrow_sheet_is_centred_in_every_fragment(receipt: ReceiptRequested) -> None:
     # python-escpos centres only sheets of one fragment; a receipt is three.
     narrow = render_receipt(receipt, width=384)

@@ -334,4 +334,6 @@ def draw_layout(layout: Layout, *, fonts: ReceiptFonts) -> Image.Image:
         )
     for picture in layout.pictures:
         canvas.paste(picture.image.convert("L"), (picture.x, picture.y))
-    return canvas.point(lambda v: 255 if v >= 128 else 0).convert("1", dither=Image.Dither.NONE)
+    # Without dithering Pillow thresholds at 128 (dark below, paper from there): the same dots
+    # as a `point` to 0/255 first, without its pass over the whole sheet.
+    return canvas.convert("1", dither=Image.Dither.NONE)

@@ -52,11 +52,12 @@ class Printer(ABC):
         self.close()
 
 
-def escpos_job(device: Any, image: Image.Image) -> None:
+def escpos_job(device: Any, image: Image.Image, *, dots: bytes | None = None) -> None:
     """Send one receipt to a python-escpos printer object, real or `Dummy`.
 
     ESC @ first, so whatever a previous job or a power glitch left set (justification, size,
-    page mode) cannot distort this one; ESC a 1 centres the raster on the paper.
+    page mode) cannot distort this one; ESC a 1 centres the raster on the paper. `dots` is
+    `image.tobytes()` when the caller made it already (see `raster`).
     """
     if paper_pixels(device) is None:
         # Without a profile the receipt is rendered at the paper's width by configuration;
@@ -68,7 +69,7 @@ def escpos_job(device: Any, image: Image.Image) -> None:
     # 1-bit receipt directly: its own path converts the whole sheet five times per copy
     # (RGBA, paste, L, invert, 1), about 30 ms of a receipt's 40.
     # One write per fragment, as python-escpos does: a slow USB printer's timeout is per write.
-    for fragment in raster(image, paper_pixels(device)):
+    for fragment in raster(image, paper_pixels(device), dots=dots):
         device._raw(fragment)
     device.cut()
 
@@ -79,11 +80,13 @@ FRAGMENT_ROWS = 960
 _INK = bytes(255 - b for b in range(256))  # PIL's 1-bit: set bit = white; ESC/POS: set = dot
 
 
-def raster(image: Image.Image, paper: int | None) -> Iterator[bytes]:
+def raster(image: Image.Image, paper: int | None, *, dots: bytes | None = None) -> Iterator[bytes]:
     """`image` as GS v 0 raster commands, centred on `paper` pixels when that is wider.
 
     Rows are padded to whole bytes without dots, and the sheet is sent in fragments of at
-    most `FRAGMENT_ROWS` rows, each its own command.
+    most `FRAGMENT_ROWS` rows, each its own command. `dots`, if given, is `image.tobytes()`:
+    Pillow packs a 1-bit receipt bit by bit, a few milliseconds a receipt, so a caller that
+    needs the packed rows too (the PNG stand-in) packs them once.
     """
     sheet = image if image.mode == "1" else _one_bit(image)
     width = max(sheet.width, paper or 0)
@@ -92,7 +95,7 @@ def raster(image: Image.Image, paper: int | None) -> Iterator[bytes]:
         canvas = Image.new("1", (row_bytes * 8, sheet.height), 1)
         canvas.paste(sheet, ((width - sheet.width) // 2, 0))
         sheet = canvas
-    ink = sheet.tobytes().translate(_INK)
+    ink = (dots if dots is not None and sheet is image else sheet.tobytes()).translate(_INK)
     for top in range(0, sheet.height, FRAGMENT_ROWS):
         rows = min(FRAGMENT_ROWS, sheet.height - top)
         header = GS_V_0 + row_bytes.to_bytes(2, "little") + rows.to_bytes(2, "little")
