@@ -63,11 +63,15 @@ class ReceiptWatch:
             for entry in entries:
                 if entry.name.startswith(".") or not entry.name.endswith(".png"):
                     continue
+                seen = self.versions[entry.name[: -len(".png")]]
+                if seen and seen[-1][0] == entry.inode():
+                    # Known already (the inode comes with the listing): a directory of a
+                    # thousand receipts is not stat'ed ten times a second by ten watchers.
+                    continue
                 try:
                     st = entry.stat()
                 except OSError:
                     continue
-                seen = self.versions[entry.name[: -len(".png")]]
                 if not seen or seen[-1][:2] != (st.st_ino, st.st_mtime_ns):
                     appeared = datetime.fromtimestamp(st.st_ctime_ns / 1e9, UTC)
                     seen.append((st.st_ino, st.st_mtime_ns, appeared))
