@@ -16,29 +16,21 @@ import {
   setPlain,
   setText,
   show,
-  t,
 } from "./common.js";
 import { Fields, iinProblem } from "./keyboard.js";
-import { noteMedia, startHeartbeat } from "./health.js";
-import { CameraUnavailable, Recorder, uploadOnce } from "./recorder.js";
-import { Voice, messageClips, numberClips } from "./voice.js";
+import { startHeartbeat } from "./health.js";
+import { Recorder, uploadOnce } from "./recorder.js";
+import { Voice, messageClips } from "./voice.js";
 import { Guide } from "./guide.js";
+import { Idle } from "./idle.js";
+import { Officials } from "./officials.js";
+import { Recording } from "./recording.js";
 import { ReferenceDesk } from "./reference.js";
 import { fillRating, sendRating, showReasons } from "./rating.js";
 
 const BOOTH = { [config.session_header]: "1" };
 const RETRY_DELAYS_S = [1, 2, 4, 8, 8];
-// The one-time extension is offered, and the timer turns red, in the last 30 seconds (a
-// quarter of the time when the booth is set to record less than 2 minutes).
-const LATE_S = 30;
-const LATE_SHARE = 1 / 4;
 const BACK = { consent: "start", category: "consent", officials: "category", identity: "officials", record: "identity" };
-const NO_IDLE = new Set(["start", "unavailable", "upload"]);
-// Finding an ID card and typing 12 digits takes a while; watching one's own recording again
-// before sending it too. Both get three times the usual idle time.
-const SLOW_SCREENS = new Set(["identity", "review"]);
-const SLOW_FACTOR = 3;
-const SPOKEN_COUNTDOWN_S = 10;
 
 const booth = (method, path, body) => api(method, path, { body, headers: BOOTH });
 // The start screen speaks both languages, but the top bar and the dialogs speak one: each
@@ -54,9 +46,26 @@ const guide = new Guide({
   voice,
   screen: () => screen,
   fields: () => fieldsOf(),
-  touched: () => {
-    lastTouch = performance.now();
-  },
+  touched: () => idle.touched(),
+});
+const recording = new Recording({
+  recorder,
+  voice,
+  guide,
+  citizen: () => state,
+  screen: () => screen,
+  go,
+  phaseChanged: () => homeButton(),
+  send: () => send(),
+});
+const officials = new Officials({ booth, go, chosen: (official) => desk.offer(official) });
+const idle = new Idle({
+  voice,
+  guide,
+  screen: () => screen,
+  recording: () => recording.busy,
+  hasVideo: () => Boolean(state.recording),
+  reset: () => reset(),
 });
 
 // `generation` tells a late answer (from before a reset) that its citizen is gone.
@@ -74,7 +83,7 @@ function go(name) {
   }
   document.body.dataset.current = name;
   homeButton();
-  lastTouch = performance.now();
+  idle.touched();
   guide.disarm();
   // Keyboard and screen-reader users start at the new screen's title.
   const title = $(`[data-screen="${name}"] h1`);
@@ -88,15 +97,14 @@ function go(name) {
 // "To the start" is of no use where the booth is already there or busy on its own, and must
 // not be touched by mistake while the camera records.
 function homeButton() {
-  const phase = document.body.dataset.phase;
-  const busy = screen === "upload" || (screen === "record" && ["countdown", "recording"].includes(phase));
+  const busy = screen === "upload" || recording.busy;
   show($("#home"), !["start", "unavailable"].includes(screen) && !busy);
 }
 
 async function reset() {
   const draft = state.appeal && !state.receipt ? state.appeal.appeal_id : null;
   state = fresh();
-  clearInterval(ticker);
+  recording.forget();
   clearTimeout(receiptTimer);
   delete document.body.dataset.receipt;
   recorder.close();
@@ -106,7 +114,7 @@ async function reset() {
     video.srcObject = null;
     video.load();
   }
-  hideIdle();
+  idle.hide();
   show($("#confirm-home"), false);
   // The next citizen gets the booth as the first one found it.
   setLang(BOOTH_LANG);
@@ -140,7 +148,7 @@ document.addEventListener("click", (event) => {
     reset();
   } else if (action === "category") {
     state.category = value;
-    openOfficials();
+    officials.open();
   }
 });
 
@@ -155,7 +163,7 @@ $("#home").addEventListener("click", () => {
 });
 $("#confirm-no").addEventListener("click", () => {
   show($("#confirm-home"), false);
-  lastTouch = performance.now();
+  idle.touched();
 });
 $("#confirm-yes").addEventListener("click", () => reset());
 
@@ -168,7 +176,7 @@ function hasWork() {
 function setLarger(on) {
   document.documentElement.classList.toggle("larger", on);
   $("#larger").setAttribute("aria-pressed", String(on));
-  setFiltersOpen(false);
+  officials.setFiltersOpen(false);
 }
 
 $("#larger").addEventListener("click", () => setLarger(!document.documentElement.classList.contains("larger")));
@@ -187,101 +195,6 @@ function leave(target) {
 }
 
 $("#agree").addEventListener("click", () => go("category"));
-
-// Officials
-
-let officials = [];
-let filter = null;
-
-// With larger text the topics take half the screen: they fold behind one button then.
-function setFiltersOpen(open) {
-  $("#filters-toggle").setAttribute("aria-expanded", String(open));
-  document.body.classList.toggle("filters-open", open);
-}
-
-$("#filters-toggle").addEventListener("click", () => {
-  setFiltersOpen($("#filters-toggle").getAttribute("aria-expanded") !== "true");
-});
-
-async function openOfficials() {
-  go("officials");
-  filter = null;
-  try {
-    officials = (await booth("GET", "/api/v1/officials")).officials;
-    show($("#officials-error"), false);
-  } catch (error) {
-    if (error.status === 401) return go("unavailable");
-    setPlain($("#officials-error"), error.localized());
-    show($("#officials-error"));
-  }
-  renderOfficials();
-}
-
-function areas(official) {
-  return official.competence[getLang()]
-    .split(/[,;]\s*/)
-    .map((a) => a.trim())
-    .filter(Boolean)
-    .map((a) => a[0].toUpperCase() + a.slice(1));
-}
-
-function renderOfficials() {
-  const lang = getLang();
-  const chips = $("#filters");
-  chips.replaceChildren();
-  const all = [...new Set(officials.flatMap(areas))];
-  const chip = (label, value) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = `chip${filter === value ? " on" : ""}`;
-    b.textContent = label;
-    b.addEventListener("click", () => {
-      filter = value;
-      setFiltersOpen(false);
-      renderOfficials();
-    });
-    return b;
-  };
-  chips.append(chip(t("filter_all"), null), ...all.map((a) => chip(a, a)));
-  for (const c of chips.children) c.setAttribute("aria-pressed", String(c.classList.contains("on")));
-  const grid = $("#officials");
-  grid.replaceChildren();
-  const shown = officials.filter((o) => filter === null || areas(o).includes(filter));
-  for (const o of shown) {
-    const card = document.createElement("button");
-    card.type = "button";
-    card.className = "card";
-    card.dataset.official = o.id;
-    // Said from the gateway's clip of this official (name, post, what they handle).
-    card.dataset.sayOfficial = o.id;
-    const img = document.createElement("img");
-    img.src = o.photo_url;
-    img.alt = "";
-    const text = document.createElement("div");
-    text.className = "who";
-    const line = (cls, value) => {
-      const el = document.createElement("span");
-      el.className = cls;
-      el.textContent = value;
-      text.append(el);
-    };
-    line("name", o.full_name[lang]);
-    line("position", o.position[lang]);
-    line("competence", o.competence[lang]);
-    if (o.acting) {
-      line("acting", `${t("acting_label")} ${o.acting.full_name?.[lang] ?? ""}`);
-      line("acting-until", `${o.acting.position?.[lang] ?? ""} · ${t("acting_until", { date: formatDate(o.acting.until) })}`);
-    }
-    card.append(img, text);
-    card.addEventListener("click", () => desk.offer(o));
-    grid.append(card);
-  }
-  if (!shown.length) {
-    const p = document.createElement("p");
-    p.textContent = t("officials_empty");
-    grid.append(p);
-  }
-}
 
 // Identity
 
@@ -359,7 +272,7 @@ $("#identity-next").addEventListener("click", async () => {
     const created = await booth("POST", "/api/v1/appeals", body);
     if (generation !== state.generation) return;
     state.appeal = created;
-    openRecord();
+    recording.open();
   } catch (error) {
     if (!(error instanceof ApiFailure)) throw error;
     if (error.status === 401) return go("unavailable");
@@ -374,165 +287,8 @@ $("#identity-next").addEventListener("click", async () => {
   }
 });
 
-// Recording
-
-let ticker = null;
-let limit = 0;
-let extended = false;
-
-function clock(seconds) {
-  const s = Math.max(0, Math.ceil(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function recordControls(phase) {
-  show($("#record-start"), phase === "ready");
-  show($("#record-back"), phase === "ready");
-  show($("#record-stop"), phase === "recording");
-  show($("#rec-badge"), phase === "recording");
-  show($("#countdown"), phase === "countdown");
-  if (phase !== "recording") {
-    show($("#record-extend"), false);
-    show($("#record-offer"), false);
-    delete document.body.dataset.late;
-  }
-  document.body.dataset.phase = phase;
-  homeButton();
-}
-
-function lateFrom() {
-  return Math.min(LATE_S, state.appeal.limits.base_duration_s * LATE_SHARE);
-}
-
-// "Up to 2 minutes, once 2 more": said before the first second is recorded.
-function recordRules() {
-  const { base_duration_s: base, extension_s: ext } = state.appeal.limits;
-  const minutes = base % 60 === 0 && ext % 60 === 0;
-  const unit = minutes ? 60 : 1;
-  setText($("#record-rules"), minutes ? "record_rules_min" : "record_rules_sec", { base: base / unit, ext: ext / unit });
-  show($("#record-rules"), true);
-}
-
-function extendLabel() {
-  const extension = state.appeal.limits.extension_s;
-  const minutes = extension % 60 === 0;
-  return { key: minutes ? "record_extend_min" : "record_extend_sec", vars: { n: minutes ? extension / 60 : extension } };
-}
-
-async function openRecord() {
-  const { limits } = state.appeal;
-  limit = limits.base_duration_s;
-  extended = false;
-  state.recording = null;
-  recordRules();
-  show($("#extended"), false);
-  $("#timer").textContent = clock(limit);
-  recordControls("opening");
-  go("record");
-  show($("#record-start"), false);
-  try {
-    if (!recorder.isOpen) await recorder.open($("#preview"));
-    noteMedia(true);
-  } catch (error) {
-    if (error instanceof CameraUnavailable) noteMedia(error.message);
-    if (error instanceof CameraUnavailable) return go("camera");
-    throw error;
-  }
-  if (screen === "record") recordControls("ready");
-}
-
-$("#record-start").addEventListener("click", async () => {
-  recordControls("countdown");
-  const generation = state.generation;
-  for (const n of [3, 2, 1]) {
-    $("#countdown").textContent = String(n);
-    await new Promise((r) => setTimeout(r, 1000));
-    if (generation !== state.generation || screen !== "record") return;
-  }
-  recorder.start();
-  lastSpoken = null;
-  recordControls("recording");
-  ticker = setInterval(tick, 200);
-  tick();
-});
-
-let lastSpoken = null;
-
-function tick() {
-  const elapsed = recorder.elapsed();
-  const left = limit - elapsed;
-  $("#timer").textContent = clock(left);
-  const late = left <= lateFrom();
-  if (late) document.body.dataset.late = "1";
-  else delete document.body.dataset.late;
-  const extension = state.appeal.limits.extension_s;
-  const offer = !extended && extension > 0 && late;
-  if (offer && $("#record-extend").hidden) {
-    const { key, vars } = extendLabel();
-    setText($("#record-extend"), key, vars);
-    show($("#record-extend"));
-    show($("#record-offer"));
-    voice.chime("extend");
-    guide.say([...messageClips("record_offer", {}, getLang()), ...messageClips(key, vars, getLang())]);
-  }
-  const second = Math.ceil(left);
-  if (second <= SPOKEN_COUNTDOWN_S && second > 0 && second !== lastSpoken) {
-    lastSpoken = second;
-    voice.then(numberClips(second, getLang()));
-  }
-  if (left <= 0) finishRecording(true);
-}
-
-$("#record-extend").addEventListener("click", () => {
-  if (extended) return;
-  extended = true;
-  limit += state.appeal.limits.extension_s;
-  show($("#record-extend"), false);
-  show($("#record-offer"), false);
-  show($("#extended"));
-  delete document.body.dataset.late;
-  guide.say(messageClips("record_extended", {}, getLang()));
-});
-
-$("#record-stop").addEventListener("click", () => finishRecording(false));
-
-async function finishRecording(atLimit) {
-  clearInterval(ticker);
-  ticker = null;
-  const generation = state.generation;
-  const result = await recorder.stop();
-  if (!result || generation !== state.generation) return;
-  state.recording = result;
-  recorder.close();
-  show($("#record-limit"), atLimit);
-  setText($("#review-duration"), "review_duration", { time: clock(result.seconds) });
-  go("review");
-  const playback = $("#playback");
-  playback.src = URL.createObjectURL(result.blob);
-  playback.play().catch(() => null);
-}
-
-$("#review-play").addEventListener("click", () => {
-  const playback = $("#playback");
-  playback.currentTime = 0;
-  playback.play().catch(() => null);
-});
-
-$("#review-again").addEventListener("click", () => {
-  const playback = $("#playback");
-  playback.pause();
-  URL.revokeObjectURL(playback.src);
-  playback.removeAttribute("src");
-  state.recording = null;
-  openRecord();
-});
-
 // Sending
 
-$("#review-send").addEventListener("click", () => {
-  $("#playback").pause();
-  send();
-});
 $("#upload-retry").addEventListener("click", () => send());
 
 function progress(fraction) {
@@ -743,65 +499,15 @@ $("#reprint").addEventListener("click", async () => {
   }
 });
 
-// Idle: a booth is shared, so a citizen who walked away must not leave their draft behind.
-// A citizen watching their own video or speaking to the camera is not idle.
-
-let lastTouch = performance.now();
-let idleUntil = null;
-
-function hideIdle() {
-  idleUntil = null;
-  show($("#idle"), false);
-}
-
-// Only "yes, I'm here" closes the question: a touch that closed it on the way down would land
-// on whatever lies under it.
-document.addEventListener("pointerdown", () => {
-  lastTouch = performance.now();
-}, true);
-$("#idle-stay").addEventListener("click", () => {
-  hideIdle();
-  voice.stop();
-});
-
-function videoPlaying() {
-  return [...document.querySelectorAll("video:not(#preview)")].some((v) => !v.paused && !v.ended);
-}
-
-function idleText(left) {
-  setText($("#idle-text"), state.recording ? "idle_text_video" : "idle_text", { n: Math.max(0, left) });
-}
-
-setInterval(() => {
-  const now = performance.now();
-  const recording = screen === "record" && ["countdown", "recording"].includes(document.body.dataset.phase);
-  // Nor is one listening to the booth read a screen out.
-  const speaking = voice.on && !voice.audio.paused && !voice.audio.ended && idleUntil === null;
-  if (NO_IDLE.has(screen) || recording || videoPlaying() || speaking) {
-    lastTouch = now;
-    return;
-  }
-  const limitMs = config.idle_s * 1000 * (SLOW_SCREENS.has(screen) ? SLOW_FACTOR : 1);
-  if (idleUntil === null && now - lastTouch >= limitMs) {
-    idleUntil = now + config.idle_confirm_s * 1000;
-    idleText(Math.ceil(config.idle_confirm_s));
-    show($("#idle"));
-    $("#idle-stay").focus();
-    voice.chime("idle");
-    guide.say([...messageClips("idle_title", {}, getLang()), ...guide.clipsOf($("#idle-text")), ...messageClips("idle_stay", {}, getLang())]);
-  }
-  if (idleUntil !== null) {
-    idleText(Math.ceil((idleUntil - now) / 1000));
-    if (now >= idleUntil) reset();
-  }
-}, 250);
-
 // Audio guidance (guide.js): on the keys a screen's own keyboard takes, those of this one.
 function fieldsOf() {
   return { identity, lookup: lookupFields, reference: desk.search }[screen] ?? null;
 }
 
 guide.install();
+officials.install();
+recording.install();
+idle.install();
 
 // Boot: an unenrolled browser (no session cookie) says so instead of offering a dead form.
 
