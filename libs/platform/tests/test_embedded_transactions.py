@@ -8,12 +8,15 @@ with "no such savepoint" and one's abort takes others' writes with it.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pymongo import AsyncMongoClient
 
 from dialog_platform.documents import connect
-from dialog_platform.embedded.patches import TransactionGate
+from dialog_platform.embedded.gate import ABANDONED_AFTER_S, TransactionGate, TransactionRolledBack
+from dialog_platform.embedded.server import EmbeddedMongo
 
 
 async def test_concurrent_transactions_and_plain_writes_all_land(
@@ -167,3 +170,82 @@ async def test_the_gate_lets_each_waiter_in_as_soon_as_what_held_it_ends() -> No
     assert await asyncio.wait_for(held_back, PROMPT_S) == "b"
     gate.leave(plain_b, "b")
     gate.leave(plain_b, "b")
+
+
+async def test_an_abandoned_transaction_is_rolled_back_before_anyone_goes_on() -> None:
+    rolled_back: list[tuple[str, str]] = []
+
+    async def roll_back(session: str, database: str) -> None:
+        rolled_back.append((session, database))
+
+    gate = TransactionGate(abandoned_after_s=0.3, roll_back=roll_back)
+    start = _command("a", "dead", startTransaction=True, txnNumber=1)
+    assert await gate.enter(start) is None
+    gate.leave(start, None)
+
+    # Its client went silent: the next request waits out the silence, then finds it undone.
+    waiting = asyncio.create_task(gate.enter(_command("a")))
+    await asyncio.sleep(0.1)
+    assert not waiting.done() and not rolled_back
+    assert await asyncio.wait_for(waiting, 2.0) == "a"
+    assert rolled_back == [("dead", "a")]
+    gate.leave(_command("a"), "a")
+
+    # A client that was only slow gets an error for the rest of it, not a half-done write …
+    with pytest.raises(TransactionRolledBack, match="rolled back"):
+        await gate.enter(_command("a", "dead", txnNumber=1))
+    # … and its next transaction starts as any other.
+    again = _command("a", "dead", startTransaction=True, txnNumber=2)
+    assert await asyncio.wait_for(gate.enter(again), PROMPT_S) is None
+    gate.leave(_command("a", "dead", commitTransaction=1, txnNumber=2), None)
+    assert rolled_back == [("dead", "a")]
+
+
+async def test_a_killed_clients_half_transaction_is_undone_and_what_came_after_is_kept(
+    tmp_path: Path,
+) -> None:
+    """A service killed halfway through registering an appeal left its writes open on the
+    database's one connection: the next plain write made the half look done (an appeal
+    registered whose events were never written, so no receipt, case or SMS), and every write
+    after it, acknowledged, lived inside that transaction and was gone after a server restart."""
+    server = EmbeddedMongo(data_dir=tmp_path)
+    server.start()
+    dead: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+    alive: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+    try:
+        await alive.gw.appeals.insert_one({"_id": "ap", "status": "uploaded"})
+        session = dead.start_session()
+        await session.start_transaction()
+        await dead.gw.appeals.update_one(
+            {"_id": "ap"}, {"$set": {"status": "submitted"}}, session=session
+        )
+        # The registering process dies here: no commit, no abort ever comes.
+
+        async with asyncio.timeout(ABANDONED_AFTER_S + 10):
+            await alive.gw.later.insert_one({"_id": "after"})
+        appeal = await alive.gw.appeals.find_one({"_id": "ap"})
+        assert appeal is not None and appeal["status"] == "uploaded"
+        async with alive.start_session() as own:
+
+            async def register(s: Any) -> None:
+                await alive.gw.appeals.update_one(
+                    {"_id": "ap"}, {"$set": {"status": "submitted", "by": "retry"}}, session=s
+                )
+                await alive.gw.outbox.insert_one({"_id": "recorded"}, session=s)
+
+            await own.with_transaction(register)
+
+        server.stop()
+        server.start()
+        after: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+        try:
+            appeal = await after.gw.appeals.find_one({"_id": "ap"})
+            assert appeal is not None and appeal.get("by") == "retry"
+            assert await after.gw.outbox.count_documents({}) == 1
+            assert await after.gw.later.count_documents({}) == 1
+        finally:
+            await after.close()
+    finally:
+        await dead.close()
+        await alive.close()
+        server.stop()

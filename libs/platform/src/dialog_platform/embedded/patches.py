@@ -48,12 +48,10 @@ Production runs real MongoDB and is not affected by any of this.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import importlib
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -61,6 +59,7 @@ from typing import Any
 from bson.int64 import Int64
 
 from . import queries
+from .gate import TransactionGate, abort_transaction, command_of
 from .queries import plain_projection, project
 
 log = logging.getLogger("dialog.embedded")
@@ -107,9 +106,6 @@ class PatchOutdated(RuntimeError):
     pass
 
 
-# A transaction whose session sent nothing for this long is taken to be abandoned (its client
-# died mid-way); the next waiter goes ahead rather than blocking the database for good.
-ABANDONED_AFTER_S = 15.0
 # Threads run admitted requests only: waiting for the gate happens on the event loop, so a
 # crowd of waiters cannot take the thread an open transaction's next command needs (with 64
 # threads all waiting there, the transaction was taken for abandoned after 15 s).
@@ -118,121 +114,26 @@ WORKERS = 16
 GATED = frozenset({"handle_command", "handle_insert"})
 
 
-def _command_of(msg: dict[str, Any]) -> dict[str, Any]:
-    for kind, data in msg.get("sections", ()):
-        if kind == "body" and isinstance(data, dict):
-            return data
-    return {}
-
-
-def _session_id(command: dict[str, Any]) -> str | None:
-    lsid = command.get("lsid")
-    if not isinstance(lsid, dict) or "id" not in lsid:
-        return None
-    raw = lsid["id"]
-    return bytes(raw).hex() if isinstance(raw, bytes | bytearray) else str(raw)
-
-
-class TransactionGate:
-    """At most one open transaction per database, never beside a plain write in flight there.
-
-    A plain request that reached SQLite while a transaction's SAVEPOINT is open becomes part of
-    it (and is rolled back with it), so the two must not overlap: a transaction starts only once
-    the database's plain requests in flight are done, and plain requests wait while a
-    transaction is open or waiting to start (so a busy booth cannot starve the outbox).
-
-    Every method runs on the server's event loop, before and after a request's worker thread.
-    """
-
-    def __init__(self, abandoned_after_s: float = ABANDONED_AFTER_S) -> None:
-        self.abandoned_after_s = abandoned_after_s
-        # One per database with waiters: a request ending in one database wakes no one
-        # waiting in another, and a plain one only when a transaction waits for it.
-        self._changed: dict[str, asyncio.Event] = {}
-        self._owner: dict[str, list[Any]] = {}  # database → [session id, last activity]
-        self._database_of: dict[str, str] = {}  # session id → database
-        self._in_flight: dict[str, int] = {}  # database → plain requests running
-        self._starting: dict[str, int] = {}  # database → transactions waiting to start
-
-    async def enter(self, command: dict[str, Any]) -> str | None:
-        """Wait for this request's turn; returns the database it holds a plain slot of."""
-        database = str(command.get("$db", ""))
-        session = _session_id(command)
-        starts = bool(command.get("startTransaction")) and session is not None
-        if starts:
-            self._starting[database] = self._starting.get(database, 0) + 1
-        try:
-            while True:
-                owner = self._owner.get(database)
-                if owner is not None and owner[0] == session:
-                    owner[1] = time.monotonic()
-                    return None
-                if owner is not None:
-                    if time.monotonic() - owner[1] > self.abandoned_after_s:
-                        log.warning("transaction abandoned; database %s released", database)
-                        self._release(owner[0])
-                        self._wake(database)
-                        continue
-                elif starts:
-                    if not self._in_flight.get(database):
-                        self._owner[database] = [session, time.monotonic()]
-                        self._database_of[str(session)] = database
-                        return None
-                elif not self._starting.get(database):
-                    self._in_flight[database] = self._in_flight.get(database, 0) + 1
-                    return database
-                # Woken by a change in this database; the timeout is for the abandonment check.
-                changed = self._changed.get(database)
-                if changed is None:
-                    changed = self._changed[database] = asyncio.Event()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), timeout=0.5)
-        finally:
-            if starts:
-                self._starting[database] -= 1
-                if not self._starting[database] and database not in self._owner:
-                    # Plain requests held back for a transaction that gave up may go.
-                    self._wake(database)
-
-    def leave(self, command: dict[str, Any], plain_slot: str | None) -> None:
-        session = _session_id(command)
-        ends = "commitTransaction" in command or "abortTransaction" in command
-        if plain_slot is None and not (ends and session is not None):
-            return
-        if plain_slot is not None:
-            self._in_flight[plain_slot] -= 1
-            if not self._in_flight[plain_slot] and self._starting.get(plain_slot):
-                self._wake(plain_slot)  # the last plain request out lets a transaction in
-        if ends and session is not None:
-            released = self._release(session)
-            if released is not None:
-                self._wake(released)
-
-    def _release(self, session: str) -> str | None:
-        """Free the database `session`'s transaction holds; that database, if it held one."""
-        database = self._database_of.pop(session, None)
-        if database is not None and self._owner.get(database, [None])[0] == session:
-            del self._owner[database]
-            return database
-        return None
-
-    def _wake(self, database: str) -> None:
-        changed = self._changed.pop(database, None)
-        if changed is not None:
-            changed.set()
-
-
 @written_for(nx_27017="0.8.1")
 def install_gate() -> None:
-    gate = TransactionGate()
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="nx-request")
+    handlers: list[Any] = []  # the server's one request handler, once it has been seen
+
+    async def roll_back(session: str, database: str) -> None:
+        if handlers:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(pool, abort_transaction, handlers[0], session, database)
+
+    gate = TransactionGate(roll_back=roll_back)
 
     async def to_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
         if getattr(func, "__name__", None) not in GATED or not args:
             return await loop.run_in_executor(pool, call)
-        command = _command_of(args[0])
+        if not handlers:
+            handlers.append(func.__self__)  # type: ignore[attr-defined]
+        command = command_of(args[0])
         slot = await gate.enter(command)
         try:
             return await loop.run_in_executor(pool, call)
@@ -252,7 +153,7 @@ def transactions_start_first() -> None:
 
     @functools.wraps(handle_command)
     def handle(self: Any, msg: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        command = _command_of(msg)
+        command = command_of(msg)
         if command.get("startTransaction") and command.get("lsid"):
             db_name = command.get("$db", "test")
             # Idempotent: the command's own path finds the transaction already open.
