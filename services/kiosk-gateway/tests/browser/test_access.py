@@ -2,9 +2,9 @@
 any screen in either language, in normal and larger text; larger text lays every screen out
 again (no text overlaps another or is cut off), and every screen of the way, its errors and
 dialogs included, still fits the screen without scrolling in larger text and high contrast (a
-long list in a window of its own; the receipt's number on one line); high contrast turns the top
-bar black like the page; the next citizen finds the whole page, top bar included, in the booth's
-language again, in normal text and colours."""
+long list in a window of its own; the receipt's number on one line), under a top bar that keeps
+to two rows; high contrast turns the top bar black like the page; the next citizen finds the
+whole page, top bar included, in the booth's language again, in normal text and colours."""
 
 from __future__ import annotations
 
@@ -25,13 +25,14 @@ __all__ = ["video_bytes"]  # the answer's tests' fixture, for an answer to look 
 
 SHOWN = "[data-screen]:not([hidden]), .bar, .overlay:not([hidden])"
 
-# A screen (or a dialog) as a citizen sees it: does it scroll, and where is each of its parts
-# (the whole box, and the text in it, and how many lines that text takes), its size and its
-# letters' size; what is really at the middle of it (not the top bar, say). A part in a list
-# that scrolls inside the screen (the officials, a long answer) is measured with the list
+# A screen (or a dialog, or the top bar) as a citizen sees it: does it scroll, and where is each
+# of its parts (the whole box, and the text in it, and how many lines that text takes), its size
+# and its letters' size; what is really at the middle of it (not the top bar, say). A part in a
+# list that scrolls inside the screen (the officials, a long answer) is measured with the list
 # scrolled to it, and the list's window kept: that is where it is seen.
 _SCREEN = """([root, selector]) => {
-  const screen = document.querySelector(root.startsWith("#") ? root : `[data-screen="${root}"]`);
+  const screen = document.querySelector(
+    /^[#.]/.test(root) ? root : `[data-screen="${root}"]`);
   const bar = document.querySelector(".bar").getBoundingClientRect();
   const scrolls = (el) => el.scrollHeight > el.clientHeight + 1
     && ["auto", "scroll"].includes(getComputedStyle(el).overflowY);
@@ -82,6 +83,7 @@ _SCREEN = """([root, selector]) => {
     top: screen.closest("main") ? bar.bottom : 0,
     bottom: innerHeight,
     right: innerWidth,
+    box: edges(screen.getBoundingClientRect()),
     parts,
   };
 }"""
@@ -129,20 +131,21 @@ def outside(inner: list[float], outer: list[float]) -> bool:
     )
 
 
-def did_not_grow(normal: dict[str, Any], larger: dict[str, Any]) -> list[str]:
+def did_not_grow(normal: dict[str, Any], larger: dict[str, Any], *, bar: bool = False) -> list[str]:
     """In larger text every part of a screen is still there, its letters larger than before,
-    and no button smaller."""
+    and no button smaller. In the top bar (`bar`), which hardly grows, no letters smaller."""
     keys = [[part["key"] for part in seen["parts"]] for seen in (normal, larger)]
     if keys[0] != keys[1]:
         return [f"other parts: {keys[0]} then {keys[1]}"]
     problems = []
     for before, after in zip(normal["parts"], larger["parts"], strict=True):
-        if after["font"] <= before["font"]:
+        if after["font"] < before["font"] or (after["font"] == before["font"] and not bar):
             problems.append(f"{before['name']}: letters not larger, {after['font']} px")
-        # Not shorter, nor narrower but by the few pixels the screen's margins grow by.
+        # Not shorter, nor narrower but by the few pixels the screen's margins grow by (the
+        # top bar's do not grow).
         size = (before["width"], before["height"], after["width"], after["height"])
         if before["name"].startswith("button") and (
-            size[3] < size[1] - 1 or size[2] < size[0] * 0.95
+            size[3] < size[1] - 1 or size[2] < size[0] * (1 if bar else 0.95)
         ):
             problems.append(f"{before['name']}: smaller, %dx%d -> %dx%d" % size)
     return problems
@@ -480,21 +483,31 @@ PARTS = (
     ".stage, .countdown, .timer, .progress"
 )
 DIALOG_PARTS = "h1, p, button"
+BAR_PARTS = ".brand, button"
 LOOKS = ("normal", "larger", "contrast-larger")
+# The top bar, its voice off: the service's name over one row of buttons 80 px tall, in every
+# look, under a tenth of the screen. Grown with larger text it took three rows, 290 px.
+MAX_BAR_PX = 180
+
+
+def bar_height(bar: dict[str, Any]) -> float:
+    return float(bar["box"][3] - bar["box"][1])
 
 
 class Walk:
     """One citizen's way through the booth, each screen on it seen in normal text, in larger
     text and in larger text with high contrast: what of it does not fit the screen
     (`off_screen`), text that overlaps another or is cut off, and (`did_not_grow`) a part whose
-    letters are not larger in larger text or a button that is smaller; with screenshots. The
-    page's clock stands still but where the walk moves it on, so a countdown or a timer waits
-    to be measured and the idle question comes only when asked for."""
+    letters are not larger in larger text or a button that is smaller; the top bar taller than
+    MAX_BAR_PX, or in larger text with smaller letters or buttons than in normal text; with
+    screenshots. The page's clock stands still but where the walk moves it on, so a countdown or
+    a timer waits to be measured and the idle question comes only when asked for."""
 
     def __init__(self, kiosk: Kiosk, lang: str) -> None:
         self.kiosk = kiosk
         self.lang = lang
         self.measured: dict[str, dict[str, dict[str, Any]]] = {}
+        self.bars: dict[str, dict[str, dict[str, Any]]] = {}
         self.problems: dict[str, list[str]] = {}
 
     async def stop_the_clock(self) -> None:
@@ -508,12 +521,21 @@ class Walk:
             if (pressed == "true") != on:
                 await self.kiosk.tap(button)
 
-    async def seen(self, name: str, look: str, root: str, parts: str = PARTS) -> None:
-        """The screen (or dialog) `root` as it is now, in `look`."""
+    async def seen(
+        self, name: str, look: str, root: str, parts: str = PARTS, *, bar: bool = True
+    ) -> None:
+        """The screen (or dialog) `root` as it is now, in `look`; with the top bar, unless a
+        dialog covers it."""
         page = self.kiosk.page
         await self.kiosk.shot(f"access-walk-{self.lang}-{look}-{name}")
         measured = self.measured.setdefault(name, {})[look] = await measure(page, root, parts)
-        if problems := off_screen(measured) + await layout_problems(page, SHOWN):
+        problems = off_screen(measured)
+        if bar:
+            top = self.bars.setdefault(name, {})[look] = await measure(page, ".bar", BAR_PARTS)
+            problems += off_screen(top)
+            if bar_height(top) > MAX_BAR_PX:
+                problems.append(f"the top bar is {bar_height(top):.0f} px tall")
+        if problems := problems + await layout_problems(page, SHOWN):
             self.problems[f"{name}/{look}"] = problems
 
     async def screen(self, name: str, root: str, parts: str = PARTS) -> None:
@@ -529,7 +551,7 @@ class Walk:
             await self.look(look)
             await open_it()
             await self.kiosk.page.locator(root).wait_for(state="visible")
-            await self.seen(name, look, root, DIALOG_PARTS)
+            await self.seen(name, look, root, DIALOG_PARTS, bar=False)
             await self.kiosk.tap(close)
         await self.look("normal")
 
@@ -540,6 +562,10 @@ class Walk:
             for look in LOOKS[1:]:
                 grew = did_not_grow(looks["normal"], looks[look])
                 lines += [f"{name}/{look}: {problem}" for problem in grew]
+        for name, bars in self.bars.items():
+            for look in LOOKS[1:]:
+                kept = did_not_grow(bars["normal"], bars[look], bar=True)
+                lines += [f"{name}/{look}: top bar {problem}" for problem in kept]
         return lines
 
 
@@ -556,8 +582,9 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
     """A citizen who sees poorly turns larger text on, and high contrast too, on any screen of
     the way, its errors and dialogs included: every title, text, field, key and button is on
     the screen at once (a list that does not fit scrolls in its own window, each item seen whole
-    in it), none under the top bar or covered, no text over another or out of its box, all of
-    it larger than before and no button smaller."""
+    in it), none under the top bar or covered, no text over another or out of its box, all of it
+    larger than before and no button smaller; the top bar no taller than MAX_BAR_PX, nothing in
+    it smaller than before."""
     answered = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, answered, video_bytes)
     kiosk = await open_kiosk(browser, booth, clock=True)
@@ -675,3 +702,38 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
 
     print("\n".join(walk.report()))
     assert not walk.report(), "\n".join(walk.report())
+
+
+# With the voice on, the volume's two buttons join the name of the service in the top bar's
+# first row: two rows of buttons 80 px tall. Grown with larger text it took four rows in Russian.
+MAX_BAR_VOICE_PX = 230
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_top_bar_keeps_to_two_rows_in_larger_text_with_the_voice_on(
+    browser: Any, booth: Booth, lang: str
+) -> None:
+    """A citizen who sees poorly turns the voice on, then larger text and high contrast: the top
+    bar, every button in it ("to the start", the volume, the three toggles), keeps to two rows,
+    nothing in it cut off or over another, its letters and buttons no smaller than in normal
+    text."""
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    await kiosk.tap(f'[data-action="lang"][data-value="{lang}"]')
+    await kiosk.screen("consent")
+    await kiosk.tap("#audio")  # the voice's own buttons are pressed at the first touch
+    await page.locator("#volume").wait_for(state="visible")
+    normal = await measure(page, ".bar", BAR_PARTS)
+    for toggle in ("#larger", "#contrast"):
+        # With the voice on, the first touch says the button, the second presses it.
+        for _ in range(2):
+            await kiosk.tap(toggle)
+            await asyncio.sleep(0.15)
+        await page.locator(f"{toggle}[aria-pressed=true]").wait_for(state="attached")
+        await kiosk.shot(f"access-{lang}-voice-{toggle[1:]}-bar")
+        bar = await measure(page, ".bar", BAR_PARTS)
+        assert len(bar["parts"]) == 7, [part["name"] for part in bar["parts"]]
+        assert bar_height(bar) <= MAX_BAR_VOICE_PX, (toggle, bar_height(bar))
+        problems = off_screen(bar) + did_not_grow(normal, bar, bar=True)
+        assert not problems + await layout_problems(page, ".bar"), (toggle, problems)
+    await page.context.close()
