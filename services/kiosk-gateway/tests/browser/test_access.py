@@ -1,10 +1,11 @@
 """The booth for everyone, in Chromium at 1080×1920 by touch: axe-core finds nothing serious on
 any screen in either language, in normal and larger text; larger text lays every screen out
-again (no text overlaps another or is cut off), and every screen of the way, its errors and
-dialogs included, still fits the screen without scrolling in larger text and high contrast (a
-long list in a window of its own; the receipt's number on one line), under a top bar that keeps
-to two rows; high contrast turns the top bar black like the page; the next citizen finds the
-whole page, top bar included, in the booth's language again, in normal text and colours."""
+again (no text overlaps another or is cut off, no box touches another), and every screen of the
+way, its errors and dialogs included, still fits the screen without scrolling in larger text and
+high contrast (a long list in a window of its own; the receipt's number on one line), under a
+top bar that keeps to two rows; high contrast turns the top bar black like the page; the next
+citizen finds the whole page, top bar included, in the booth's language again, in normal text
+and colours."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ SHOWN = "[data-screen]:not([hidden]), .bar, .overlay:not([hidden])"
 
 # A screen (or a dialog, or the top bar) as a citizen sees it: does it scroll, and where is each
 # of its parts (the whole box, and the text in it, and how many lines that text takes), its size
-# and its letters' size; what is really at the middle of it (not the top bar, say). A part in a
-# list that scrolls inside the screen (the officials, a long answer) is measured with the list
-# scrolled to it, and the list's window kept: that is where it is seen.
+# and its letters' size, whether it is a box of its own (a button, a coloured line, the camera's
+# picture) and in which other parts it lies; what is really at the middle of it (not the top
+# bar, say). A part in a list that scrolls inside the screen (the officials, a long answer) is
+# measured with the list scrolled to it, and the list's window kept: that is where it is seen.
 _SCREEN = """([root, selector]) => {
   const screen = document.querySelector(
     /^[#.]/.test(root) ? root : `[data-screen="${root}"]`);
@@ -37,8 +39,11 @@ _SCREEN = """([root, selector]) => {
   const scrolls = (el) => el.scrollHeight > el.clientHeight + 1
     && ["auto", "scroll"].includes(getComputedStyle(el).overflowY);
   const edges = (r) => [r.left, r.top, r.right, r.bottom];
+  const boxed = (s) => s.backgroundColor !== "rgba(0, 0, 0, 0)"
+    || ["Top", "Right", "Bottom", "Left"].some((side) => parseFloat(s[`border${side}Width`]));
   const lists = new Map();
   const parts = [];
+  const els = [];
   for (const el of screen.querySelectorAll(selector)) {
     if (!el.checkVisibility()) continue;
     // An empty line (no error, no status yet) is nothing to see.
@@ -59,6 +64,7 @@ _SCREEN = """([root, selector]) => {
     const x = (box.left + box.right) / 2, y = (box.top + box.bottom) / 2;
     const hit = document.elementFromPoint(x, y);
     const name = `${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 24)}"`;
+    const style = getComputedStyle(el);
     parts.push({
       name,
       // What the part is whatever it says (a timer's text changes).
@@ -68,12 +74,17 @@ _SCREEN = """([root, selector]) => {
       // No text (a picture), or text read by scrolling its own box (a long answer).
       text: text.width && text.height && !scrolls(el) ? edges(text) : null,
       list: list && edges(list.getBoundingClientRect()),
+      // How far its list was scrolled to it: where it lies in the list, not on the glass.
+      scrolled: list ? list.scrollTop : 0,
+      boxed: boxed(style),
+      within: els.flatMap((other, i) => (other.contains(el) ? [i] : [])),
       lines,
       width: box.width,
       height: box.height,
-      font: parseFloat(getComputedStyle(el).fontSize),
+      font: parseFloat(style.fontSize),
       seen: el.contains(hit),
     });
+    els.push(el);
   }
   for (const [list, top] of lists) list.scrollTop = top;
   const page = document.documentElement;
@@ -118,6 +129,37 @@ def off_screen(seen: dict[str, Any]) -> list[str]:
             problems.append(f"{part['name']}: its text spills out of it")
         if not part["seen"]:
             problems.append(f"{part['name']}: something else covers it")
+    return problems
+
+
+# Closer than this, two boxes (or a text and a box) read as one: the error line on the
+# operator's yellow box. A field's label is 5.6 px above its field, a key 6 px from the next.
+MIN_GAP_PX = 4
+
+
+def touching(seen: dict[str, Any]) -> list[str]:
+    """Parts of a screen, one of them a box of its own (a button, a coloured line, the camera's
+    picture), that touch or overlap, side by side or one above the other: not one inside the
+    other, nor in different windows (a list that scrolls and what is around it)."""
+    problems = []
+    parts = seen["parts"]
+    for i, a in enumerate(parts):
+        for b in parts[i + 1 :]:
+            if not (a["boxed"] or b["boxed"]) or i in b["within"] or a["list"] != b["list"]:
+                continue
+            (al, at, ar, ab), (bl, bt, br, bb) = a["box"], b["box"]
+            at, ab = at + a["scrolled"], ab + a["scrolled"]
+            bt, bb = bt + b["scrolled"], bb + b["scrolled"]
+            across = min(ar, br) - max(al, bl)
+            down = min(ab, bb) - max(at, bt)
+            if across > 1:
+                gap = -down
+            elif down > 1:
+                gap = -across
+            else:
+                continue
+            if gap < MIN_GAP_PX:
+                problems.append(f"{a['name']} and {b['name']} touch: {round(gap)} px apart")
     return problems
 
 
@@ -498,10 +540,12 @@ class Walk:
     """One citizen's way through the booth, each screen on it seen in normal text, in larger
     text and in larger text with high contrast: what of it does not fit the screen
     (`off_screen`), text that overlaps another or is cut off, and (`did_not_grow`) a part whose
-    letters are not larger in larger text or a button that is smaller; the top bar taller than
-    MAX_BAR_PX, or in larger text with smaller letters or buttons than in normal text; with
-    screenshots. The page's clock stands still but where the walk moves it on, so a countdown or
-    a timer waits to be measured and the idle question comes only when asked for."""
+    letters are not larger in larger text or a button that is smaller; two parts that touch
+    (`touching`); the top bar taller
+    than MAX_BAR_PX, or in larger text with smaller letters or buttons than in normal text;
+    with screenshots. The page's clock stands still but where the walk moves it on, so a
+    countdown or a timer waits to be measured and the idle question comes only when asked
+    for."""
 
     def __init__(self, kiosk: Kiosk, lang: str) -> None:
         self.kiosk = kiosk
@@ -529,10 +573,10 @@ class Walk:
         page = self.kiosk.page
         await self.kiosk.shot(f"access-walk-{self.lang}-{look}-{name}")
         measured = self.measured.setdefault(name, {})[look] = await measure(page, root, parts)
-        problems = off_screen(measured)
+        problems = off_screen(measured) + touching(measured)
         if bar:
             top = self.bars.setdefault(name, {})[look] = await measure(page, ".bar", BAR_PARTS)
-            problems += off_screen(top)
+            problems += off_screen(top) + touching(top)
             if bar_height(top) > MAX_BAR_PX:
                 problems.append(f"the top bar is {bar_height(top):.0f} px tall")
         if problems := problems + await layout_problems(page, SHOWN):
@@ -582,9 +626,9 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
     """A citizen who sees poorly turns larger text on, and high contrast too, on any screen of
     the way, its errors and dialogs included: every title, text, field, key and button is on
     the screen at once (a list that does not fit scrolls in its own window, each item seen whole
-    in it), none under the top bar or covered, no text over another or out of its box, all of it
-    larger than before and no button smaller; the top bar no taller than MAX_BAR_PX, nothing in
-    it smaller than before."""
+    in it), none under the top bar or covered, no text over another or out of its box, no box
+    touching another, all of it larger than before and no button smaller; the top bar no
+    taller than MAX_BAR_PX, nothing in it smaller than before."""
     answered = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, answered, video_bytes)
     kiosk = await open_kiosk(browser, booth, clock=True)
@@ -734,6 +778,6 @@ async def test_the_top_bar_keeps_to_two_rows_in_larger_text_with_the_voice_on(
         bar = await measure(page, ".bar", BAR_PARTS)
         assert len(bar["parts"]) == 7, [part["name"] for part in bar["parts"]]
         assert bar_height(bar) <= MAX_BAR_VOICE_PX, (toggle, bar_height(bar))
-        problems = off_screen(bar) + did_not_grow(normal, bar, bar=True)
+        problems = off_screen(bar) + touching(bar) + did_not_grow(normal, bar, bar=True)
         assert not problems + await layout_problems(page, ".bar"), (toggle, problems)
     await page.context.close()
