@@ -2,10 +2,10 @@
 any screen in either language, in normal and larger text; larger text lays every screen out
 again (no text overlaps another or is cut off, no box touches another), and every screen of the
 way, its errors and dialogs included, still fits the screen without scrolling in larger text and
-high contrast (a long list in a window of its own; the receipt's number on one line), under a
-top bar that keeps to two rows; high contrast turns the top bar black like the page; the next
-citizen finds the whole page, top bar included, in the booth's language again, in normal text
-and colours."""
+high contrast (a long list in a window of its own, «more below» under it while there is; the
+receipt's number on one line), under a top bar that keeps to two rows; high contrast turns the
+top bar black like the page; the next citizen finds the whole page, top bar included, in the
+booth's language again, in normal text and colours."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ SHOWN = "[data-screen]:not([hidden]), .bar, .overlay:not([hidden])"
 # picture) and in which other parts it lies; what is really at the middle of it (not the top
 # bar, say). A part in a list that scrolls inside the screen (the officials, a long answer) is
 # measured with the list scrolled to it, and the list's window kept: that is where it is seen.
+# Each list that scrolls, as it is first seen: how far it is scrolled, and whether "more below"
+# is shown under it.
 _SCREEN = """([root, selector]) => {
   const screen = document.querySelector(
     /^[#.]/.test(root) ? root : `[data-screen="${root}"]`);
@@ -41,6 +43,16 @@ _SCREEN = """([root, selector]) => {
   const edges = (r) => [r.left, r.top, r.right, r.bottom];
   const boxed = (s) => s.backgroundColor !== "rgba(0, 0, 0, 0)"
     || ["Top", "Right", "Bottom", "Left"].some((side) => parseFloat(s[`border${side}Width`]));
+  const windows = [...screen.querySelectorAll("*")].filter((el) => el.checkVisibility()
+    && ["auto", "scroll"].includes(getComputedStyle(el).overflowY));
+  const more = (el) => el.nextElementSibling?.matches(".more-below")
+    && el.nextElementSibling.checkVisibility({ visibilityProperty: true });
+  const scrolled = windows.map((el) => ({
+    name: el.id ? `#${el.id}` : `.${el.classList[0]}`,
+    overflows: scrolls(el),
+    end: el.scrollTop >= el.scrollHeight - el.clientHeight - 2,
+    cue: Boolean(more(el)),
+  }));
   const lists = new Map();
   const parts = [];
   const els = [];
@@ -96,6 +108,7 @@ _SCREEN = """([root, selector]) => {
     right: innerWidth,
     box: edges(screen.getBoundingClientRect()),
     parts,
+    lists: scrolled,
   };
 }"""
 START_PARTS = "h1, p, button"
@@ -160,6 +173,19 @@ def touching(seen: dict[str, Any]) -> list[str]:
                 continue
             if gap < MIN_GAP_PX:
                 problems.append(f"{a['name']} and {b['name']} touch: {round(gap)} px apart")
+    return problems
+
+
+def unsigned_lists(seen: dict[str, Any]) -> list[str]:
+    """A list that scrolls inside the screen shows "more below" while there is more of it below,
+    and only then."""
+    problems = []
+    for window in seen["lists"]:
+        more = window["overflows"] and not window["end"]
+        if more and not window["cue"]:
+            problems.append(f"{window['name']}: more of it below, and nothing says so")
+        elif window["cue"] and not more:
+            problems.append(f"{window['name']}: says there is more below, with none")
     return problems
 
 
@@ -519,9 +545,11 @@ async def test_the_next_citizen_finds_the_whole_booth_as_the_first_one_did(
 # Every part of a screen a citizen reads or presses: titles, texts, list items, labels and
 # buttons (the keyboards' keys among them), the camera's picture with the countdown and the
 # timer, the progress bar. Not the officials' topics, which fold away behind a button of their
-# own in larger text (test_every_booth_screen_is_accessible_in_normal_and_larger_text).
+# own in larger text (test_every_booth_screen_is_accessible_in_normal_and_larger_text), nor
+# "more below", there in one look and not in another as the list's window grows or shrinks
+# (`unsigned_lists` has a rule of its own for it).
 PARTS = (
-    "h1, h2, p, li, dt, dd, .label, button:not(.chip, .filters-toggle), "
+    "h1, h2, p, li, dt, dd, .label, button:not(.chip, .filters-toggle, .more-below), "
     ".stage, .countdown, .timer, .progress"
 )
 DIALOG_PARTS = "h1, p, button"
@@ -541,7 +569,7 @@ class Walk:
     text and in larger text with high contrast: what of it does not fit the screen
     (`off_screen`), text that overlaps another or is cut off, and (`did_not_grow`) a part whose
     letters are not larger in larger text or a button that is smaller; two parts that touch
-    (`touching`); the top bar taller
+    (`touching`), a list that scrolls with no sign of it (`unsigned_lists`); the top bar taller
     than MAX_BAR_PX, or in larger text with smaller letters or buttons than in normal text;
     with screenshots. The page's clock stands still but where the walk moves it on, so a
     countdown or a timer waits to be measured and the idle question comes only when asked
@@ -573,7 +601,7 @@ class Walk:
         page = self.kiosk.page
         await self.kiosk.shot(f"access-walk-{self.lang}-{look}-{name}")
         measured = self.measured.setdefault(name, {})[look] = await measure(page, root, parts)
-        problems = off_screen(measured) + touching(measured)
+        problems = off_screen(measured) + touching(measured) + unsigned_lists(measured)
         if bar:
             top = self.bars.setdefault(name, {})[look] = await measure(page, ".bar", BAR_PARTS)
             problems += off_screen(top) + touching(top)
@@ -626,9 +654,9 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
     """A citizen who sees poorly turns larger text on, and high contrast too, on any screen of
     the way, its errors and dialogs included: every title, text, field, key and button is on
     the screen at once (a list that does not fit scrolls in its own window, each item seen whole
-    in it), none under the top bar or covered, no text over another or out of its box, no box
-    touching another, all of it larger than before and no button smaller; the top bar no
-    taller than MAX_BAR_PX, nothing in it smaller than before."""
+    in it, «more below» under it), none under the top bar or covered, no text over another or
+    out of its box, no box touching another, all of it larger than before and no button
+    smaller; the top bar no taller than MAX_BAR_PX, nothing in it smaller than before."""
     answered = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, answered, video_bytes)
     kiosk = await open_kiosk(browser, booth, clock=True)
@@ -780,4 +808,110 @@ async def test_the_top_bar_keeps_to_two_rows_in_larger_text_with_the_voice_on(
         assert bar_height(bar) <= MAX_BAR_VOICE_PX, (toggle, bar_height(bar))
         problems = off_screen(bar) + touching(bar) + did_not_grow(normal, bar, bar=True)
         assert not problems + await layout_problems(page, ".bar"), (toggle, problems)
+    await page.context.close()
+
+
+# The answer's list as the citizen sees it: its window, where "more below" is and whether it is
+# shown, the rating (the list's last part) and its last button, and whether that button is what
+# a finger at its middle touches.
+_ANSWER = """() => {
+  const list = document.querySelector("#screen-result .result-body");
+  const cue = document.querySelector("#screen-result .more-below");
+  const edges = (el) => ((r) => [r.left, r.top, r.right, r.bottom])(el.getBoundingClientRect());
+  const last = document.getElementById("rate-no").getBoundingClientRect();
+  const hit = document.elementFromPoint((last.left + last.right) / 2, (last.top + last.bottom) / 2);
+  return {
+    list: edges(list),
+    top: list.scrollTop,
+    cue: cue.checkVisibility({ visibilityProperty: true }) ? edges(cue) : null,
+    rating: edges(document.getElementById("rating")),
+    last: [last.left, last.top, last.right, last.bottom],
+    touched: hit?.id ?? null,
+  };
+}"""
+
+
+async def _swipe(kiosk: Kiosk, window: list[float], up: bool) -> None:
+    """A finger drawn slowly up (or down) the list's window, as a citizen scrolls it, and held
+    still before it is lifted, so the list does not glide on."""
+    cdp = await kiosk.page.context.new_cdp_session(kiosk.page)
+    x, y = window[0] + 60, (window[1] + window[3]) / 2
+    path = [y + (-i if up else i) * 40 for i in range(11)]
+    for kind, at in [("touchStart", path[0])] + [("touchMove", at) for at in path[1:]]:
+        await cdp.send(
+            "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": at}]}
+        )
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.2)
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    await cdp.detach()
+
+
+async def _look_up(kiosk: Kiosk, lang: str, receipt: dict[str, Any]) -> None:
+    await kiosk.tap(f'[data-action="lookup"][data-value="{lang}"]')
+    await kiosk.screen("lookup")
+    digits = receipt["registration_number"].replace("-", "") + receipt["access_code"]
+    await kiosk.type("#lookup-keyboard", digits)
+    await kiosk.tap("#lookup-show")
+    await kiosk.screen("result")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_more_below_shows_under_the_answer_until_its_end(
+    browser: Any, booth: Booth, http: httpx.AsyncClient, video_bytes: bytes, lang: str
+) -> None:
+    """In larger text the answer (its dates, text, video and «did it help?») is longer than its
+    window: «more below» says so under it, covering none of it, and the voice says it with the
+    screen. Touched, it scrolls the list on until the rating's last button is seen whole, and is
+    gone; a finger scrolls the list back and it is there again, and on to the end again. An
+    appeal not answered yet fits its window: nothing says there is more."""
+    answered = await registered(booth, http, video_bytes, language=lang)
+    await answer(booth, http, answered, video_bytes)
+    waiting = await registered(booth, http, video_bytes, language=lang)
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    cue = page.locator("#screen-result .more-below")
+    await kiosk.tap("#larger")
+    await _look_up(kiosk, lang, answered)
+    await page.locator("#answer-video-box").wait_for(state="visible")
+    await cue.wait_for(state="visible")
+    await kiosk.shot(f"access-{lang}-larger-more-below")
+    seen = await page.evaluate(_ANSWER)
+    assert await cue.inner_text() == booth_text(lang, "more_below")
+    assert seen["cue"][1] >= seen["list"][3], seen  # under the window, not over it
+    assert seen["rating"][3] > seen["list"][3] + 1, seen  # there is more, really
+
+    # Read with the screen when the voice is turned on, then the voice off again.
+    async with page.expect_request(f"**/kiosk/speech/{lang}/more_below.wav", timeout=120_000):
+        await kiosk.tap("#audio")
+    await kiosk.tap("#audio")
+
+    async def to_the_end(move: Any) -> dict[str, Any]:
+        for _ in range(10):
+            if await cue.is_hidden():
+                break
+            await move()
+            await asyncio.sleep(1)  # the list glides, it does not jump
+        seen = await page.evaluate(_ANSWER)
+        assert seen["cue"] is None, seen
+        assert not outside(seen["rating"], seen["list"]), seen
+        assert seen["touched"] == "rate-no", seen
+        return seen
+
+    at_end = await to_the_end(cue.tap)
+    await kiosk.shot(f"access-{lang}-larger-more-below-end")
+    for _ in range(10):
+        if (await page.evaluate(_ANSWER))["top"] == 0:
+            break
+        await _swipe(kiosk, at_end["list"], up=False)
+    await cue.wait_for(state="visible")
+    await to_the_end(lambda: _swipe(kiosk, at_end["list"], up=True))
+
+    await kiosk.tap('[data-screen="result"] [data-action="home"]')
+    await kiosk.screen("start")
+    await kiosk.tap("#larger")
+    await _look_up(kiosk, lang, waiting)
+    await kiosk.shot(f"access-{lang}-larger-more-below-none")
+    assert await cue.is_hidden()
+    assert await page.locator(".result-body").evaluate("(el) => el.scrollHeight <= el.clientHeight")
     await page.context.close()

@@ -12,8 +12,9 @@ import { letterClip, messageClips, numberClips } from "./voice.js";
 const AUDIO_CONTROLS = new Set(["audio", "audio-start", "volume-up", "volume-down"]);
 const CONTROLS = "button:not([disabled]), video[controls]";
 
+// Not an element kept in its place but unseen ("more below" at the end of its list).
 function visible(el) {
-  return el.getClientRects().length > 0 && !el.closest("[hidden]");
+  return el.getClientRects().length > 0 && !el.closest("[hidden]") && getComputedStyle(el).visibility !== "hidden";
 }
 
 function keyClips(key, lang) {
@@ -68,7 +69,7 @@ export class Guide {
   screenClips() {
     const screen = this.screen();
     const root = $(`[data-screen="${screen}"]`);
-    const parts = "[data-say-reference], h1, h2, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle";
+    const parts = "[data-say-reference], h1, h2, p, li, .label, dt, dd, .reg-number, .code, .date, .nav > button, .choices > button, .audio-start, #filters-toggle, .more-below";
     const clips = [...root.querySelectorAll(parts)].filter(visible).flatMap((el) => this.clipsOf(el));
     // The start screen is in both languages: all of it in Kazakh, then all of it in Russian.
     if (!["start", "unavailable"].includes(screen)) return clips;

@@ -23,6 +23,7 @@ import { Recorder, uploadOnce } from "./recorder.js";
 import { Voice, messageClips } from "./voice.js";
 import { Guide } from "./guide.js";
 import { Idle } from "./idle.js";
+import { MoreBelow } from "./more.js";
 import { Officials } from "./officials.js";
 import { Recording } from "./recording.js";
 import { ReferenceDesk } from "./reference.js";
@@ -58,6 +59,7 @@ const recording = new Recording({
   phaseChanged: () => homeButton(),
   send: () => send(),
 });
+const more = new MoreBelow();
 const officials = new Officials({ booth, go, chosen: (official) => desk.offer(official) });
 const idle = new Idle({
   voice,
@@ -91,6 +93,7 @@ function go(name) {
     title.tabIndex = -1;
     title.focus({ preventScroll: true });
   }
+  more.refresh();
   if (voice.on) guide.readScreen();
 }
 
@@ -505,6 +508,7 @@ function fieldsOf() {
 }
 
 guide.install();
+more.install();
 officials.install();
 recording.install();
 idle.install();
