@@ -641,10 +641,11 @@ class Walk:
         return lines
 
 
-async def _held(release: asyncio.Event, route: Any) -> None:
-    """The recording's upload, held until released, then sent as what is not a video."""
+async def _held(release: asyncio.Event, route: Any, *, spoil: bool = True) -> None:
+    """The recording's upload, held until released, then sent as what is not a video (or as
+    it was)."""
     await release.wait()
-    await route.continue_(post_data=b"not a video")
+    await route.continue_(post_data=b"not a video" if spoil else None)
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -727,8 +728,18 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
     release.set()
     await page.locator("#upload-failed").wait_for(state="visible", timeout=30_000)
     await walk.screen("upload-failed", "upload")
+    # Failed, the screen no longer says it is sending; tried again, it does.
+    sending = ("#upload-wait", "#screen-upload .progress", "#progress-text")
+    assert await kiosk.text("#upload-title") == booth_text(lang, "upload_failed_title")
+    assert not [s for s in sending if await page.locator(s).is_visible()]
     await page.unroute("**/video")
+    retried = asyncio.Event()
+    await page.route("**/video", lambda route: _held(retried, route, spoil=False))
     await kiosk.tap("#upload-retry")
+    await page.locator("#upload-failed").wait_for(state="hidden")
+    assert await kiosk.text("#upload-title") == booth_text(lang, "upload_title")
+    assert [s for s in sending if await page.locator(s).is_visible()] == list(sending)
+    retried.set()
     await kiosk.screen("receipt", timeout=60_000)
     number = (await kiosk.text("#receipt-number")).replace("-", "")
     await kiosk.tap('[data-screen="receipt"] [data-action="home"]')

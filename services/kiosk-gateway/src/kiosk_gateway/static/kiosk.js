@@ -303,7 +303,7 @@ function progress(fraction) {
 async function send() {
   const generation = state.generation;
   go("upload");
-  show($("#upload-failed"), false);
+  uploadFailed(false);
   setPlain($("#upload-status"), "");
   progress(0);
   const alive = () => generation === state.generation;
@@ -325,9 +325,19 @@ async function send() {
   failSend(null);
 }
 
+// Failed, the screen no longer says it is sending: its title says it was not sent, and the
+// «please wait» line and the progress bar give way to what to do.
+function uploadFailed(failed) {
+  const title = $("#upload-title");
+  title.dataset.i18n = failed ? "upload_failed_title" : "upload_title";
+  applyTexts(title.parentElement);
+  for (const el of [$("#upload-wait"), $("#screen-upload .progress"), $("#progress-text")]) show(el, !failed);
+  show($("#upload-failed"), failed);
+}
+
 function failSend(message) {
   setPlain($("#upload-status"), message ?? "");
-  show($("#upload-failed"));
+  uploadFailed(true);
   guide.say([...messageClips("upload_failed", {}, getLang()), ...messageClips("call_operator", {}, getLang())]);
 }
 
