@@ -16,7 +16,9 @@ USES = (
     re.compile(r'messageClips\(\s*"([a-z0-9_]+)"'),
     re.compile(r'\bt\(\s*"([a-z0-9_]+)"'),
     re.compile(r'return\s+"([a-z0-9_]+)"'),
-    re.compile(r'[?:(]\s*"((?:err|error|status|record|date|receipt|idle|volume|upload)_[a-z0-9_]+)"'),
+    re.compile(
+        r'[?:(]\s*"((?:err|error|status|record|date|receipt|idle|volume|upload)_[a-z0-9_]+)"'
+    ),
     # setText(el, "key", …) shows a message and keeps its key for the voice.
     re.compile(r'setText\((?:[^()"]|\([^()]*\))*"([a-z0-9_]+)"'),
 )

@@ -875,7 +875,8 @@ async def test_more_below_shows_under_the_answer_until_its_end(
     window: «more below» says so under it, covering none of it, and the voice says it with the
     screen. Touched, it scrolls the list on until the rating's last button is seen whole, and is
     gone; a finger scrolls the list back and it is there again, and on to the end again. An
-    appeal not answered yet fits its window: nothing says there is more."""
+    appeal not answered yet fits its window: nothing says there is more. A finger drawn up
+    from the cue scrolls the list too, and the next citizen finds the list at its top."""
     answered = await registered(booth, http, video_bytes, language=lang)
     await answer(booth, http, answered, video_bytes)
     waiting = await registered(booth, http, video_bytes, language=lang)
@@ -916,8 +917,20 @@ async def test_more_below_shows_under_the_answer_until_its_end(
             break
         await _swipe(kiosk, at_end["list"], up=False)
     await cue.wait_for(state="visible")
+    # A finger that lands on the cue and is drawn up scrolls the list as on the list itself.
+    await _swipe(kiosk, seen["cue"], up=True)
+    assert (await page.evaluate(_ANSWER))["top"] >= 300
     await to_the_end(lambda: _swipe(kiosk, at_end["list"], up=True))
 
+    # The next citizen finds the answer's list at its top, the cue under it, not at the end
+    # where the last one left it.
+    await kiosk.tap('[data-screen="result"] [data-action="home"]')
+    await kiosk.screen("start")
+    await kiosk.tap("#larger")
+    await _look_up(kiosk, lang, answered)
+    await page.locator("#answer-video-box").wait_for(state="visible")
+    await cue.wait_for(state="visible")
+    assert (await page.evaluate(_ANSWER))["top"] == 0
     await kiosk.tap('[data-screen="result"] [data-action="home"]')
     await kiosk.screen("start")
     await kiosk.tap("#larger")

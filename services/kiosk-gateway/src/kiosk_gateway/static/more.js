@@ -12,6 +12,7 @@
 
 const SLACK_PX = 2;
 const STEP = 0.8; // of the window: the last lines seen stay on screen, so the place is not lost
+const DRAG_PX = 12; // a finger that moves less than this on the cue is a touch, not a drag
 
 function update(list, cue) {
   const over = list.scrollHeight - list.clientHeight;
@@ -32,6 +33,29 @@ export class MoreBelow {
     for (const [list, cue] of this.pairs) update(list, cue);
   }
 
+  // A finger that lands on the cue and is drawn up or down scrolls the list, as it would on the
+  // list itself (the cue is where the eye is sent); a touch without a drag steps the list on.
+  follow(list, cue) {
+    let from = null;
+    let dragged = false;
+    cue.addEventListener("pointerdown", (event) => {
+      from = event.clientY;
+      dragged = false;
+      cue.setPointerCapture(event.pointerId);
+    });
+    cue.addEventListener("pointermove", (event) => {
+      if (from === null || (!dragged && Math.abs(event.clientY - from) < DRAG_PX)) return;
+      dragged = true;
+      list.scrollTop += from - event.clientY;
+      from = event.clientY;
+    });
+    for (const event of ["pointerup", "pointercancel"]) cue.addEventListener(event, () => { from = null; });
+    cue.addEventListener("click", () => {
+      if (!dragged) list.scrollBy({ top: list.clientHeight * STEP, behavior: "smooth" });
+      dragged = false;
+    });
+  }
+
   install() {
     const changed = new MutationObserver(() => this.refresh());
     // Larger text on the page; the officials' topics folded or not on the body.
@@ -41,7 +65,7 @@ export class MoreBelow {
       // A picture or a video takes its height when it has loaded; these events do not bubble.
       for (const event of ["load", "loadedmetadata"]) list.addEventListener(event, () => update(list, cue), true);
       changed.observe(list.parentElement, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden", "class"] });
-      cue.addEventListener("click", () => list.scrollBy({ top: list.clientHeight * STEP, behavior: "smooth" }));
+      this.follow(list, cue);
     }
     window.addEventListener("resize", () => this.refresh());
   }
