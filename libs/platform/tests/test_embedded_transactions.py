@@ -8,6 +8,8 @@ with "no such savepoint" and one's abort takes others' writes with it.
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +201,78 @@ async def test_an_abandoned_transaction_is_rolled_back_before_anyone_goes_on() -
     assert await asyncio.wait_for(gate.enter(again), PROMPT_S) is None
     gate.leave(_command("a", "dead", commitTransaction=1, txnNumber=2), None)
     assert rolled_back == [("dead", "a")]
+
+
+async def test_a_transaction_whose_connections_all_closed_is_rolled_back_at_once() -> None:
+    """A killed client closes every connection it had: its transaction is rolled back as soon
+    as the last one that carried it is gone, not after the silence the gate otherwise waits
+    out. One closed connection of several is no proof (pymongo uses any of its pool)."""
+    rolled_back: list[tuple[str, str]] = []
+
+    async def roll_back(session: str, database: str) -> None:
+        rolled_back.append((session, database))
+
+    gate = TransactionGate(abandoned_after_s=60, roll_back=roll_back)
+    start = _command("a", "dead", startTransaction=True, txnNumber=1)
+    assert await gate.enter(start, "c1") is None
+    gate.leave(start, None)
+    more = _command("a", "dead", txnNumber=1)
+    assert await gate.enter(more, "c2") is None
+    gate.leave(more, None)
+
+    waiting = asyncio.create_task(gate.enter(_command("a"), "c3"))
+    gate.connection_closed("c1")
+    gate.connection_closed("c3-never-carried-it")
+    await asyncio.sleep(0.7)  # past the gate's own look every 0.5 s
+    assert not waiting.done() and not rolled_back
+    gate.connection_closed("c2")
+    assert await asyncio.wait_for(waiting, PROMPT_S) == "a"
+    assert rolled_back == [("dead", "a")]
+    gate.leave(_command("a"), "a")
+
+
+_DYING_CLIENT = """
+import sys, time
+from pymongo import MongoClient
+client = MongoClient(sys.argv[1])
+session = client.start_session()
+session.start_transaction()
+client.gw.appeals.update_one({"_id": "ap"}, {"$set": {"status": "submitted"}}, session=session)
+print("half-way", flush=True)
+time.sleep(600)
+"""
+
+
+async def test_a_killed_service_holds_its_database_no_longer_than_its_connections_live(
+    tmp_path: Path,
+) -> None:
+    """A service killed halfway through a transaction held its database for the gate's 15 s of
+    silence, so its restart (and everyone else there) waited that long. Its closed connections
+    now end the wait: the half is undone and the next write goes ahead within a second or so."""
+    server = EmbeddedMongo(data_dir=tmp_path)
+    server.start()
+    alive: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+    dying = None
+    try:
+        await alive.gw.appeals.insert_one({"_id": "ap", "status": "uploaded"})
+        dying = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _DYING_CLIENT, server.url, stdout=asyncio.subprocess.PIPE
+        )
+        assert dying.stdout is not None
+        assert await asyncio.wait_for(dying.stdout.readline(), 30) == b"half-way\n"
+        dying.kill()
+        await dying.wait()
+        started = time.monotonic()
+        await asyncio.wait_for(alive.gw.later.insert_one({"_id": "after"}), ABANDONED_AFTER_S)
+        assert time.monotonic() - started < 3.0
+        appeal = await alive.gw.appeals.find_one({"_id": "ap"})
+        assert appeal is not None and appeal["status"] == "uploaded"
+    finally:
+        if dying is not None and dying.returncode is None:
+            dying.kill()
+            await dying.wait()
+        await alive.close()
+        server.stop()
 
 
 async def test_a_killed_clients_half_transaction_is_undone_and_what_came_after_is_kept(

@@ -3,7 +3,8 @@
 nx-27017 keeps one SQLite connection per database and runs every session's transaction as a
 SAVEPOINT on it, so two transactions open at once nest inside each other (see `patches`). The
 gate admits each request only when that cannot happen, and rolls back a transaction whose client
-went silent, as MongoDB does with a transaction whose client died.
+died, as MongoDB does: at once when every connection that carried it has closed (a killed
+process closes them all), else after its client has been silent for ABANDONED_AFTER_S.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -73,9 +75,30 @@ class TransactionGate:
         # Sessions whose transaction was rolled back as abandoned: a client that was only slow
         # must not have the rest of it run as plain writes, half a transaction after all.
         self._rolled_back: set[str] = set()
+        # Session with an open transaction → the client connections its commands came by.
+        self._carriers: dict[str, set[str]] = {}
 
-    async def enter(self, command: dict[str, Any]) -> str | None:
-        """Wait for this request's turn; returns the database it holds a plain slot of."""
+    def _carried(self, session: str, connection: str | None) -> None:
+        if connection is not None:
+            self._carriers.setdefault(session, set()).add(connection)
+
+    def connection_closed(self, connection: str) -> None:
+        """A client connection closed. A transaction none of whose connections is left was
+        abandoned by a dead client (pymongo may send a session's commands by any connection of
+        its pool, so one closed connection proves nothing): its database is freed now rather
+        than after ABANDONED_AFTER_S of silence, which held a killed service's restart back."""
+        for database, owner in list(self._owner.items()):
+            carriers = self._carriers.get(owner[0])
+            if carriers is None or connection not in carriers:
+                continue
+            carriers.discard(connection)
+            if not carriers:
+                owner[1] = -math.inf  # silent for ever, as far as the check below goes
+                self._wake(database)
+
+    async def enter(self, command: dict[str, Any], connection: str | None = None) -> str | None:
+        """Wait for this request's turn (`connection`: the client's connection it came by);
+        returns the database it holds a plain slot of."""
         database = str(command.get("$db", ""))
         session = _session_id(command)
         starts = bool(command.get("startTransaction")) and session is not None
@@ -83,7 +106,8 @@ class TransactionGate:
             if not starts and "txnNumber" in command:
                 raise TransactionRolledBack(
                     f"this transaction was rolled back: its session sent nothing for "
-                    f"{self.abandoned_after_s:g} s and was taken to be abandoned"
+                    f"{self.abandoned_after_s:g} s, or its connections closed, and it was taken "
+                    f"to be abandoned"
                 )
             self._rolled_back.discard(session)
         if starts:
@@ -93,6 +117,7 @@ class TransactionGate:
                 owner = self._owner.get(database)
                 if owner is not None and owner[0] == session:
                     owner[1] = time.monotonic()
+                    self._carried(owner[0], connection)
                     return None
                 if owner is not None:
                     if time.monotonic() - owner[1] > self.abandoned_after_s:
@@ -116,6 +141,7 @@ class TransactionGate:
                     if not self._in_flight.get(database):
                         self._owner[database] = [session, time.monotonic()]
                         self._database_of[str(session)] = database
+                        self._carried(str(session), connection)
                         return None
                 elif not self._starting.get(database):
                     self._in_flight[database] = self._in_flight.get(database, 0) + 1
@@ -149,6 +175,7 @@ class TransactionGate:
 
     def _release(self, session: str) -> str | None:
         """Free the database `session`'s transaction holds; that database, if it held one."""
+        self._carriers.pop(session, None)
         database = self._database_of.pop(session, None)
         if database is not None and self._owner.get(database, [None])[0] == session:
             del self._owner[database]

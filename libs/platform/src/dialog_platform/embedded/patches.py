@@ -134,7 +134,7 @@ def install_gate() -> None:
         if not handlers:
             handlers.append(func.__self__)  # type: ignore[attr-defined]
         command = command_of(args[0])
-        slot = await gate.enter(command)
+        slot = await gate.enter(command, args[0].get("_conn_id"))
         try:
             return await loop.run_in_executor(pool, call)
         finally:
@@ -143,6 +143,18 @@ def install_gate() -> None:
     # The server hands each request to asyncio.to_thread, whose default pool has only
     # cpu_count + 4 threads; this process serves nothing else.
     asyncio.to_thread = to_thread
+
+    from nx_27017.handler import NeoSQLiteHandler
+
+    close_streams = NeoSQLiteHandler.close_streams_for_connection
+
+    # The server calls this, on its loop, for every client connection that has closed.
+    def connection_closed(self: Any, conn_id: Any) -> None:
+        close_streams(self, conn_id)
+        if conn_id is not None:
+            gate.connection_closed(str(conn_id))
+
+    NeoSQLiteHandler.close_streams_for_connection = connection_closed  # type: ignore[method-assign]
 
 
 @written_for(nx_27017="0.8.1")
