@@ -6,7 +6,8 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 VENV := .venv
 DIALOG := $(VENV)/bin/dialog
-PYTEST_ARGS ?=
+# The slowest tests are listed at the end of every run, so a suite growing slow shows where.
+PYTEST_ARGS ?= --durations=30
 
 .PHONY: help setup run run-distributed test lint typecheck bench clean settings-reference speech
 
