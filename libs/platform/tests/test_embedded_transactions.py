@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 from dialog_platform.documents import connect
 from dialog_platform.embedded.gate import ABANDONED_AFTER_S, TransactionGate, TransactionRolledBack
@@ -299,6 +300,12 @@ async def test_a_killed_clients_half_transaction_is_undone_and_what_came_after_i
             await alive.gw.later.insert_one({"_id": "after"})
         appeal = await alive.gw.appeals.find_one({"_id": "ap"})
         assert appeal is not None and appeal["status"] == "uploaded"
+        # Had the client only been slow, the rest of its transaction is refused as MongoDB
+        # refuses one it aborted, labelled for with_transaction to run it all again.
+        with pytest.raises(OperationFailure) as refused:
+            await dead.gw.outbox.insert_one({"_id": "half"}, session=session)
+        assert refused.value.code == 251
+        assert refused.value.has_error_label("TransientTransactionError")
         async with alive.start_session() as own:
 
             async def register(s: Any) -> None:

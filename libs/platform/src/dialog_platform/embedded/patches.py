@@ -59,7 +59,7 @@ from typing import Any
 from bson.int64 import Int64
 
 from . import queries
-from .gate import TransactionGate, abort_transaction, command_of
+from .gate import TransactionGate, TransactionRolledBack, abort_transaction, command_of
 from .queries import plain_projection, project
 
 log = logging.getLogger("dialog.embedded")
@@ -134,7 +134,18 @@ def install_gate() -> None:
         if not handlers:
             handlers.append(func.__self__)  # type: ignore[attr-defined]
         command = command_of(args[0])
-        slot = await gate.enter(command, args[0].get("_conn_id"))
+        try:
+            slot = await gate.enter(command, args[0].get("_conn_id"))
+        except TransactionRolledBack as exc:
+            # MongoDB's answer for a transaction it aborted: on this label the driver's
+            # with_transaction runs the whole transaction again, instead of failing its caller.
+            return args[0].get("request_id", 0), {
+                "ok": 0,
+                "errmsg": str(exc),
+                "code": 251,
+                "codeName": "NoSuchTransaction",
+                "errorLabels": ["TransientTransactionError"],
+            }
         try:
             return await loop.run_in_executor(pool, call)
         finally:
