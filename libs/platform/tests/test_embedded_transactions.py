@@ -232,6 +232,28 @@ async def test_a_transaction_whose_connections_all_closed_is_rolled_back_at_once
     gate.leave(_command("a"), "a")
 
 
+async def test_a_transaction_whose_client_died_before_it_began_holds_no_one_up() -> None:
+    """The client's connection closed while its transaction waited for the database (behind a
+    plain write): once let in, nothing of it will ever come again, so it holds no one up."""
+    rolled_back: list[tuple[str, str]] = []
+
+    async def roll_back(session: str, database: str) -> None:
+        rolled_back.append((session, database))
+
+    gate = TransactionGate(abandoned_after_s=60, roll_back=roll_back)
+    plain = _command("a")
+    assert await gate.enter(plain, "c0") == "a"
+    start = _command("a", "dead", startTransaction=True, txnNumber=1)
+    starting = asyncio.create_task(gate.enter(start, "c1"))
+    await asyncio.sleep(0.1)
+    gate.connection_closed("c1")
+    gate.leave(plain, "a")
+    assert await asyncio.wait_for(starting, PROMPT_S) is None
+    gate.leave(start, None)
+    assert await asyncio.wait_for(gate.enter(_command("a"), "c2"), PROMPT_S) == "a"
+    assert rolled_back == [("dead", "a")]
+
+
 _DYING_CLIENT = """
 import sys, time
 from pymongo import MongoClient

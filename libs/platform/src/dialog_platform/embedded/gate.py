@@ -29,6 +29,7 @@ class TransactionRolledBack(RuntimeError):
 # database for good.
 ABANDONED_AFTER_S = 15.0
 ROLLED_BACK_KEPT = 1000
+CLOSED_KEPT = 1000
 
 
 def command_of(msg: dict[str, Any]) -> dict[str, Any]:
@@ -77,16 +78,28 @@ class TransactionGate:
         self._rolled_back: set[str] = set()
         # Session with an open transaction → the client connections its commands came by.
         self._carriers: dict[str, set[str]] = {}
+        # The connections closed last, oldest first: a request may outlive its connection
+        # while it waits for its turn.
+        self._closed: dict[str, None] = {}
 
-    def _carried(self, session: str, connection: str | None) -> None:
-        if connection is not None:
-            self._carriers.setdefault(session, set()).add(connection)
+    def _carried(self, owner: list[Any], connection: str | None) -> None:
+        if connection is None:
+            return
+        carriers = self._carriers.setdefault(owner[0], set())
+        if connection not in self._closed:
+            carriers.add(connection)
+        elif not carriers:
+            # Its connection closed while it waited to begin: the client died before it did.
+            owner[1] = -math.inf
 
     def connection_closed(self, connection: str) -> None:
         """A client connection closed. A transaction none of whose connections is left was
         abandoned by a dead client (pymongo may send a session's commands by any connection of
         its pool, so one closed connection proves nothing): its database is freed now rather
         than after ABANDONED_AFTER_S of silence, which held a killed service's restart back."""
+        self._closed[connection] = None
+        if len(self._closed) > CLOSED_KEPT:
+            del self._closed[next(iter(self._closed))]
         for database, owner in list(self._owner.items()):
             carriers = self._carriers.get(owner[0])
             if carriers is None or connection not in carriers:
@@ -117,7 +130,7 @@ class TransactionGate:
                 owner = self._owner.get(database)
                 if owner is not None and owner[0] == session:
                     owner[1] = time.monotonic()
-                    self._carried(owner[0], connection)
+                    self._carried(owner, connection)
                     return None
                 if owner is not None:
                     if time.monotonic() - owner[1] > self.abandoned_after_s:
@@ -139,9 +152,9 @@ class TransactionGate:
                         continue
                 elif starts:
                     if not self._in_flight.get(database):
-                        self._owner[database] = [session, time.monotonic()]
+                        owner = self._owner[database] = [session, time.monotonic()]
                         self._database_of[str(session)] = database
-                        self._carried(str(session), connection)
+                        self._carried(owner, connection)
                         return None
                 elif not self._starting.get(database):
                     self._in_flight[database] = self._in_flight.get(database, 0) + 1
