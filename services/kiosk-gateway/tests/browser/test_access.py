@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from kiosk_gateway.messages import MESSAGES
+
 from ..conftest import BASE_S, EXTENSION_S, IDLE_CONFIRM_S, IDLE_S, Booth
 from ..test_booth_api import registered
 from .conftest import Kiosk, axe, layout_problems, open_kiosk
@@ -732,12 +734,21 @@ async def test_every_booth_screen_fits_in_larger_text_and_high_contrast(
     sending = ("#upload-wait", "#screen-upload .progress", "#progress-text")
     assert await kiosk.text("#upload-title") == booth_text(lang, "upload_failed_title")
     assert not [s for s in sending if await page.locator(s).is_visible()]
+    # The server's reason explains the general line, so it comes under it.
+    general = await page.locator("#upload-failed .error").bounding_box()
+    reason = page.locator("#upload-reason")
+    said = await reason.bounding_box()
+    kk, ru = MESSAGES["video_not_webm"]
+    assert await kiosk.text("#upload-reason") == (kk if lang == "kk" else ru)
+    assert general is not None and said is not None
+    assert said["y"] >= general["y"] + general["height"]
     await page.unroute("**/video")
     retried = asyncio.Event()
     await page.route("**/video", lambda route: _held(retried, route, spoil=False))
     await kiosk.tap("#upload-retry")
     await page.locator("#upload-failed").wait_for(state="hidden")
     assert await kiosk.text("#upload-title") == booth_text(lang, "upload_title")
+    assert not await reason.is_visible()
     assert [s for s in sending if await page.locator(s).is_visible()] == list(sending)
     retried.set()
     await kiosk.screen("receipt", timeout=60_000)

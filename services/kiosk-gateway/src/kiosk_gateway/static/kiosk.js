@@ -335,8 +335,12 @@ function uploadFailed(failed) {
   show($("#upload-failed"), failed);
 }
 
+// The server's reason («Это не видео») goes under the general line («Не удалось отправить
+// обращение…»): it explains that line, and between it and the title it read as the headline.
 function failSend(message) {
-  setPlain($("#upload-status"), message ?? "");
+  setPlain($("#upload-status"), "");
+  setPlain($("#upload-reason"), message ?? "");
+  show($("#upload-reason"), Boolean(message));
   uploadFailed(true);
   guide.say([...messageClips("upload_failed", {}, getLang()), ...messageClips("call_operator", {}, getLang())]);
 }

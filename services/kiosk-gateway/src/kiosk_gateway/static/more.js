@@ -1,7 +1,8 @@
 // A list that scrolls inside its screen (the answer with its rating, the officials, the common
 // questions) shows under it, while more of it is below, "more below" with the list's last lines
 // fading into it: a citizen who reads poorly, or has never scrolled a screen, would take the
-// window for all there is. A touch on it scrolls the list on by most of a window. It is gone
+// window for all there is. A touch on it scrolls the list on by most of a window, and a finger
+// drawn from it scrolls the list as on the list itself (its arrows send the eye there). It is gone
 // when the list fits, and hidden (its room kept, so nothing moves under a finger) at the end,
 // where it would cover the last lines.
 //
