@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import audit, reference
 from dashboard.csvexport import COLUMNS, STATS_COLUMNS
-from dashboard.i18n import catalog
+from dashboard.i18n import Translator, catalog
 from dashboard.models import ROLES
 from dialog_contracts.routing_api import CASE_SORTS, CASE_STATES
 
@@ -95,3 +95,28 @@ def test_both_catalogs_have_the_same_keys_and_no_empty_text() -> None:
 def test_every_key_the_pages_use_is_in_the_catalog(lang: str) -> None:
     missing = sorted(used_keys() - set(catalog(lang)))  # type: ignore[arg-type]
     assert not missing, f"missing in {lang}.json: {missing}"
+
+
+def test_an_age_reads_in_the_pages_language_in_its_two_largest_units() -> None:
+    kk, ru = Translator("kk"), Translator("ru")
+    assert [ru.age(s) for s in (None, 39.6, 192, 3600, 7500, 4 * 86400 + 3 * 3600)] == [
+        "—",
+        "39 с",
+        "3 мин 12 с",
+        "1 ч",
+        "2 ч 5 мин",
+        "4 дн. 3 ч",
+    ]
+    assert [kk.age(s) for s in (0, 7500, 2 * 86400)] == ["0 с", "2 сағ 5 мин", "2 күн"]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_no_two_links_of_a_roles_menu_read_the_same(lang: str) -> None:
+    """The admin's menu had «Справочник» twice: the officials and the common questions."""
+    base = (PACKAGE / "templates" / "base.html").read_text(encoding="utf-8")
+    texts = catalog(lang)  # type: ignore[arg-type]
+    for role in re.split(r"\{% (?:el)?if account\.role", base.split("<nav>")[1].split("</nav>")[0])[
+        1:
+    ]:
+        labels = [texts[k] for k in LITERAL.findall(role)]
+        assert len(labels) == len(set(labels)), labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
@@ -55,6 +56,8 @@ async def test_admin_sees_replays_and_drops_dead_letters_and_the_audit_log_says_
     assert "Өңделмеген хабарламалар" in listing.text
     assert f'data-queue="{QUEUE}" data-count="3"' in listing.text
     assert "ValueError: no such appeal" in listing.text
+    # How old the oldest is, in the page's language (it read «40s» on a Kazakh page).
+    assert re.search(r"<td>\d+ с</td>", listing.text), listing.text
 
     page = await b.get(f"/dashboard/admin/dead-letters/{QUEUE}")
     assert page.status_code == 200

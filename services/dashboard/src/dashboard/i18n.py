@@ -35,6 +35,17 @@ class Translator:
         text = self.messages.get(key, key)
         return text.format(**values) if values else text
 
+    def age(self, seconds: float | None) -> str:
+        """How long ago, in its two largest units («3 мин 12 с», «2 сағ»); «—» when unknown."""
+        if seconds is None:
+            return "—"
+        s = int(seconds)
+        units = (("d", s // 86400), ("h", s // 3600 % 24), ("m", s // 60 % 60), ("s", s % 60))
+        first = next((i for i, (_, n) in enumerate(units) if n), len(units) - 1)
+        head, *rest = units[first : first + 2]
+        shown = [head, *(u for u in rest if u[1])]
+        return " ".join(self(f"age.{unit}", n=n) for unit, n in shown)
+
     def pick(self, localized: object) -> str:
         """The text in this language from a {kk, ru} object (directory fields)."""
         if isinstance(localized, dict):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
-from dialog_platform.bus.deadletters import DeadLetters, UnknownQueue, format_age
+from dialog_platform.bus.deadletters import DeadLetters, UnknownQueue
 from dialog_platform.faults import is_transient
 
 from .. import audit
@@ -376,7 +376,6 @@ def build_router(
             "admin_dead_letters.html",
             session=session,
             rows=rows,
-            age=format_age,
             replayed=shown_count(request.query_params.get("replayed")),
         )
 
