@@ -7,6 +7,7 @@ long as `dialog run --target X` takes to start, so both must not import all six 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ import psutil
 
 from dialog_platform.net import free_port
 from dialog_platform.targets import component_names
-from dialog_platform.testing.launch import TEST_SECRET, dialog_exe
+from dialog_platform.testing.launch import TEST_SECRET, SingleProcess, dialog_exe
 
 SERVICE_PACKAGES = {
     "dashboard",
@@ -146,3 +147,46 @@ def test_a_one_process_start_that_fails_leaves_no_embedded_server_behind(tmp_pat
         and str(tmp_path) in " ".join(p.info["cmdline"] or [])
     ]
     assert left == []
+
+
+# The copies `dialog run` keeps of what other components own, each asked for over its own API.
+COPIES = {"kiosk-gateway-directory", "kiosk-gateway-reference", "notifier-directory"}
+
+
+def log_records(log: Path, offset: int) -> list[dict[str, object]]:
+    records = []
+    for line in log.read_bytes()[offset:].decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
+def test_a_one_process_start_warns_of_nothing_and_fills_its_copies_at_once(
+    tmp_path: Path,
+) -> None:
+    """`dialog run` asks its own HTTP API for the copies it keeps (the booth's directory and
+    reference desk, the notifier's contacts) while that API does not listen yet (it does once
+    every component has started). Every start logged seven warnings that a service was
+    unreachable, and a copy kept from the last run was mended only five minutes later."""
+    system = SingleProcess(data_dir=tmp_path)
+    log = tmp_path / "logs" / "dialog.log"
+    for run in ("fresh", "with the last run's copies"):
+        offset = log.stat().st_size if log.exists() else 0
+        system.start()
+        try:
+            deadline = time.monotonic() + 8
+            synced: set[object] = set()
+            while synced != COPIES and time.monotonic() < deadline:
+                time.sleep(0.2)
+                records = log_records(log, offset)
+                synced = {
+                    r.get("read_model") for r in records if r["message"] == "read model synced"
+                }
+        finally:
+            system.stop()
+        records = log_records(log, offset)
+        assert synced == COPIES, (run, synced)
+        warned = [r for r in records if r.get("level") in ("warning", "error", "critical")]
+        assert not warned, (run, warned)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,17 @@ from .settings import CommonSettings
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+
+# A neighbour that does not answer while this process starts is expected, not a fault: in one
+# process the HTTP server listens only once every component has started, and in a cluster pods
+# start in any order. Said at info then, at warning only when it lasts longer than this.
+START_GRACE_S = 30.0
+
+
+def unreachable_level(since: float) -> int:
+    """The log level for a neighbour not answering, `since` being when this part started
+    (a `time.monotonic()`)."""
+    return logging.INFO if time.monotonic() - since < START_GRACE_S else logging.WARNING
 
 
 class Refused(Exception):
@@ -60,6 +72,7 @@ class ServiceApi:
         self.http = http
         self.base_url = base_url or ""
         self.headers = internal_headers(settings)
+        self._since = time.monotonic()
 
     async def call(
         self,
@@ -86,7 +99,11 @@ class ServiceApi:
                 timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
-            log.warning("service unreachable", extra={"url": self.base_url, "error": str(exc)})
+            log.log(
+                unreachable_level(self._since),
+                "service unreachable",
+                extra={"url": self.base_url, "error": str(exc)},
+            )
             raise Unavailable(self.base_url) from exc
         if response.status_code >= 500:
             raise Unavailable(f"{self.base_url}{path}: {response.status_code}")

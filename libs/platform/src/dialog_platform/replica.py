@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
@@ -20,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from . import documents
-from .clients import ServiceApi, Unavailable
+from .clients import ServiceApi, Unavailable, unreachable_level
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ Row = tuple[str, int, Doc]
 E = TypeVar("E")
 RECONCILE_S = 300.0
 RETRY_EMPTY_S = 10.0
+# Until the first sync, tried again this soon, then twice as late each time up to RETRY_EMPTY_S:
+# in one process the producer answers a moment after the start (its HTTP server listens once
+# every component has started), and a copy kept from the last run is mended then, not at the
+# first reconcile minutes later.
+FIRST_RETRY_S = 0.5
 
 
 async def apply(collection: AsyncCollection[Doc], doc_id: str, version: int, fields: Doc) -> bool:
@@ -119,6 +125,8 @@ class Reconciler:
         self.name = name
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._since = time.monotonic()
+        self._synced = False
 
     async def once(self) -> bool:
         try:
@@ -126,22 +134,36 @@ class Reconciler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning(
+            level = logging.WARNING
+            if isinstance(exc, Unavailable) and not self._synced:
+                level = unreachable_level(self._since)
+            log.log(
+                level,
                 "read model not synced; keeping the last known copy",
                 extra={"read_model": self.name, "error": f"{type(exc).__name__}: {exc}"},
             )
             return False
-        if applied:
+        if applied or not self._synced:
             log.info("read model synced", extra={"read_model": self.name, "applied": applied})
+        self._synced = True
         return True
 
     async def _run(self) -> None:
+        retry = FIRST_RETRY_S
+        while not await self.once():
+            await asyncio.sleep(retry)
+            retry = min(retry * 2, RETRY_EMPTY_S)
+            if retry >= RETRY_EMPTY_S and await self.collection.count_documents({}) > 0:
+                break  # a copy to serve meanwhile: the usual reconcile will mend it
         while True:
+            await asyncio.sleep(self.interval_s)
             ok = await self.once()
-            empty = await self.collection.count_documents({}) == 0
-            await asyncio.sleep(RETRY_EMPTY_S if not ok and empty else self.interval_s)
+            while not ok and await self.collection.count_documents({}) == 0:
+                await asyncio.sleep(RETRY_EMPTY_S)
+                ok = await self.once()
 
     def start(self) -> None:
+        self._since = time.monotonic()
         self._task = asyncio.create_task(self._run(), name=f"replica-{self.name}")
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from dialog_platform.clients import unreachable_level
 from dialog_platform.errors import ApiError
 
 from . import open_html
@@ -45,6 +46,8 @@ class OpenFiguresCopy:
     data: Doc | None = None
     _fetched: float = 0.0
     _failing: bool = False
+    _warned: bool = False
+    _since: float = field(default_factory=time.monotonic)
     _served: dict[tuple[str, ...], tuple[bytes, str]] = field(default_factory=dict)
 
     async def load(self) -> None:
@@ -72,15 +75,17 @@ class OpenFiguresCopy:
             if not isinstance(data.get("rows"), list) or not data.get("months"):
                 raise ValueError("no rows or months")
         except (httpx.HTTPError, ValueError) as exc:
-            # Served from the last copy meanwhile; tried again in a few seconds, said once.
-            log.log(
-                logging.DEBUG if self._failing else logging.WARNING,
-                "open figures not refreshed from routing: %s",
-                exc,
-            )
+            # Served from the last copy meanwhile; tried again in a few seconds, said once (as
+            # a warning once it outlasts the start, when routing may not be up yet).
+            starting = unreachable_level(self._since) < logging.WARNING
+            if not starting and not self._warned:
+                level, self._warned = logging.WARNING, True
+            else:
+                level = logging.DEBUG if self._failing else logging.INFO
+            log.log(level, "open figures not refreshed from routing: %s", exc)
             self._failing = True
             return
-        self._failing = False
+        self._failing = self._warned = False
         await self.db[COLLECTION].replace_one(
             {"_id": "current"},
             {"_id": "current", "data": data, "fetched_at": datetime.now(UTC)},
