@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,12 +18,39 @@ RABBITMQ_PORT = 5672
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
+# AMQP 0-9-1's protocol header; a broker answers it with its Connection.Start frame (type 1).
+AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
+ANSWER_S = 10.0
+
+
+def broker_answers(host: str, port: int, timeout: float = ANSWER_S) -> bool:
+    """Whether the broker on `host:port` starts an AMQP handshake, not only accepts TCP."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.sendall(AMQP_HEADER)
+            return conn.recv(1) == b"\x01"
+    except OSError:  # refused, reset or timed out
+        return False
+
+
+def check_broker(host: str, port: int, timeout: float = ANSWER_S) -> None:
+    """Raise RuntimeError, saying what to do, when the broker accepts connections but never
+    answers: every client would wait on it (the tests until their timeouts, a bench forever)."""
+    if not broker_answers(host, port, timeout):
+        raise RuntimeError(
+            f"RabbitMQ on {host}:{port} accepts connections but does not answer the AMQP "
+            f"handshake within {timeout:g} s: the broker is stuck. Restart it (as root: "
+            "rabbitmqctl stop, or kill its beam.smp; then rabbitmq-server -detached)."
+        )
+
+
 def ensure_rabbitmq(timeout: float = 90.0) -> str:
     """Return the local broker's URL, starting it with `rabbitmq-server -detached` if stopped.
 
-    Raises RuntimeError (so tests fail loudly) when it cannot be reached.
+    Raises RuntimeError (so tests fail loudly) when it cannot be reached or does not answer.
     """
     if port_open(RABBITMQ_HOST, RABBITMQ_PORT):
+        check_broker(RABBITMQ_HOST, RABBITMQ_PORT)
         return RABBITMQ_URL
     exe = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
     if not Path(exe).exists():
@@ -36,6 +64,7 @@ def ensure_rabbitmq(timeout: float = 90.0) -> str:
     ctl = shutil.which("rabbitmqctl")
     if ctl:
         subprocess.run([ctl, "await_startup"], check=False, timeout=timeout, capture_output=True)  # noqa: S603
+    check_broker(RABBITMQ_HOST, RABBITMQ_PORT)
     return RABBITMQ_URL
 
 
