@@ -29,6 +29,9 @@ async def bus_namespace(rabbitmq_url: str) -> AsyncIterator[str]:
     await delete_namespace(rabbitmq_url, namespace)
 
 
+CLEANUP_CONNECT_S = 15.0
+
+
 async def delete_namespace(url: str, namespace: str) -> None:
     import subprocess
 
@@ -43,7 +46,9 @@ async def delete_namespace(url: str, namespace: str) -> None:
         check=False,
     )
     names = [n.strip() for n in listing.stdout.splitlines() if n.strip().startswith(namespace)]
-    connection = await aio_pika.connect(url)
+    # A stuck broker accepts the connection and never answers: without a limit the clean-up
+    # (a test's teardown, a bench's last step) would wait for it for good.
+    connection = await aio_pika.connect(url, timeout=CLEANUP_CONNECT_S)
     try:
         for name in names:
             channel = await connection.channel()
