@@ -114,9 +114,8 @@ def test_an_age_reads_in_the_pages_language_in_its_two_largest_units() -> None:
 def test_no_two_links_of_a_roles_menu_read_the_same(lang: str) -> None:
     """The admin's menu had «Справочник» twice: the officials and the common questions."""
     base = (PACKAGE / "templates" / "base.html").read_text(encoding="utf-8")
+    nav = base.split("<nav>")[1].split("</nav>")[0]
     texts = catalog(lang)  # type: ignore[arg-type]
-    for role in re.split(r"\{% (?:el)?if account\.role", base.split("<nav>")[1].split("</nav>")[0])[
-        1:
-    ]:
+    for role in re.split(r"\{% (?:el)?if account\.role", nav)[1:]:
         labels = [texts[k] for k in LITERAL.findall(role)]
         assert len(labels) == len(set(labels)), labels

@@ -163,7 +163,6 @@ class Reconciler:
                 ok = await self.once()
 
     def start(self) -> None:
-        self._since = time.monotonic()
         self._task = asyncio.create_task(self._run(), name=f"replica-{self.name}")
 
     async def stop(self) -> None:
