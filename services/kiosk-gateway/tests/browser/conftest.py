@@ -160,7 +160,8 @@ async def browser(playwright: Any, camera_file: Path) -> AsyncIterator[Any]:
 
 
 # Every text box the citizen can see, measured as the browser lays it out: two texts that
-# overlap, a text cut off by a box that hides its overflow, or one past the screen's edge.
+# overlap, a text cut off by a box that hides its overflow, one past the screen's edge, or one
+# that runs to its button's border.
 _LAYOUT = """(root) => {
   const problems = [];
   const boxes = [];
@@ -197,6 +198,17 @@ _LAYOUT = """(root) => {
     const label = `${name(el)} "${node.textContent.trim().slice(0, 30)}"`;
     boxes.push({ el, r, label });
     if (r.right > innerWidth + 1 || r.left < -1) problems.push(`off screen: ${label}`);
+    // A word wider than its button spills over the padding onto the border: the button does
+    // not clip it, so the check below would not see it, yet it reads as cut off.
+    const button = el.closest("button");
+    if (button) {
+      const box = button.getBoundingClientRect(), style = getComputedStyle(button);
+      const left = box.left + parseFloat(style.borderLeftWidth) + 4;
+      const right = box.right - parseFloat(style.borderRightWidth) - 4;
+      if (r.left < left - 0.5 || r.right > right + 0.5) {
+        problems.push(`tight in its button: ${label}`);
+      }
+    }
     for (let a = el; a && a !== document.documentElement; a = a.parentElement) {
       const style = getComputedStyle(a);
       // Inside a box that scrolls, a text out of view is reached by scrolling.
@@ -225,7 +237,7 @@ _LAYOUT = """(root) => {
 
 
 async def layout_problems(page: Any, selector: str) -> list[str]:
-    """Overlapping, clipped or off-screen text inside each visible element matching selector."""
+    """Overlapping, clipped, off-screen or button-tight text in each visible match of selector."""
     problems: list[str] = []
     for root in await page.locator(selector).all():
         if await root.is_visible():
