@@ -1,6 +1,7 @@
 """The dashboard for everyone, in Chromium: axe-core finds nothing serious or critical on any page
 an official, the control office or the admin opens, in Kazakh and in Russian; every page starts
-with a skip link to its content; the inbox's live update leaves the keyboard focus where it was
+with a skip link to its content and a header of two lines, the account's controls beside the brand;
+the inbox's live update leaves the keyboard focus where it was
 and says how many appeals came; answer texts carry the language they are written in.
 Screenshots under test-output/screenshots/dashboard/."""
 
@@ -30,16 +31,32 @@ LANGS = ("kk", "ru")
 SKIP = {"kk": "Мазмұнға өту", "ru": "К содержанию"}
 NEW = {"kk": "Жаңа өтініштер: 1", "ru": "Новых обращений: 1"}
 DLQ = "a11y-consumer.appeal-routed.dlq"
+# The header on two lines at most: the brand and the account's controls (language, help, who,
+# log out) side by side on the first, the menu and the search starting on the second. Says what
+# is out of place, or "" when nothing is.
+HEADER = """(() => {
+  const box = (s) => document.querySelector(s)?.getBoundingClientRect();
+  const brand = box("header.top .brand"), right = box("header.top .right");
+  const nav = box("header.top nav"), search = box("header.top form.search");
+  if (right.top >= brand.bottom || right.bottom <= brand.top) return "controls under the brand";
+  for (const [name, b] of [["menu", nav], ["search", search]]) {
+    if (b && b.top < Math.max(brand.bottom, right.bottom)) return `${name} on the first line`;
+  }
+  const lines = new Set([...document.querySelectorAll("header.top nav a")]
+    .map((a) => Math.round(a.getBoundingClientRect().top)));
+  return lines.size > 2 ? `menu on ${lines.size} lines` : "";
+})()"""
 
 
 class Audit:
-    """Every page it is shown, in both languages: axe, the skip link, a screenshot."""
+    """Every page it is shown, in both languages: axe, the skip link, the header, a screenshot."""
 
     def __init__(self, page: Any, dialog: Dialog) -> None:
         self.page = page
         self.dialog = dialog
         self.violations: dict[str, list[dict[str, Any]]] = {}
         self.skip_missing: list[str] = []
+        self.header_wrong: list[str] = []
         self.seen: list[str] = []
 
     async def visit(self, name: str, path: str) -> None:
@@ -57,6 +74,8 @@ class Audit:
         )
         if found := await axe(self.page):
             self.violations[where] = found
+        if wrong := await self.page.evaluate(HEADER):
+            self.header_wrong.append(f"{where}: {wrong}")
         # The first thing a keyboard reaches is the way past the header to the content (some
         # pages put the focus in a field at once; the link is still the first in tab order).
         first = await self.page.evaluate(
@@ -79,6 +98,7 @@ class Audit:
                 )
                 lines += [f"    {n}" for n in v["nodes"]]
         lines += [f"skip link: {s}" for s in self.skip_missing]
+        lines += [f"header: {s}" for s in self.header_wrong]
         return "\n".join(lines)
 
 
@@ -181,7 +201,9 @@ async def test_every_dashboard_page_is_accessible_in_both_languages(
     assert await page.locator("tr[data-id]").count() == 1  # the queue's page, with its letter
 
     print(audit.report())
-    assert not audit.violations and not audit.skip_missing, audit.report()
+    assert not audit.violations and not audit.skip_missing and not audit.header_wrong, (
+        audit.report()
+    )
 
 
 async def test_the_inbox_says_what_came_and_keeps_the_keyboard_where_it_was(
