@@ -100,6 +100,10 @@ export class Officials {
       p.textContent = t("officials_empty");
       grid.append(p);
     }
+    // A new list, or a new topic's, starts at its first official. The window keeps its scroll
+    // through the new cards (and through the screen being hidden): the next citizen found the
+    // list where the last one had left it, its first officials out of sight.
+    grid.scrollTop = 0;
   }
 
   install() {

@@ -110,6 +110,7 @@ export class ReferenceDesk {
         return b;
       }),
     );
+    list.scrollTop = 0; // a new list from its first entry, as the officials' (officials.js)
   }
 
   typing(on) {
