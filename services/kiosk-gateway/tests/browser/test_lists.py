@@ -1,7 +1,7 @@
-"""The booth's officials list in Chromium at 1080×1920 by touch: where a citizen finds it.
+"""The booth's lists in Chromium at 1080×1920 by touch: where a citizen finds them.
 
-The list scrolls in a window of its own in larger text. The booth is shared, so what one citizen
-left scrolled is not where the next one starts.
+The officials and the reference desk scroll in windows of their own in larger text. The booth is
+shared, so what one citizen left scrolled is not where the next one starts.
 """
 
 from __future__ import annotations
@@ -64,4 +64,30 @@ async def test_the_next_look_at_the_officials_starts_at_the_first_of_them(
 
     assert await grid.evaluate("(g) => g.scrollTop") == 0
     assert await grid.evaluate(FIRST_CARD_AT) == first
+    await page.context.close()
+
+
+async def test_the_reference_desk_opens_at_its_top_for_the_next_citizen(
+    browser: Any, booth: Booth
+) -> None:
+    """A citizen read the common questions down to the last one in larger text and left; the
+    next one opens the desk at its topics, as the first did."""
+    kiosk = await open_kiosk(browser, booth)
+    page = kiosk.page
+    body = page.locator("#ref-body")
+
+    async def open_desk() -> None:
+        await kiosk.tap("#larger")
+        await kiosk.tap('[data-action="reference"][data-value="ru"]')
+        await kiosk.screen("reference")
+        await page.locator("#ref-results button").first.wait_for()
+
+    await open_desk()
+    assert await body.evaluate("(b) => b.scrollHeight > b.clientHeight + 1"), "nothing to scroll"
+    await body.evaluate("(b) => { b.scrollTop = b.scrollHeight; }")
+    assert await body.evaluate("(b) => b.scrollTop") > 0
+    await kiosk.tap("#home")
+    await kiosk.screen("start")
+    await open_desk()
+    assert await body.evaluate("(b) => b.scrollTop") == 0
     await page.context.close()

@@ -5,7 +5,7 @@
 import { config } from "./common.js";
 
 // Bumped with the page's scripts, so the operator sees which booths run an old page.
-export const PAGE_VERSION = "2026.12.7.2";
+export const PAGE_VERSION = "2026.12.7.3";
 
 let lastError = null;
 // The last getUserMedia outcome: null (not tried yet), true, or the error's name.

@@ -48,6 +48,9 @@ export class ReferenceDesk {
     this.search.reset();
     this.typing(false);
     await this.list({});
+    // Opened at its topics: the window kept the last citizen's scroll (1556 px down, in larger
+    // text). A topic chosen further down keeps its place, with its questions under it.
+    $("#ref-body").scrollTop = 0;
   }
 
   async list(params) {
