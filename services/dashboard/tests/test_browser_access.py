@@ -1,8 +1,8 @@
 """The dashboard for everyone, in Chromium: axe-core finds nothing serious or critical on any page
 an official, the control office or the admin opens, in Kazakh and in Russian; every page starts
-with a skip link to its content and a header of two lines, the account's controls beside the brand;
-the inbox's live update leaves the keyboard focus where it was
-and says how many appeals came; answer texts carry the language they are written in.
+with a skip link to its content, under a header of two lines with the account's controls beside
+the brand; the inbox's live update leaves the keyboard focus where it was and says how many
+appeals came; answer texts carry the language they are written in.
 Screenshots under test-output/screenshots/dashboard/."""
 
 from __future__ import annotations
